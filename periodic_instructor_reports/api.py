@@ -1,0 +1,220 @@
+"""
+The one write path for report tasks and schedules.
+
+Each write validates, saves and keeps the schedule's celery beat row in step in one transaction.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django_celery_beat.models import PeriodicTask
+
+from periodic_instructor_reports import beat, reports
+from periodic_instructor_reports.exceptions import ReportFunctionError
+from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "create_report_task",
+    "save_report_task",
+    "delete_report_task",
+    "create_schedule",
+    "update_schedule",
+    "save_schedule",
+    "set_schedules_enabled",
+    "delete_schedule",
+    "reconcile_beat",
+    "ReconcileReport",
+]
+
+SCHEDULE_FIELDS = {
+    "task", "owner", "interval", "course_ids", "arguments", "keyword_arguments", "include_ccx",
+    "only_ccx", "upload_folder_prefix", "upload_folder_structure", "enabled",
+}
+
+
+def create_report_task(*, name: str, path: str, requires_request: bool = False) -> PeriodicReportTask:
+    """
+    Register a report function schedules may run.
+
+    Raises:
+        ValidationError: the path is not allowed, does not import or does not fit.
+    """
+    return save_report_task(PeriodicReportTask(name=name, path=path, requires_request=requires_request))
+
+
+def save_report_task(task: PeriodicReportTask) -> PeriodicReportTask:
+    """
+    Validate and save a new or changed report task.
+
+    Raises:
+        ValidationError: the path is not allowed, does not import, does not fit the request
+            setting or the arguments of the task's schedules.
+    """
+    task.full_clean()
+    task.save()
+    log.info("Saved periodic report task %s.", task.pk)
+    return task
+
+
+@transaction.atomic
+def delete_report_task(task: PeriodicReportTask) -> None:
+    """Delete a report task with its schedules and their beat rows."""
+    task_id = task.pk
+    task.delete()
+    log.info("Deleted periodic report task %s and its schedules.", task_id)
+
+
+def create_schedule(**fields) -> PeriodicReportSchedule:
+    """
+    Create a schedule and its beat row.
+
+    Keyword arguments are the schedule's fields: ``task``, ``owner``, ``interval``,
+    ``course_ids`` and optionally ``arguments``, ``keyword_arguments``, ``include_ccx``,
+    ``only_ccx``, ``upload_folder_prefix``, ``upload_folder_structure``, ``enabled``.
+
+    Raises:
+        ValidationError: a field is invalid; nothing is saved.
+        TypeError: an unknown field was given.
+    """
+    unknown = set(fields) - SCHEDULE_FIELDS
+    if unknown:
+        raise TypeError(f"unknown schedule fields: {', '.join(sorted(unknown))}")
+    return save_schedule(PeriodicReportSchedule(**fields))
+
+
+def update_schedule(schedule: PeriodicReportSchedule, **changes) -> PeriodicReportSchedule:
+    """
+    Change some fields of a schedule and keep its beat row in step.
+
+    Raises:
+        ValidationError: a field is invalid; nothing is saved.
+        TypeError: an unknown field was given.
+    """
+    unknown = set(changes) - SCHEDULE_FIELDS
+    if unknown:
+        raise TypeError(f"unknown schedule fields: {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(schedule, name, value)
+    return save_schedule(schedule)
+
+
+def save_schedule(schedule: PeriodicReportSchedule) -> PeriodicReportSchedule:
+    """
+    Validate and save a new or changed schedule, then create or update its beat row.
+
+    The report's default keyword arguments (the profile report's ``features``) are filled in
+    when the schedule does not give them, so the admin shows what will be passed.
+
+    Raises:
+        ValidationError: a field is invalid; nothing is saved.
+    """
+    _fill_default_arguments(schedule)
+    schedule.full_clean()
+    with transaction.atomic():
+        schedule.save()
+        beat.sync(schedule)
+    log.info("Saved periodic report schedule %s.", schedule.pk)
+    return schedule
+
+
+def _fill_default_arguments(schedule):
+    if not schedule.task_id or not isinstance(schedule.keyword_arguments or {}, dict):
+        return
+    if not isinstance(schedule.arguments or [], list):
+        return
+    try:
+        function = reports.load(schedule.task.path)
+    except ReportFunctionError:
+        return
+    schedule.keyword_arguments = reports.with_defaults(
+        function,
+        schedule.task.path,
+        requires_request=schedule.task.requires_request,
+        arguments=schedule.arguments or [],
+        keyword_arguments=schedule.keyword_arguments or {},
+    )
+
+
+def set_schedules_enabled(schedules, *, enabled: bool) -> int:
+    """
+    Pause or resume schedules and their beat rows in bulk; return how many changed.
+
+    Arguments:
+        schedules: a queryset or iterable of ``PeriodicReportSchedule``.
+        enabled: True to resume, False to pause.
+    """
+    with transaction.atomic():
+        changing = [schedule for schedule in schedules if schedule.enabled != enabled]
+        if not changing:
+            return 0
+        PeriodicReportSchedule.objects.filter(pk__in=[s.pk for s in changing]).update(enabled=enabled)
+        beat.set_enabled(changing, enabled)
+        for schedule in changing:
+            schedule.enabled = enabled
+            if schedule.celery_task_id is None:
+                beat.sync(schedule)
+    log.info("Set enabled=%s on %s periodic report schedules.", enabled, len(changing))
+    return len(changing)
+
+
+@transaction.atomic
+def delete_schedule(schedule: PeriodicReportSchedule) -> None:
+    """Delete a schedule and its beat row (the delete signal removes the row)."""
+    schedule_id = schedule.pk
+    schedule.delete()
+    log.info("Deleted periodic report schedule %s.", schedule_id)
+
+
+@dataclass
+class ReconcileReport:
+    """What ``reconcile_beat`` did (or would do, in a dry run)."""
+
+    created: list = field(default_factory=list)
+    updated: list = field(default_factory=list)
+    removed: list = field(default_factory=list)
+
+    def lines(self):
+        """Return one human-readable line per change."""
+        return (
+            [f"created beat row for schedule {pk}" for pk in self.created]
+            + [f"updated beat row of schedule {pk}" for pk in self.updated]
+            + [f"removed orphan beat row {name!r}" for name in self.removed]
+        )
+
+
+def reconcile_beat(*, dry_run: bool = False) -> ReconcileReport:
+    """
+    Make every schedule own exactly one correct beat row and remove orphan rows.
+
+    Recreates missing rows, rewrites drifted or shared ones (the earlier implementation could
+    link two schedules to one row) and deletes rows of this plugin's tasks that no schedule
+    owns. Safe to run at any time; with ``dry_run`` nothing is written.
+    """
+    report = ReconcileReport()
+    with transaction.atomic():
+        claimed = set()
+        schedules = PeriodicReportSchedule.objects.select_related("celery_task").order_by("pk")
+        for schedule in schedules:
+            row = schedule.celery_task
+            if row is not None and (row.pk in claimed or row.task not in beat.OWN_TASKS):
+                row = None
+            if row is None:
+                row = PeriodicTask.objects.filter(name=beat.beat_row_name(schedule.pk)).first()
+            if row is None:
+                report.created.append(schedule.pk)
+                if not dry_run:
+                    row, _, _ = beat.sync(schedule, row=PeriodicTask())
+            elif beat.drifted_fields(row, schedule) or schedule.celery_task_id != row.pk:
+                report.updated.append(schedule.pk)
+                if not dry_run:
+                    beat.sync(schedule, row=row)
+            if row is not None and row.pk:
+                claimed.add(row.pk)
+        orphans = PeriodicTask.objects.filter(task__in=beat.OWN_TASKS).exclude(pk__in=claimed)
+        report.removed = sorted(orphans.values_list("name", flat=True))
+        if not dry_run and report.removed:
+            orphans.delete()
+    return report

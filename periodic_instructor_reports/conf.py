@@ -1,0 +1,37 @@
+"""The plugin's settings, their defaults, and reading them at call time."""
+
+from django.conf import settings
+
+DATABASE_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+GRADE_REPORT = "lms.djangoapps.instructor_task.api.submit_calculate_grades_csv"
+PROBLEM_GRADE_REPORT = "lms.djangoapps.instructor_task.api.submit_problem_grade_report"
+PROFILE_REPORT = "lms.djangoapps.instructor_task.api.submit_calculate_students_features_csv"
+
+# Setting name (without the PERIODIC_INSTRUCTOR_REPORTS_ prefix) -> default.
+DEFAULTS = {
+    # Dotted paths schedules may call: the platform reports that accept upload folder kwargs.
+    "ALLOWED_PATHS": [GRADE_REPORT, PROBLEM_GRADE_REPORT, PROFILE_REPORT],
+    # Celery queue for the dispatcher task; None uses the LMS default queue.
+    "QUEUE": None,
+    # REMOTE_ADDR of the request built for report functions that need one.
+    "REMOTE_ADDR": "127.0.0.1",
+    # SERVER_NAME of that request; None uses the host of LMS_BASE, else "localhost".
+    "SERVER_NAME": None,
+}
+
+PREFIX = "PERIODIC_INSTRUCTOR_REPORTS_"
+
+
+def get(name):
+    """Return the plugin setting ``name``, falling back to its default."""
+    return getattr(settings, PREFIX + name, DEFAULTS[name])
+
+
+def server_name():
+    """Return the SERVER_NAME to put on built requests."""
+    configured = get("SERVER_NAME")
+    if configured:
+        return configured
+    lms_base = getattr(settings, "LMS_BASE", "") or ""
+    return lms_base.split(":", 1)[0] or "localhost"

@@ -1,0 +1,1 @@
+"""Settings the plugin contributes to the LMS (applied by the Open edX plugin machinery)."""

@@ -1,0 +1,102 @@
+"""
+Django settings for running the tests.
+
+The platform is not installable here, so ``tests/stand_in`` holds a stand-in of the parts of
+``lms.djangoapps`` the plugin calls; it is put on ``sys.path`` here and never packaged.
+"""
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+STAND_IN_DIR = str(BASE_DIR / "tests" / "stand_in")
+if STAND_IN_DIR not in sys.path:
+    sys.path.insert(0, STAND_IN_DIR)
+
+SECRET_KEY = "insecure-test-key"
+DEBUG = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+ROOT_URLCONF = "tests.urls"
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+# PIR_TEST_DB picks the database: sqlite (default, in memory), postgres or mysql (the local
+# services CI runs; Django creates and drops a test_<NAME> database on them).
+_DATABASES = {
+    "sqlite": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+    "postgres": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": os.environ.get("PIR_DB_NAME", "test"),
+        "USER": os.environ.get("PIR_DB_USER", "postgres"),
+        "HOST": os.environ.get("PIR_DB_HOST", "127.0.0.1"),
+        "PORT": os.environ.get("PIR_DB_PORT", "5432"),
+    },
+    "mysql": {
+        "ENGINE": "django.db.backends.mysql",
+        "NAME": os.environ.get("PIR_DB_NAME", "test"),
+        "USER": os.environ.get("PIR_DB_USER", "root"),
+        "PASSWORD": os.environ.get("PIR_DB_PASSWORD", ""),
+        "HOST": os.environ.get("PIR_DB_HOST", "127.0.0.1"),
+        "PORT": os.environ.get("PIR_DB_PORT", "3306"),
+        "OPTIONS": {"charset": "utf8mb4"},
+        "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+    },
+}
+DATABASES = {"default": _DATABASES[os.environ.get("PIR_TEST_DB", "sqlite")]}
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.messages",
+    "django.contrib.sessions",
+    "lms.djangoapps.instructor_task",
+    "lms.djangoapps.ccx",
+    "periodic_instructor_reports",
+]
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+# The LMS configures Celery from Django settings without a namespace (old-style names).
+CELERY_ALWAYS_EAGER = True
+CELERY_EAGER_PROPAGATES_EXCEPTIONS = True
+BROKER_URL = "memory://"
+CELERY_RESULT_BACKEND = None
+
+GRADES_DOWNLOAD = {
+    "STORAGE_CLASS": "django.core.files.storage.FileSystemStorage",
+    "STORAGE_KWARGS": {
+        "location": os.environ.get(
+            "PIR_TEST_REPORTS_DIR", os.path.join(tempfile.gettempdir(), "pir-test-reports")
+        ),
+    },
+}
+LMS_BASE = "lms.test:8000"
+# No APM agent is installed here.
+OPENEDX_TELEMETRY = []
+
+# Apply the plugin's settings the way the LMS plugin machinery does.
+from periodic_instructor_reports.settings import test as _plugin_test_settings  # noqa: E402
+
+_plugin_test_settings.plugin_settings(sys.modules[__name__])

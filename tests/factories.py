@@ -1,0 +1,41 @@
+"""Builders of the rows the tests need, in one place."""
+
+import itertools
+
+from django.contrib.auth import get_user_model
+from django_celery_beat.models import IntervalSchedule
+
+from periodic_instructor_reports import api, conf
+from periodic_instructor_reports.models import PeriodicReportTask
+
+COURSE = "course-v1:edX+DemoX+Demo_Course"
+OTHER_COURSE = "course-v1:OrgX+CS101+2026"
+
+_numbers = itertools.count(1)
+
+
+def user(**fields):
+    number = next(_numbers)
+    defaults = {"username": f"user{number}", "email": f"user{number}@example.com"}
+    return get_user_model().objects.create_user(**{**defaults, **fields})
+
+
+def interval(every=1, period=IntervalSchedule.HOURS):
+    return IntervalSchedule.objects.get_or_create(every=every, period=period)[0]
+
+
+def report_task(path=conf.GRADE_REPORT, requires_request=True, name=None):
+    existing = PeriodicReportTask.objects.filter(path=path, requires_request=requires_request).first()
+    if existing and name is None:
+        return existing
+    return api.create_report_task(
+        name=name or f"Report {next(_numbers)}", path=path, requires_request=requires_request
+    )
+
+
+def schedule(**fields):
+    fields.setdefault("task", report_task())
+    fields.setdefault("owner", fields.pop("owner", None) or user())
+    fields.setdefault("interval", interval())
+    fields.setdefault("course_ids", [COURSE])
+    return api.create_schedule(**fields)

@@ -1,0 +1,46 @@
+"""Report functions with other shapes than the platform's, for allowlist and signature tests."""
+
+CALLS = []
+
+
+class Submitted:
+    """What a platform report function returns: a row with a task id."""
+
+    def __init__(self, task_id):
+        self.task_id = task_id
+
+
+def recording_report(request, course_key, **task_kwargs):
+    """Record the call like a platform report that accepts upload kwargs."""
+    CALLS.append({"request": request, "course_key": course_key, "kwargs": task_kwargs})
+    return Submitted(f"task-{len(CALLS)}")
+
+
+def report_without_request(course_key, **task_kwargs):
+    """Record the call of a report that takes no request."""
+    CALLS.append({"request": None, "course_key": course_key, "kwargs": task_kwargs})
+
+
+def report_without_upload(request, course_key):
+    """Record the call of a report that cannot be given an upload folder."""
+    CALLS.append({"request": request, "course_key": course_key, "kwargs": {}})
+
+
+def failing_report(request, course_key, **task_kwargs):
+    """Fail for the course named ``course-v1:Bad+Course+Run``, record the others."""
+    if str(course_key) == "course-v1:Bad+Course+Run":
+        raise RuntimeError("the grading backend is down")
+    return recording_report(request, course_key, **task_kwargs)
+
+
+NOT_CALLABLE = 42
+
+ALL = [
+    "tests.reports.recording_report",
+    "tests.reports.report_without_request",
+    "tests.reports.report_without_upload",
+    "tests.reports.failing_report",
+    "tests.reports.NOT_CALLABLE",
+    "tests.reports.missing_function",
+    "tests.missing_module.report",
+]
