@@ -33,6 +33,11 @@ def failing_report(request, course_key, **task_kwargs):
     return recording_report(request, course_key, **task_kwargs)
 
 
+def long_error_report(request, course_key, **task_kwargs):
+    """Fail with a very long message."""
+    raise ValueError("x" * 5000)
+
+
 NOT_CALLABLE = 42
 
 ALL = [
@@ -40,6 +45,7 @@ ALL = [
     "tests.reports.report_without_request",
     "tests.reports.report_without_upload",
     "tests.reports.failing_report",
+    "tests.reports.long_error_report",
     "tests.reports.NOT_CALLABLE",
     "tests.reports.missing_function",
     "tests.missing_module.report",

@@ -1,0 +1,36 @@
+"""Test case bases shared by the suites."""
+
+import os
+import shutil
+import tempfile
+
+from django.test import override_settings
+
+
+class ReportFilesMixin:
+    """Give each test class a fresh folder for the platform's report store, and list its files."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.report_dir = tempfile.mkdtemp(prefix="pir-reports-")
+        cls.addClassCleanup(shutil.rmtree, cls.report_dir, ignore_errors=True)
+        override = override_settings(GRADES_DOWNLOAD={
+            "STORAGE_CLASS": "django.core.files.storage.FileSystemStorage",
+            "STORAGE_KWARGS": {"location": cls.report_dir},
+        })
+        override.enable()
+        cls.addClassCleanup(override.disable)
+        super().setUpClass()
+
+    def setUp(self):
+        super().setUp()
+        for entry in os.listdir(self.report_dir):
+            shutil.rmtree(os.path.join(self.report_dir, entry))
+
+    def report_files(self):
+        """Return the stored report paths, relative to the store, sorted."""
+        found = []
+        for folder, _, files in os.walk(self.report_dir):
+            for name in files:
+                found.append(os.path.relpath(os.path.join(folder, name), self.report_dir))
+        return sorted(found)

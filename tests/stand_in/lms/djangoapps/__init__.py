@@ -1,0 +1,1 @@
+"""Stand-in of ``lms.djangoapps`` for tests."""

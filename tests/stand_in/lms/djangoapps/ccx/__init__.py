@@ -1,0 +1,1 @@
+"""Stand-in of ``lms.djangoapps.ccx`` (Custom Courses for edX) for tests."""

@@ -1,0 +1,1 @@
+"""Stand-in of ``lms.djangoapps.instructor_task`` (the platform's report API) for tests."""

@@ -1,0 +1,113 @@
+"""
+Stand-in of ``lms.djangoapps.instructor_task.tasks`` for tests.
+
+Celery tasks with the platform's names, each called as ``task(entry_id, xblock_instance_args)``.
+Each marks its ``InstructorTask`` row PROGRESS, writes a real CSV through ``ReportStore`` (file name
+from ``task_input['filename']``, directory from ``task_input['upload_parent_dir']``), then marks the
+row SUCCESS with a JSON ``task_output``, or FAILURE and re-raises. Rows: one per active user.
+"""
+import json
+from datetime import UTC, datetime
+
+from celery import current_task, shared_task
+from celery.states import FAILURE, SUCCESS
+from django.contrib.auth import get_user_model
+
+from lms.djangoapps.instructor_task.models import PROGRESS, InstructorTask, ReportStore
+from lms.djangoapps.instructor_task.tasks_helper.utils import report_filename
+
+PREFIX = "lms.djangoapps.instructor_task.tasks"
+USER_COLUMNS = ["Student ID", "Email", "Username"]
+
+
+def _users():
+    return get_user_model().objects.filter(is_active=True).order_by("id")
+
+
+def grade_rows(task_input):
+    """Header and one row per active user, every grade 0.0."""
+    return [[*USER_COLUMNS, "Grade"]] + [[u.id, u.email, u.username, 0.0] for u in _users()]
+
+
+def profile_rows(task_input):
+    """The ``features`` columns of every active user (unknown features stay empty)."""
+    features = task_input["features"]
+    return [list(features)] + [[_feature(user, name) for name in features] for user in _users()]
+
+
+def _feature(user, name):
+    if name == "name":
+        return user.get_full_name()
+    return getattr(user, name, "")
+
+
+def run_report(entry_id, xblock_instance_args, default_filename, make_rows):
+    """Run one report for the row ``entry_id``; return the progress dict stored on success."""
+    entry = InstructorTask.objects.get(pk=entry_id)
+    entry.task_state = PROGRESS
+    entry.save()
+    try:
+        request_id = getattr(current_task.request, "id", None) if current_task else None
+        if request_id and request_id != entry.task_id:
+            raise ValueError(f"Requested task did not match actual task {request_id!r}")
+        task_input = json.loads(entry.task_input)
+        start = datetime.now(UTC)
+        rows = make_rows(task_input)
+        name = report_filename(entry.course_id, task_input.get("filename", default_filename), start)
+        store = ReportStore.from_config("GRADES_DOWNLOAD")
+        path = store.store_rows(
+            entry.course_id, name, rows, task_input.get("upload_parent_dir", "")
+        )
+        progress = {
+            "action_name": "generated",
+            "attempted": len(rows) - 1,
+            "succeeded": len(rows) - 1,
+            "failed": 0,
+            "report_name": name,
+            "path": path,
+        }
+    except Exception as error:
+        entry.task_state = FAILURE
+        entry.task_output = json.dumps({"exception": type(error).__name__, "message": str(error)})
+        entry.save()
+        raise
+    entry.task_state = SUCCESS
+    entry.task_output = json.dumps(progress)
+    entry.save()
+    return progress
+
+
+def _report_task(func_name, default_filename, make_rows=grade_rows, name=None):
+    def task(entry_id, xblock_instance_args):
+        return run_report(entry_id, xblock_instance_args, default_filename, make_rows)
+
+    task.__name__ = task.__qualname__ = func_name
+    task.__doc__ = f"Write the {default_filename} CSV of the course of the InstructorTask row."
+    return shared_task(name=name or f"{PREFIX}.{func_name}")(task)
+
+
+calculate_grades_csv = _report_task("calculate_grades_csv", "grade_report")
+calculate_problem_grade_report = _report_task(
+    "calculate_problem_grade_report", "problem_grade_report"
+)
+calculate_students_features_csv = _report_task(
+    "calculate_students_features_csv", "student_profile_info", profile_rows
+)
+calculate_may_enroll_csv = _report_task("calculate_may_enroll_csv", "may_enroll_info", profile_rows)
+calculate_inactive_enrolled_students_info_csv = _report_task(
+    "calculate_inactive_enrolled_students_info_csv", "inactive_enrolled_students_info", profile_rows
+)
+calculate_problem_responses_csv = _report_task(
+    "calculate_problem_responses_csv",
+    "student_state",
+    name=f"{PREFIX}.calculate_problem_responses_csv.v2",
+)
+course_survey_report_csv = _report_task("course_survey_report_csv", "course_survey_report")
+proctored_exam_results_csv = _report_task("proctored_exam_results_csv", "proctored_exam_results")
+cohort_students = _report_task("cohort_students", "cohort_results")
+generate_anonymous_ids_for_course = _report_task(
+    "generate_anonymous_ids_for_course", "anonymized_ids"
+)
+export_ora2_data = _report_task("export_ora2_data", "ORA_data")
+export_ora2_summary = _report_task("export_ora2_summary", "ORA_summary")
+export_ora2_submission_files = _report_task("export_ora2_submission_files", "submission_files")

@@ -1,0 +1,300 @@
+"""The dispatcher: real report files at the expected paths, and what it records per course."""
+
+import datetime
+import hashlib
+import re
+from unittest import mock
+
+import ddt
+from django.contrib.auth import get_user_model
+from django.test import TestCase, TransactionTestCase, override_settings
+from django.utils import timezone
+from lms.djangoapps.ccx.models import CustomCourseForEdX
+from lms.djangoapps.instructor_task.models import InstructorTask
+
+from periodic_instructor_reports import api, conf, dispatch, tasks
+from tests import factories, reports
+from tests.base import ReportFilesMixin
+
+COURSE, OTHER = factories.COURSE, factories.OTHER_COURSE
+CCX = "ccx-v1:edX+DemoX+Demo_Course+ccx@{}"
+STAMP = r"\d{4}-\d{2}-\d{2}-\d{4}"
+TODAY = timezone.localdate().isoformat()
+
+
+def sha1(text):
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def outcomes(result):
+    return {course["course_id"]: course["outcome"] for course in result["courses"]}
+
+
+def make_ccx(master, coach):
+    return CustomCourseForEdX.objects.create(course_id=master, display_name="CCX", coach=coach)
+
+
+@ddt.ddt
+class ReportFileTests(ReportFilesMixin, TestCase):
+    """What lands in the report store for each structure, through the platform stand-in."""
+
+    def run_files(self, **fields):
+        schedule = factories.schedule(**fields)
+        result = tasks.dispatch_report_schedule.delay(schedule.pk).get()
+        self.assertEqual(result["status"], "done", result)
+        return result, self.report_files()
+
+    def assert_files(self, files, patterns):
+        self.assertEqual(len(files), len(patterns), files)
+        for path, pattern in zip(files, sorted(patterns), strict=True):
+            self.assertRegex(path, "^" + pattern + "$")
+
+    @ddt.unpack
+    @ddt.data(
+        ("regular", "", "{hash}/"),
+        ("regular", "periodic-reports/", "periodic-reports/{hash}/"),
+        ("regular", "periodic-", "periodic-{hash}/"),
+        ("by_date", "", f"{TODAY}/"),
+        ("by_date", "periodic-reports/", f"periodic-reports/{TODAY}/"),
+        ("by_date", "periodic-", f"periodic-{TODAY}/"),
+        ("flat", "periodic-reports/", "periodic-reports/"),
+        ("flat", "periodic-", "periodic-/"),
+        ("flat", "", "{hash}/"),
+    )
+    def test_grade_report_for_two_courses(self, structure, prefix, folder):
+        result, files = self.run_files(
+            course_ids=[COURSE, OTHER], upload_folder_structure=structure, upload_folder_prefix=prefix,
+        )
+        self.assertEqual(outcomes(result), {COURSE: "submitted", OTHER: "submitted"})
+        self.assert_files(files, [
+            re.escape(folder.format(hash=sha1(COURSE))) + f"edX_DemoX_Demo_Course_grade_report_{STAMP}.csv",
+            re.escape(folder.format(hash=sha1(OTHER))) + f"OrgX_CS101_2026_grade_report_{STAMP}.csv",
+        ])
+
+    def test_regular_with_empty_prefix_is_the_dashboard_folder(self):
+        from lms.djangoapps.instructor_task.models import ReportStore
+        from opaque_keys.edx.keys import CourseKey
+
+        self.run_files()
+        links = ReportStore.from_config("GRADES_DOWNLOAD").links_for(CourseKey.from_string(COURSE))
+        self.assertEqual(len(links), 1)
+
+    def test_each_supported_report(self):
+        for path, name in [
+            (conf.PROBLEM_GRADE_REPORT, "problem_grade_report"),
+            (conf.PROFILE_REPORT, "student_profile_info"),
+        ]:
+            self.run_files(task=factories.report_task(path), upload_folder_structure="flat",
+                           upload_folder_prefix=f"{name}/")
+        self.assert_files(self.report_files(), [
+            f"problem_grade_report/edX_DemoX_Demo_Course_problem_grade_report_{STAMP}.csv",
+            f"student_profile_info/edX_DemoX_Demo_Course_student_profile_info_{STAMP}.csv",
+        ])
+
+    def test_profile_report_columns_are_the_features(self):
+        task = factories.report_task(conf.PROFILE_REPORT)
+        self.run_files(task=task, keyword_arguments={"features": ["id", "username"]})
+        with open(f"{self.report_dir}/{self.report_files()[0]}", encoding="utf-8") as report:
+            self.assertEqual(report.readline().strip(), "id,username")
+
+    def test_ccx_ids_and_their_file_names(self):
+        coach = factories.user()
+        ccx = make_ccx(COURSE, coach)
+        result, files = self.run_files(
+            course_ids=[COURSE, CCX.format(ccx.pk)], upload_folder_structure="by_date",
+            upload_folder_prefix="r/",
+        )
+        self.assertEqual(set(outcomes(result).values()), {"submitted"})
+        self.assert_files(files, [
+            f"r/{TODAY}/edX_DemoX_Demo_Course_grade_report_{STAMP}.csv",
+            f"r/{TODAY}/edX_DemoX_Demo_Course_grade_report_ccx{ccx.pk}_{STAMP}.csv",
+        ])
+
+    def test_filename_keyword_is_honoured(self):
+        _, files = self.run_files(keyword_arguments={"filename": "weekly"}, upload_folder_structure="flat",
+                                  upload_folder_prefix="w/")
+        self.assert_files(files, [f"w/edX_DemoX_Demo_Course_weekly_{STAMP}.csv"])
+
+    def test_platform_records_the_owner_as_requester(self):
+        owner = factories.user()
+        result, _ = self.run_files(owner=owner)
+        row = InstructorTask.objects.get(task_id=result["courses"][0]["task_id"])
+        self.assertEqual(row.requester, owner)
+        self.assertEqual(row.task_state, "SUCCESS")
+
+
+@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [conf.GRADE_REPORT])
+class DispatchTests(ReportFilesMixin, TestCase):
+    """What the dispatcher passes and records, with recording report functions."""
+
+    def setUp(self):
+        super().setUp()
+        reports.CALLS.clear()
+        self.coach = factories.user()
+
+    def recording_schedule(self, **fields):
+        fields.setdefault("task", factories.report_task("tests.reports.recording_report"))
+        return factories.schedule(**fields)
+
+    def test_request_fields(self):
+        owner = factories.user()
+        dispatch.run_schedule(self.recording_schedule(owner=owner).pk)
+        request = reports.CALLS[0]["request"]
+        self.assertEqual(request.user, owner)
+        self.assertEqual(request.META["REMOTE_ADDR"], "127.0.0.1")
+        self.assertEqual(request.META["SERVER_NAME"], "lms.test")
+        self.assertTrue(request.META["HTTP_USER_AGENT"].startswith("periodic-instructor-reports/"))
+
+    @override_settings(PERIODIC_INSTRUCTOR_REPORTS_SERVER_NAME="reports.example.com",
+                       PERIODIC_INSTRUCTOR_REPORTS_REMOTE_ADDR="10.0.0.5")
+    def test_request_settings(self):
+        dispatch.run_schedule(self.recording_schedule().pk)
+        meta = reports.CALLS[0]["request"].META
+        self.assertEqual((meta["SERVER_NAME"], meta["REMOTE_ADDR"]), ("reports.example.com", "10.0.0.5"))
+
+    def test_arguments_keyword_arguments_and_folder(self):
+        day = datetime.datetime(2026, 3, 2, 12, tzinfo=datetime.UTC)
+        schedule = self.recording_schedule(
+            keyword_arguments={"filename": "nightly"}, upload_folder_structure="by_date",
+            upload_folder_prefix="p/",
+        )
+        result = dispatch.run_schedule(schedule.pk, now=day)
+        call = reports.CALLS[0]
+        self.assertEqual(str(call["course_key"]), COURSE)
+        self.assertEqual(call["kwargs"], {"filename": "nightly", "upload_parent_dir": "p/2026-03-02"})
+        self.assertEqual(result["courses"][0]["task_id"], "task-1")
+        self.assertEqual(result["courses"][0]["upload_parent_dir"], "p/2026-03-02")
+
+    def test_report_without_request(self):
+        task = factories.report_task("tests.reports.report_without_request", requires_request=False)
+        dispatch.run_schedule(factories.schedule(task=task).pk)
+        self.assertIsNone(reports.CALLS[0]["request"])
+        self.assertEqual(str(reports.CALLS[0]["course_key"]), COURSE)
+
+    def test_report_without_upload_kwargs_gets_none(self):
+        task = factories.report_task("tests.reports.report_without_upload")
+        result = dispatch.run_schedule(factories.schedule(task=task).pk)
+        self.assertEqual(reports.CALLS[0]["kwargs"], {})
+        self.assertIsNone(result["courses"][0]["upload_parent_dir"])
+
+    def test_include_ccx(self):
+        first, second = make_ccx(COURSE, self.coach), make_ccx(COURSE, self.coach)
+        make_ccx(OTHER, self.coach)
+        result = dispatch.run_schedule(self.recording_schedule(include_ccx=True).pk)
+        self.assertEqual(list(outcomes(result)), [COURSE, CCX.format(first.pk), CCX.format(second.pk)])
+
+    def test_only_ccx(self):
+        first = make_ccx(COURSE, self.coach)
+        other = make_ccx(OTHER, self.coach)
+        listed = CCX.format(other.pk).replace("edX+DemoX+Demo_Course", "OrgX+CS101+2026")
+        result = dispatch.run_schedule(
+            self.recording_schedule(course_ids=[COURSE, listed], only_ccx=True).pk
+        )
+        self.assertEqual(list(outcomes(result)), [CCX.format(first.pk), listed])
+
+    def test_ccx_app_missing_at_dispatch(self):
+        schedule = self.recording_schedule(include_ccx=True)
+        with mock.patch("periodic_instructor_reports.ccx.get_ccx_model", return_value=None):
+            result = dispatch.run_schedule(schedule.pk)
+        self.assertEqual(result["counts"], {"ccx_unavailable": 1, "submitted": 1})
+
+    def test_a_failing_course_does_not_stop_the_others(self):
+        task = factories.report_task("tests.reports.failing_report")
+        bad = "course-v1:Bad+Course+Run"
+        schedule = factories.schedule(task=task, course_ids=[COURSE, bad, OTHER])
+        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+            result = dispatch.run_schedule(schedule.pk)
+        self.assertEqual(outcomes(result), {COURSE: "submitted", bad: "failed", OTHER: "submitted"})
+        failed = next(c for c in result["courses"] if c["outcome"] == "failed")
+        self.assertEqual(failed["error"], "RuntimeError: the grading backend is down")
+
+    def test_already_running_is_recorded_and_others_run(self):
+        schedule = factories.schedule(course_ids=[COURSE, OTHER])
+        InstructorTask.objects.create(
+            course_id=COURSE, task_type="grade_course", task_key="", task_input="{}",
+            task_id="earlier", task_state="PROGRESS", requester=self.coach,
+        )
+        result = dispatch.run_schedule(schedule.pk)
+        self.assertEqual(outcomes(result), {COURSE: "already_running", OTHER: "submitted"})
+        self.assertIn("AlreadyRunningError", result["courses"][0]["error"])
+        self.assertEqual(len(self.report_files()), 1)
+
+    def test_queue_connection_error_is_recorded(self):
+        schedule = factories.schedule(course_ids=[COURSE, OTHER])
+        with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_grades_csv.apply_async",
+                        side_effect=[OSError("broker down"), mock.DEFAULT]):
+            result = dispatch.run_schedule(schedule.pk)
+        self.assertEqual(outcomes(result), {COURSE: "queue_error", OTHER: "submitted"})
+
+    def test_invalid_stored_course_id(self):
+        schedule = self.recording_schedule()
+        type(schedule).objects.filter(pk=schedule.pk).update(course_ids=["nonsense", OTHER])
+        result = dispatch.run_schedule(schedule.pk)
+        self.assertEqual(outcomes(result), {"nonsense": "invalid_course", OTHER: "submitted"})
+
+    def test_error_summary_is_bounded(self):
+        task = factories.report_task("tests.reports.long_error_report")
+        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+            result = dispatch.run_schedule(factories.schedule(task=task).pk)
+        self.assertEqual(len(result["courses"][0]["error"]), dispatch.ERROR_LIMIT)
+
+    def test_missing_and_paused(self):
+        with self.assertLogs("periodic_instructor_reports.dispatch", "INFO") as logs:
+            self.assertEqual(dispatch.run_schedule(9999)["status"], "missing")
+            paused = self.recording_schedule(enabled=False)
+            self.assertEqual(dispatch.run_schedule(paused.pk)["status"], "disabled")
+        self.assertIn("9999 no longer exists", logs.output[0])
+        self.assertEqual(reports.CALLS, [])
+
+    def test_path_no_longer_allowed_is_refused(self):
+        schedule = self.recording_schedule()
+        with override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=[conf.GRADE_REPORT]):
+            result = dispatch.run_schedule(schedule.pk)
+        self.assertEqual(result["status"], "refused")
+        self.assertIn("not an allowed report function", result["error"])
+        self.assertEqual(reports.CALLS, [])
+
+    def test_inactive_owner_is_refused(self):
+        owner = factories.user()
+        schedule = self.recording_schedule(owner=owner)
+        get_user_model().objects.filter(pk=owner.pk).update(is_active=False)
+        result = dispatch.run_schedule(schedule.pk)
+        self.assertEqual((result["status"], reports.CALLS), ("refused", []))
+
+    def test_query_count_does_not_grow_with_courses(self):
+        one = self.recording_schedule(course_ids=[COURSE])
+        many = self.recording_schedule(course_ids=[COURSE, OTHER, "course-v1:A+B+C", "course-v1:D+E+F"])
+        with self.assertNumQueries(1):
+            dispatch.run_schedule(one.pk)
+        with self.assertNumQueries(1):
+            dispatch.run_schedule(many.pk)
+        with_ccx = self.recording_schedule(course_ids=[COURSE, OTHER], include_ccx=True)
+        with self.assertNumQueries(2):
+            dispatch.run_schedule(with_ccx.pk)
+
+    def test_result_is_json_ready(self):
+        import json
+
+        result = tasks.dispatch_report_schedule.apply(args=[self.recording_schedule().pk]).get()
+        self.assertEqual(json.loads(json.dumps(result)), result)
+        self.assertEqual(result["counts"], {"submitted": 1})
+
+    def test_legacy_task_name_still_runs(self):
+        result = tasks.periodic_task_wrapper.apply(args=[self.recording_schedule().pk]).get()
+        self.assertEqual(result["status"], "done")
+
+
+@override_settings(STAND_IN_ENFORCE_NO_ATOMIC=True)
+class OutsideTransactionTests(ReportFilesMixin, TransactionTestCase):
+    """The platform refuses submits inside transaction.atomic; the dispatcher never opens one."""
+
+    def test_dispatch_outside_atomic(self):
+        schedule = factories.schedule(course_ids=[COURSE, OTHER])
+        result = dispatch.run_schedule(schedule.pk)
+        self.assertEqual(result["counts"], {"submitted": 2})
+        self.assertEqual(len(self.report_files()), 2)
+
+    def test_api_write_then_dispatch(self):
+        schedule = factories.schedule()
+        api.update_schedule(schedule, course_ids=[OTHER])
+        self.assertEqual(dispatch.run_schedule(schedule.pk)["counts"], {"submitted": 1})

@@ -1,0 +1,435 @@
+"""
+Tests of the stand-in of the platform's report API (``tests/stand_in``).
+
+They pin the contract the plugin relies on (edx-contract.md), so a drift of the stand-in shows.
+Plain ``TestCase`` classes: the file runs under ``django-admin test`` and pytest alike.
+"""
+import csv
+import hashlib
+import inspect
+import json
+import os
+import re
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from unittest import mock
+
+import lms
+from ccx_keys.locator import CCXLocator
+from celery import current_app
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.test import RequestFactory, TestCase, override_settings
+from kombu.exceptions import OperationalError
+from lms.djangoapps.ccx.models import CustomCourseForEdX
+from lms.djangoapps.instructor_task import api, tasks
+from lms.djangoapps.instructor_task.api_helper import (
+    DEFAULT_PRIORITY_QUEUE,
+    HIGH_MEM_QUEUE,
+    AlreadyRunningError,
+    QueueConnectionError,
+)
+from lms.djangoapps.instructor_task.models import InstructorTask, ReportStore
+from lms.djangoapps.instructor_task.tasks_helper.utils import (
+    course_filename_prefix_generator,
+    report_filename,
+)
+from opaque_keys.edx.keys import CourseKey
+
+COURSE_ID = "course-v1:edX+DemoX+Demo_Course"
+REPORT_NAME = re.compile(r"^edX_DemoX_Demo_Course_(?P<name>.+)_\d{4}-\d{2}-\d{2}-\d{4}\.csv$")
+
+
+class ReportDirTestCase(TestCase):
+    """A ``TestCase`` whose ``GRADES_DOWNLOAD`` storage is a fresh temporary directory."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.report_dir = tempfile.mkdtemp(prefix="stand-in-reports-")
+        cls.addClassCleanup(shutil.rmtree, cls.report_dir, ignore_errors=True)
+        override = override_settings(
+            GRADES_DOWNLOAD={
+                "STORAGE_CLASS": "django.core.files.storage.FileSystemStorage",
+                "STORAGE_KWARGS": {"location": cls.report_dir},
+            }
+        )
+        override.enable()
+        cls.addClassCleanup(override.disable)
+        super().setUpClass()
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.course_key = CourseKey.from_string(COURSE_ID)
+        cls.staff = get_user_model().objects.create_user(
+            "staff", "staff@example.com", "pw", first_name="Sta", last_name="Ff"
+        )
+        cls.learner = get_user_model().objects.create_user("learner", "learner@example.com", "pw")
+        get_user_model().objects.create_user("gone", "gone@example.com", "pw", is_active=False)
+
+    def setUp(self):
+        super().setUp()
+        # The directory is per class; start every test with it empty.
+        for entry in os.scandir(self.report_dir):
+            if entry.is_dir():
+                shutil.rmtree(entry.path)
+            else:
+                os.remove(entry.path)
+
+    def make_request(self, **meta):
+        """A request like the dashboard's: RequestFactory sets REMOTE_ADDR and SERVER_NAME."""
+        request = RequestFactory().get("/", **meta)
+        request.user = self.staff
+        return request
+
+    def read_csv(self, path):
+        with open(os.path.join(self.report_dir, path), newline="", encoding="utf-8") as handle:
+            return list(csv.reader(handle))
+
+
+class SignatureTests(ReportDirTestCase):
+    """The report functions have exactly the platform's signatures."""
+
+    def test_signatures(self):
+        expected = {
+            "submit_calculate_grades_csv": "(request, course_key, **task_kwargs)",
+            "submit_problem_grade_report": "(request, course_key, **task_kwargs)",
+            "submit_calculate_students_features_csv": (
+                "(request, course_key, features, **task_kwargs)"
+            ),
+            "submit_calculate_may_enroll_csv": "(request, course_key, features)",
+            "submit_calculate_inactive_enrolled_students_csv": "(request, course_key, features)",
+            "submit_calculate_problem_responses_csv": (
+                "(request, course_key, problem_locations, problem_types_filter=None)"
+            ),
+            "submit_course_survey_report": "(request, course_key)",
+            "submit_proctored_exam_results_report": "(request, course_key)",
+            "submit_export_ora2_data": "(request, course_key)",
+            "submit_export_ora2_summary": "(request, course_key)",
+            "submit_export_ora2_submission_files": "(request, course_key)",
+            "generate_anonymous_ids": "(request, course_key)",
+            "submit_cohort_students": "(request, course_key, file_name)",
+        }
+        for name, signature in expected.items():
+            with self.subTest(name=name):
+                self.assertEqual(str(inspect.signature(getattr(api, name))), signature)
+
+    def test_extra_kwargs_are_a_type_error_without_task_kwargs(self):
+        with self.assertRaises(TypeError):
+            api.submit_calculate_may_enroll_csv(
+                self.make_request(), self.course_key, features=["id"], upload_parent_dir="x"
+            )
+        with self.assertRaises(TypeError):
+            api.submit_course_survey_report(self.make_request(), self.course_key, filename="x")
+        self.assertFalse(InstructorTask.objects.exists())
+
+    def test_task_kwargs_become_task_input(self):
+        with mock.patch.object(tasks.calculate_grades_csv, "apply_async"):
+            row = api.submit_calculate_grades_csv(
+                self.make_request(), self.course_key, upload_parent_dir="dir", filename="name"
+            )
+        self.assertEqual(
+            json.loads(row.task_input), {"upload_parent_dir": "dir", "filename": "name"}
+        )
+        self.assertEqual(row.task_type, "grade_course")
+        self.assertEqual(row.task_key, "")
+        self.assertEqual(row.requester, self.staff)
+        self.assertRegex(row.task_id, r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
+
+        with mock.patch.object(tasks.calculate_students_features_csv, "apply_async"):
+            row = api.submit_calculate_students_features_csv(
+                self.make_request(), self.course_key, ["id", "email"], filename="profiles"
+            )
+        self.assertEqual(
+            json.loads(row.task_input), {"features": ["id", "email"], "filename": "profiles"}
+        )
+        self.assertEqual(row.task_type, "profile_info_csv")
+
+
+class SubmitTaskTests(ReportDirTestCase):
+    """What ``submit_task`` needs from the request and what it refuses."""
+
+    def bare_request(self, **meta):
+        return SimpleNamespace(user=self.staff, META=meta)
+
+    def test_missing_server_name_is_a_key_error(self):
+        with self.assertRaises(KeyError) as raised:
+            api.submit_problem_grade_report(self.bare_request(REMOTE_ADDR="127.0.0.1"), COURSE_ID)
+        self.assertEqual(raised.exception.args, ("SERVER_NAME",))
+
+    def test_missing_remote_addr_is_a_key_error(self):
+        with self.assertRaises(KeyError) as raised:
+            api.submit_problem_grade_report(self.bare_request(SERVER_NAME="lms.test"), COURSE_ID)
+        self.assertEqual(raised.exception.args, ("REMOTE_ADDR",))
+
+    def test_key_error_leaves_a_queuing_row_that_blocks_the_report(self):
+        """As in the platform: the row is saved before the request's META is read."""
+        with self.assertRaises(KeyError):
+            api.submit_calculate_grades_csv(self.bare_request(), self.course_key)
+        self.assertEqual(InstructorTask.objects.get().task_state, "QUEUING")
+        with self.assertRaises(AlreadyRunningError):
+            api.submit_calculate_grades_csv(self.make_request(), self.course_key)
+
+    def test_user_agent_is_optional(self):
+        request = self.bare_request(REMOTE_ADDR="10.0.0.1", SERVER_NAME="lms.test")
+        with mock.patch.object(tasks.calculate_grades_csv, "apply_async") as apply_async:
+            row = api.submit_calculate_grades_csv(request, self.course_key)
+        (args,), kwargs = apply_async.call_args
+        self.assertEqual(args[0], row.id)
+        self.assertEqual(
+            args[1],
+            {
+                "request_info": {
+                    "username": "staff",
+                    "user_id": self.staff.id,
+                    "ip": "10.0.0.1",
+                    "agent": "",
+                    "host": "lms.test",
+                },
+                "task_id": row.task_id,
+            },
+        )
+        self.assertEqual(kwargs["task_id"], row.task_id)
+
+    def test_already_running_with_an_unfinished_row(self):
+        for state in ("QUEUING", "PROGRESS", "PENDING", None):
+            with self.subTest(state=state):
+                InstructorTask.objects.all().delete()
+                row = InstructorTask.create(COURSE_ID, "grade_course", "", {}, self.staff)
+                InstructorTask.objects.filter(pk=row.pk).update(task_state=state)
+                with self.assertRaises(AlreadyRunningError) as raised:
+                    api.submit_calculate_grades_csv(
+                        self.make_request(), self.course_key, upload_parent_dir="elsewhere"
+                    )
+                self.assertIn("The grade report is being created.", str(raised.exception))
+
+    def test_not_running_with_a_finished_row(self):
+        for state in ("SUCCESS", "FAILURE", "REVOKED"):
+            with self.subTest(state=state):
+                row = InstructorTask.create(COURSE_ID, "grade_course", "", {}, self.staff)
+                InstructorTask.objects.filter(pk=row.pk).update(task_state=state)
+                InstructorTask.objects.exclude(pk=row.pk).update(task_state=state)
+                with mock.patch.object(tasks.calculate_grades_csv, "apply_async"):
+                    api.submit_calculate_grades_csv(self.make_request(), self.course_key)
+
+    def test_other_course_or_type_is_not_a_duplicate(self):
+        InstructorTask.create(COURSE_ID, "grade_course", "", {}, self.staff)
+        with mock.patch.object(tasks.calculate_problem_grade_report, "apply_async"):
+            api.submit_problem_grade_report(self.make_request(), self.course_key)
+        with mock.patch.object(tasks.calculate_grades_csv, "apply_async"):
+            api.submit_calculate_grades_csv(
+                self.make_request(), CourseKey.from_string("course-v1:edX+Other+2026")
+            )
+
+    def test_task_input_limit(self):
+        with self.assertRaises(AttributeError):
+            InstructorTask.create(COURSE_ID, "grade_course", "", {"x": "y" * 10000}, self.staff)
+        fits = {"x": "y" * (10000 - len('{"x": ""}'))}
+        InstructorTask.create(COURSE_ID, "grade_course", "", fits, self.staff)
+        InstructorTask.objects.all().delete()
+        with self.assertRaises(AttributeError):
+            api.submit_calculate_grades_csv(
+                self.make_request(), self.course_key, filename="n" * 10000
+            )
+        self.assertFalse(InstructorTask.objects.exists())
+
+    def test_queues(self):
+        cases = [
+            (api.submit_calculate_grades_csv, tasks.calculate_grades_csv, (), HIGH_MEM_QUEUE),
+            (api.submit_problem_grade_report, tasks.calculate_problem_grade_report, (),
+             HIGH_MEM_QUEUE),
+            (api.submit_calculate_students_features_csv, tasks.calculate_students_features_csv,
+             (["id"],), DEFAULT_PRIORITY_QUEUE),
+            (api.submit_calculate_may_enroll_csv, tasks.calculate_may_enroll_csv, (["id"],),
+             DEFAULT_PRIORITY_QUEUE),
+        ]
+        for function, task, args, queue in cases:
+            with self.subTest(function=function.__name__):
+                with mock.patch.object(task, "apply_async") as apply_async:
+                    function(self.make_request(), self.course_key, *args)
+                self.assertEqual(apply_async.call_args.kwargs["queue"], queue)
+
+    def test_queue_connection_error_marks_the_row_failed(self):
+        failing = mock.patch.object(
+            tasks.calculate_grades_csv, "apply_async", side_effect=OperationalError("no broker")
+        )
+        with failing, self.assertRaises(QueueConnectionError) as raised:
+            api.submit_calculate_grades_csv(self.make_request(), self.course_key)
+        self.assertEqual(str(raised.exception), "Error occured. Please try again later.")
+        row = InstructorTask.objects.get()
+        self.assertEqual((row.task_state, row.task_output), ("FAILURE", "no broker"))
+
+    @override_settings(STAND_IN_ENFORCE_NO_ATOMIC=True)
+    def test_refuses_atomic_block_when_enforced(self):
+        with self.assertRaises(transaction.TransactionManagementError):
+            api.submit_calculate_grades_csv(self.make_request(), self.course_key)
+        self.assertFalse(InstructorTask.objects.exists())
+
+
+class ReportStoreTests(ReportDirTestCase):
+    """Where report files go, and what the dashboard lists."""
+
+    def test_path_to(self):
+        digest = hashlib.sha1(COURSE_ID.encode()).hexdigest()
+        store = ReportStore.from_config("GRADES_DOWNLOAD")
+        self.assertEqual(store.path_to(self.course_key, "a.csv"), f"{digest}/a.csv")
+        self.assertEqual(store.path_to(COURSE_ID), f"{digest}/")
+        self.assertEqual(
+            store.path_to(self.course_key, "a.csv", "reports/2026"), "reports/2026/a.csv"
+        )
+        # parent_dir replaces the hashed directory; a trailing slash is kept as given.
+        self.assertEqual(store.path_to(self.course_key, "a.csv", "flat/"), "flat/a.csv")
+
+    def test_store_rows_and_links_for(self):
+        store = ReportStore.from_config("GRADES_DOWNLOAD")
+        saved = store.store_rows(self.course_key, "one.csv", [["a", "b"], [1, "é"]])
+        store.store_rows(self.course_key, "two.csv", [["x"]], parent_dir="elsewhere")
+        self.assertEqual(self.read_csv(saved), [["a", "b"], ["1", "é"]])
+        self.assertEqual([name for name, _url in store.links_for(self.course_key)], ["one.csv"])
+        self.assertEqual(store.links_for("course-v1:edX+None+2026"), [])
+
+    def test_legacy_localfs_config(self):
+        with override_settings(GRADES_DOWNLOAD={"STORAGE_TYPE": "localfs", "ROOT_PATH": "/x/y"}):
+            store = ReportStore.from_config("GRADES_DOWNLOAD")
+        self.assertEqual(store.storage.location, "/x/y")
+
+
+class FileNameTests(TestCase):
+    """``{course_prefix}_{filename}_{%Y-%m-%d-%H%M}.csv``."""
+
+    def test_prefix_and_name(self):
+        key = CourseKey.from_string(COURSE_ID)
+        self.assertEqual(course_filename_prefix_generator(key), "edX_DemoX_Demo_Course")
+        self.assertEqual(
+            report_filename(key, "grade_report", datetime(2026, 1, 31, 9, 30, tzinfo=UTC)),
+            "edX_DemoX_Demo_Course_grade_report_2026-01-31-0930.csv",
+        )
+        odd = CourseKey.from_string("course-v1:Org~X+C:1+2026.T1")
+        self.assertEqual(course_filename_prefix_generator(odd), "OrgX_C1_2026.T1")
+
+    def test_ccx_prefix(self):
+        key = CourseKey.from_string("ccx-v1:edX+DemoX+Demo_Course+ccx@7")
+        self.assertEqual(course_filename_prefix_generator(key), "edX_DemoX_Demo_Course")
+        with override_settings(FEATURES={"ENABLE_COURSE_FILENAME_CCX_SUFFIX": True}):
+            self.assertEqual(course_filename_prefix_generator(key), "edX_DemoX_Demo_Course_ccx_7")
+
+
+class EagerReportTests(ReportDirTestCase):
+    """With ``CELERY_ALWAYS_EAGER`` the three supported reports write real CSV files."""
+
+    def assert_report(self, row, name, directory):
+        row.refresh_from_db()
+        self.assertEqual(row.task_state, "SUCCESS", row.task_output)
+        output = json.loads(row.task_output)
+        path = output["path"]
+        self.assertEqual(os.path.dirname(path), directory)
+        self.assertEqual(REPORT_NAME.match(os.path.basename(path))["name"], name)
+        self.assertEqual(output["report_name"], os.path.basename(path))
+        return self.read_csv(path)
+
+    def test_grade_report_in_custom_dir(self):
+        row = api.submit_calculate_grades_csv(
+            self.make_request(), self.course_key, upload_parent_dir="periodic/2026-11-25",
+            filename="weekly_grades",
+        )
+        rows = self.assert_report(row, "weekly_grades", "periodic/2026-11-25")
+        self.assertEqual(rows[0], ["Student ID", "Email", "Username", "Grade"])
+        self.assertEqual(
+            rows[1:],
+            [
+                [str(self.staff.id), "staff@example.com", "staff", "0.0"],
+                [str(self.learner.id), "learner@example.com", "learner", "0.0"],
+            ],
+        )
+        # Written elsewhere than the hashed directory: not on the dashboard.
+        self.assertEqual(ReportStore.from_config("GRADES_DOWNLOAD").links_for(self.course_key), [])
+
+    def test_problem_grade_report_default_location(self):
+        row = api.submit_problem_grade_report(self.make_request(), self.course_key)
+        store = ReportStore.from_config("GRADES_DOWNLOAD")
+        rows = self.assert_report(row, "problem_grade_report", store.path_to(self.course_key)[:-1])
+        self.assertEqual(len(rows), 3)
+        links = store.links_for(self.course_key)
+        self.assertEqual(len(links), 1)
+        self.assertTrue(REPORT_NAME.match(links[0][0]))
+
+    def test_profile_report(self):
+        features = ["id", "username", "email", "name", "goals"]
+        row = api.submit_calculate_students_features_csv(
+            self.make_request(), self.course_key, features, upload_parent_dir="flat"
+        )
+        rows = self.assert_report(row, "student_profile_info", "flat")
+        self.assertEqual(rows[0], features)
+        self.assertEqual(rows[1], [str(self.staff.id), "staff", "staff@example.com", "Sta Ff", ""])
+
+    def test_timestamp_is_utc_now(self):
+        before = datetime.now(UTC).strftime("%Y-%m-%d-%H%M")
+        row = api.submit_calculate_grades_csv(self.make_request(), self.course_key)
+        after = datetime.now(UTC).strftime("%Y-%m-%d-%H%M")
+        row.refresh_from_db()
+        stamp = json.loads(row.task_output)["report_name"][-19:-4]
+        self.assertIn(stamp, {before, after})
+
+    def test_task_failure_in_eager_mode(self):
+        """The platform catches every exception of apply_async, so eager failures surface so."""
+        failing = mock.patch.object(ReportStore, "from_config", side_effect=OSError("disk full"))
+        with failing, self.assertRaises(QueueConnectionError) as raised:
+            api.submit_calculate_grades_csv(self.make_request(), self.course_key)
+        self.assertIsInstance(raised.exception.__cause__, OSError)
+        row = InstructorTask.objects.get()
+        self.assertEqual((row.task_state, row.task_output), ("FAILURE", "disk full"))
+
+    def test_other_reports_write_a_csv(self):
+        row = api.submit_calculate_may_enroll_csv(self.make_request(), self.course_key, ["email"])
+        self.assertEqual(self.assert_report(row, "may_enroll_info", row_dir(self.course_key))[0],
+                         ["email"])
+        row = api.submit_course_survey_report(self.make_request(), self.course_key)
+        self.assert_report(row, "course_survey_report", row_dir(self.course_key))
+
+
+def row_dir(course_key):
+    """The hashed directory of ``course_key``, without a trailing slash."""
+    return ReportStore.from_config("GRADES_DOWNLOAD").path_to(course_key).rstrip("/")
+
+
+class CeleryAppTests(TestCase):
+    """The stand-in's Celery app is the LMS's: current, eager, with the platform's task names."""
+
+    def test_app(self):
+        self.assertIs(current_app._get_current_object(), lms.CELERY_APP)
+        self.assertTrue(lms.CELERY_APP.conf.task_always_eager)
+        names = set(lms.CELERY_APP.tasks)
+        for name in (
+            "calculate_grades_csv",
+            "calculate_problem_grade_report",
+            "calculate_students_features_csv",
+            "calculate_problem_responses_csv.v2",
+        ):
+            self.assertIn(f"lms.djangoapps.instructor_task.tasks.{name}", names)
+
+
+class CCXTests(ReportDirTestCase):
+    """CCX rows, their locators, and reports for CCX keys."""
+
+    def test_locator(self):
+        ccx = CustomCourseForEdX.objects.create(
+            course_id=COURSE_ID, display_name="My CCX", coach=self.staff
+        )
+        ccx.refresh_from_db()
+        self.assertEqual(ccx.course_id, self.course_key)
+        self.assertIsInstance(ccx.locator, CCXLocator)
+        self.assertEqual(str(ccx.locator), f"ccx-v1:edX+DemoX+Demo_Course+ccx@{ccx.id}")
+        self.assertEqual(
+            list(CustomCourseForEdX.objects.filter(course_id=self.course_key)), [ccx]
+        )
+
+    def test_report_for_a_ccx_key(self):
+        ccx = CustomCourseForEdX.objects.create(
+            course_id=self.course_key, display_name="My CCX", coach=self.staff
+        )
+        row = api.submit_calculate_grades_csv(self.make_request(), ccx.locator)
+        row.refresh_from_db()
+        self.assertEqual(row.course_id, ccx.locator)
+        self.assertEqual(row.task_state, "SUCCESS")
+        self.assertEqual(len(ReportStore.from_config("GRADES_DOWNLOAD").links_for(ccx.locator)), 1)
