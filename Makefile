@@ -1,0 +1,44 @@
+.DEFAULT_GOAL := help
+.PHONY: help requirements test test-django test-pytest quality upgrade clean
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+REQUIREMENTS ?= requirements/test.txt requirements/quality.txt
+export PYTHONPATH := $(CURDIR)
+export DJANGO_SETTINGS_MODULE := test_settings
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "%-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: $(REQUIREMENTS) setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q $(addprefix -r ,$(REQUIREMENTS))
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+requirements: $(VENV)/.installed ## create the virtualenv and install what the tests need
+
+test: $(VENV)/.installed ## run the whole suite with django-admin test, then with pytest
+	$(BIN)/django-admin test
+	$(BIN)/pytest
+
+test-django: $(VENV)/.installed ## the documented command: django-admin test
+	$(BIN)/django-admin test
+
+test-pytest: $(VENV)/.installed ## the same suite under pytest
+	$(BIN)/pytest
+
+quality: $(VENV)/.installed ## lint
+	$(BIN)/ruff check --no-cache .
+
+upgrade: ## re-pin requirements/*.txt from requirements/*.in
+	$(BIN)/pip install -q pip-tools
+	for f in base test quality ci dev; do \
+		$(BIN)/pip-compile -q --upgrade --allow-unsafe --no-emit-index-url --no-emit-find-links \
+			--strip-extras -o requirements/$$f.txt requirements/$$f.in; \
+	done
+
+clean: ## remove the virtualenvs and build output
+	rm -rf $(VENV) .venv-* build dist *.egg-info .pytest_cache
