@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from periodic_instructor_reports import beat, reports
@@ -150,7 +151,9 @@ def set_schedules_enabled(schedules, *, enabled: bool) -> int:
         changing = [schedule for schedule in schedules if schedule.enabled != enabled]
         if not changing:
             return 0
-        PeriodicReportSchedule.objects.filter(pk__in=[s.pk for s in changing]).update(enabled=enabled)
+        PeriodicReportSchedule.objects.filter(pk__in=[s.pk for s in changing]).update(
+            enabled=enabled, modified=timezone.now()
+        )
         beat.set_enabled(changing, enabled)
         for schedule in changing:
             schedule.enabled = enabled
