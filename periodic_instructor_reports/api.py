@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from periodic_instructor_reports import beat, reports
+from periodic_instructor_reports import beat, conf, reports, retention
 from periodic_instructor_reports.exceptions import ReportFunctionError
-from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask
+from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +25,16 @@ __all__ = [
     "update_schedule",
     "save_schedule",
     "set_schedules_enabled",
+    "pause_schedules",
+    "resume_schedules",
+    "run_schedules_now",
     "delete_schedule",
     "reconcile_beat",
     "ReconcileReport",
 ]
 
 SCHEDULE_FIELDS = {
-    "task", "owner", "interval", "course_ids", "arguments", "keyword_arguments", "include_ccx",
+    "task", "owner", "interval", "crontab", "course_ids", "arguments", "keyword_arguments", "include_ccx",
     "only_ccx", "upload_folder_prefix", "upload_folder_structure", "enabled",
 }
 
@@ -72,9 +75,10 @@ def create_schedule(**fields) -> PeriodicReportSchedule:
     """
     Create a schedule and its beat row.
 
-    Keyword arguments are the schedule's fields: ``task``, ``owner``, ``interval``,
-    ``course_ids`` and optionally ``arguments``, ``keyword_arguments``, ``include_ccx``,
-    ``only_ccx``, ``upload_folder_prefix``, ``upload_folder_structure``, ``enabled``.
+    Keyword arguments are the schedule's fields: ``task``, ``owner``, ``interval`` or
+    ``crontab`` (exactly one), ``course_ids`` and optionally ``arguments``,
+    ``keyword_arguments``, ``include_ccx``, ``only_ccx``, ``upload_folder_prefix``,
+    ``upload_folder_structure``, ``enabled``.
 
     Raises:
         ValidationError: a field is invalid; nothing is saved.
@@ -163,6 +167,38 @@ def set_schedules_enabled(schedules, *, enabled: bool) -> int:
     return len(changing)
 
 
+def pause_schedules(schedules) -> int:
+    """
+    Pause schedules: disable their beat rows so they stop running; return how many changed.
+
+    The dispatcher re-checks, so a run beat sent before the pause does nothing. "Run now" still
+    runs a paused schedule.
+    """
+    return set_schedules_enabled(schedules, enabled=False)
+
+
+def resume_schedules(schedules) -> int:
+    """Resume paused schedules and enable their beat rows; return how many changed."""
+    return set_schedules_enabled(schedules, enabled=True)
+
+
+def run_schedules_now(schedules) -> int:
+    """
+    Queue one run of each schedule (paused ones too), recorded as a manual run; return how many.
+
+    The dispatcher task is sent when the current transaction commits.
+    """
+    from periodic_instructor_reports import tasks  # pylint: disable=import-outside-toplevel
+
+    schedule_ids = [schedule.pk for schedule in schedules]
+    for schedule_id in schedule_ids:
+        transaction.on_commit(lambda pk=schedule_id: tasks.dispatch_report_schedule.apply_async(
+            args=[pk], kwargs={"trigger": ReportRun.TRIGGER_MANUAL}, queue=conf.get("QUEUE"),
+        ))
+    log.info("Queued a manual run of periodic report schedules %s.", schedule_ids)
+    return len(schedule_ids)
+
+
 @transaction.atomic
 def delete_schedule(schedule: PeriodicReportSchedule) -> None:
     """Delete a schedule and its beat row (the delete signal removes the row)."""
@@ -178,6 +214,7 @@ class ReconcileReport:
     created: list = field(default_factory=list)
     updated: list = field(default_factory=list)
     removed: list = field(default_factory=list)
+    prune_job_created: bool = False
 
     def lines(self):
         """Return one human-readable line per change."""
@@ -185,6 +222,7 @@ class ReconcileReport:
             [f"created beat row for schedule {pk}" for pk in self.created]
             + [f"updated beat row of schedule {pk}" for pk in self.updated]
             + [f"removed orphan beat row {name!r}" for name in self.removed]
+            + ([f"created beat row {retention.PRUNE_BEAT_ROW!r}"] if self.prune_job_created else [])
         )
 
 
@@ -194,7 +232,8 @@ def reconcile_beat(*, dry_run: bool = False) -> ReconcileReport:
 
     Recreates missing rows, rewrites drifted or shared ones (the earlier implementation could
     link two schedules to one row) and deletes rows of this plugin's tasks that no schedule
-    owns. Safe to run at any time; with ``dry_run`` nothing is written.
+    owns. Once there is run history, also restores the beat row of the job that prunes it.
+    Safe to run at any time; with ``dry_run`` nothing is written.
     """
     report = ReconcileReport()
     with transaction.atomic():
@@ -220,4 +259,11 @@ def reconcile_beat(*, dry_run: bool = False) -> ReconcileReport:
         report.removed = sorted(orphans.values_list("name", flat=True))
         if not dry_run and report.removed:
             orphans.delete()
+        if ReportRun.objects.exists():
+            if dry_run:
+                report.prune_job_created = not PeriodicTask.objects.filter(
+                    name=retention.PRUNE_BEAT_ROW
+                ).exists()
+            else:
+                report.prune_job_created = retention.ensure_prune_beat_row()
     return report

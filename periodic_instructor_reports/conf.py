@@ -18,6 +18,18 @@ DEFAULTS = {
     "REMOTE_ADDR": "127.0.0.1",
     # SERVER_NAME of that request; None uses the host of LMS_BASE, else "localhost".
     "SERVER_NAME": None,
+    # Days run history is kept; older runs are pruned by a daily job.
+    "RUN_RETENTION_DAYS": 90,
+    # How many runs one pruning query deletes at a time.
+    "PRUNE_BATCH_SIZE": 1000,
+    # How many more times a course refused as "already running" is tried; 0 turns retries off.
+    "RETRY_ATTEMPTS": 3,
+    # Seconds between those attempts.
+    "RETRY_DELAY": 600,
+    # Whether a schedule's owner gets an e-mail when a run has failed or refused courses.
+    "FAILURE_EMAILS": True,
+    # Base URL of the admin links in e-mails; None uses LMS_ROOT_URL, else https:// + LMS_BASE.
+    "SITE_URL": None,
 }
 
 PREFIX = "PERIODIC_INSTRUCTOR_REPORTS_"
@@ -26,6 +38,14 @@ PREFIX = "PERIODIC_INSTRUCTOR_REPORTS_"
 def get(name):
     """Return the plugin setting ``name``, falling back to its default."""
     return getattr(settings, PREFIX + name, DEFAULTS[name])
+
+
+def site_url():
+    """Return the base URL of links to the LMS (its Django admin), without a trailing slash."""
+    configured = get("SITE_URL") or getattr(settings, "LMS_ROOT_URL", None)
+    if not configured:
+        configured = "https://" + (getattr(settings, "LMS_BASE", "") or "localhost")
+    return configured.rstrip("/")
 
 
 def server_name():

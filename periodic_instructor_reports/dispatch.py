@@ -8,9 +8,9 @@ from edx_django_utils.monitoring import set_custom_attribute
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import ccx, folders, reports
+from periodic_instructor_reports import ccx, conf, folders, history, notify, reports, schedules
 from periodic_instructor_reports.exceptions import ReportFunctionError
-from periodic_instructor_reports.models import PeriodicReportSchedule
+from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
 from periodic_instructor_reports.requests import build_report_request
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,11 @@ FAILED = "failed"
 INVALID_COURSE = "invalid_course"
 CCX_UNAVAILABLE = "ccx_unavailable"
 REFUSED = "refused"
+
+DONE = "done"
+MISSING = "missing"
+DISABLED = "disabled"
+ALREADY_RAN = "already_ran"
 
 ERROR_LIMIT = 500
 
@@ -53,13 +58,14 @@ def _summary(err):
     return f"{type(err).__name__}: {err}"[:ERROR_LIMIT]
 
 
-def _result(schedule_id, status, courses=(), error=""):
+def _result(schedule_id, status, courses=(), error="", run_id=None):
     courses = [asdict(course) for course in courses]
     counts = {}
     for course in courses:
         counts[course["outcome"]] = counts.get(course["outcome"], 0) + 1
     return {
         "schedule_id": schedule_id,
+        "run_id": run_id,
         "status": status,
         "error": error,
         "counts": counts,
@@ -67,13 +73,23 @@ def _result(schedule_id, status, courses=(), error=""):
     }
 
 
-def target_courses(schedule):
+def target_courses(schedule, only=None):
     """
     Return ``(course keys to run, outcomes for ids that cannot run)`` for a schedule.
 
     Listed ids run as given; with ``include_ccx`` the CCXs of listed master courses run after
-    their master, and with ``only_ccx`` the masters themselves are left out.
+    their master, and with ``only_ccx`` the masters themselves are left out. ``only`` (course id
+    strings) keeps just those of the result.
     """
+    keys, skipped = _target_courses(schedule)
+    if only is not None:
+        wanted = set(only)
+        keys = [key for key in keys if str(key) in wanted]
+        skipped = [outcome for outcome in skipped if outcome.course_id in wanted]
+    return keys, skipped
+
+
+def _target_courses(schedule):
     keys, skipped = [], []
     for course_id in schedule.course_ids or []:
         try:
@@ -99,83 +115,218 @@ def target_courses(schedule):
     return list(dict.fromkeys(expanded)), skipped
 
 
-def run_schedule(schedule_id, *, now=None):
-    """
-    Generate the schedule's report once per course and return a JSON-ready summary.
+@dataclass
+class PlannedCall:
+    """One call of the report function the dispatcher would make."""
 
-    Does nothing when the schedule is gone or paused. Re-checks the report path against the
-    allowlist. A failure for one course is recorded and the other courses still run. Must not
-    be called inside ``transaction.atomic``: the platform's ``submit_task`` requires that.
+    course_key: object
+    kwargs: dict
+    upload_parent_dir: str = None
 
-    Arguments:
-        schedule_id: primary key of a ``PeriodicReportSchedule``.
-        now: the run's time (defaults to now); ``by_date`` folders use its local date.
 
-    Returns:
-        dict: ``status`` (done, missing, disabled, refused), ``counts`` per outcome and one
-        entry per course with its outcome, platform task id, upload folder and error.
-    """
-    set_custom_attribute("periodic_report_schedule_id", schedule_id)
-    schedule = (
-        PeriodicReportSchedule.objects.select_related("task", "owner").filter(pk=schedule_id).first()
-    )
-    if schedule is None:
-        log.info("Periodic report schedule %s no longer exists; nothing to run.", schedule_id)
-        return _result(schedule_id, "missing")
-    if not schedule.enabled:
-        log.info("Periodic report schedule %s is paused; nothing to run.", schedule_id)
-        return _result(schedule_id, "disabled")
+@dataclass
+class Plan:
+    """Everything one attempt of a run would call, or why it cannot run."""
 
+    schedule: PeriodicReportSchedule
+    function: object = None
+    leading: tuple = ()
+    arguments: list = None
+    calls: list = None
+    skipped: list = None
+    refusal: str = ""
+
+
+def _refusal(schedule):
     task = schedule.task
     try:
         function = reports.load(task.path)
     except ReportFunctionError as err:
-        log.error("Periodic report schedule %s refused: %s", schedule_id, err)
-        return _result(schedule_id, REFUSED, error=str(err)[:ERROR_LIMIT])
+        return None, str(err)[:ERROR_LIMIT]
     if task.requires_request and not schedule.owner.is_active:
-        error = f"owner (user id {schedule.owner_id}) is inactive"
-        log.error("Periodic report schedule %s refused: %s", schedule_id, error)
-        return _result(schedule_id, REFUSED, error=error)
+        return None, f"owner (user id {schedule.owner_id}) is inactive"
+    return function, ""
 
-    keys, outcomes = target_courses(schedule)
-    set_custom_attribute("periodic_report_course_count", len(keys))
-    leading = (build_report_request(schedule.owner),) if task.requires_request else ()
+
+def plan(schedule, *, moment, keys=None, only=None):
+    """
+    Return the calls one attempt of ``schedule`` makes, without making them.
+
+    Arguments:
+        schedule: a ``PeriodicReportSchedule`` with its task and owner.
+        moment: the run's due time; ``by_date`` folders use its date in the schedule's time zone.
+        keys: the course keys to run (a retry); defaults to the schedule's target courses.
+        only: course id strings to keep of the schedule's target courses.
+    """
+    function, refusal = _refusal(schedule)
+    if refusal:
+        return Plan(schedule, refusal=refusal)
+    task = schedule.task
+    skipped = []
+    if keys is None:
+        keys, skipped = target_courses(schedule, only)
     arguments = schedule.arguments or []
     keyword_arguments = reports.with_defaults(
         function, task.path, requires_request=task.requires_request,
         arguments=arguments, keyword_arguments=schedule.keyword_arguments or {},
     )
     upload = reports.accepts_upload_dir(function)
-    run_date = timezone.localdate(now or timezone.now())
-    already_running, queue_error = _platform_errors()
+    date = schedules.run_date(schedule, moment)
+    calls = []
     for key in keys:
-        outcome = CourseOutcome(str(key), SUBMITTED)
-        call_kwargs = dict(keyword_arguments)
+        call = PlannedCall(key, dict(keyword_arguments))
         if upload:
-            outcome.upload_parent_dir = call_kwargs[reports.UPLOAD_PARENT_DIR] = folders.upload_parent_dir(
+            call.upload_parent_dir = call.kwargs[reports.UPLOAD_PARENT_DIR] = folders.upload_parent_dir(
                 structure=schedule.upload_folder_structure,
                 prefix=schedule.upload_folder_prefix,
                 course_key=key,
-                run_date=run_date,
+                run_date=date,
             )
             if schedule.upload_folder_structure != folders.REGULAR:
-                filename = reports.ccx_filename(task.path, key, call_kwargs)
+                filename = reports.ccx_filename(task.path, key, call.kwargs)
                 if filename:
-                    call_kwargs["filename"] = filename
-        try:
-            submitted = function(*leading, key, *arguments, **call_kwargs)
-        except already_running as err:
-            outcome.outcome, outcome.error = ALREADY_RUNNING, _summary(err)
-        except queue_error as err:
-            outcome.outcome, outcome.error = QUEUE_ERROR, _summary(err)
-        except Exception as err:  # pylint: disable=broad-except
-            log.exception("Periodic report schedule %s failed for %s.", schedule_id, key)
-            outcome.outcome, outcome.error = FAILED, _summary(err)
-        else:
-            task_id = getattr(submitted, "task_id", None)
-            outcome.task_id = str(task_id) if task_id else None
-        log.info(
-            "Periodic report schedule %s, course %s: %s.", schedule_id, key, outcome.outcome
-        )
-        outcomes.append(outcome)
-    return _result(schedule_id, "done", outcomes)
+                    call.kwargs["filename"] = filename
+        calls.append(call)
+    leading = (build_report_request(schedule.owner),) if task.requires_request else ()
+    return Plan(schedule, function, leading, arguments, calls, skipped)
+
+
+def _call(schedule_id, plan_, call, already_running, queue_error):
+    outcome = CourseOutcome(str(call.course_key), SUBMITTED, upload_parent_dir=call.upload_parent_dir)
+    try:
+        submitted = plan_.function(*plan_.leading, call.course_key, *plan_.arguments, **call.kwargs)
+    except already_running as err:
+        outcome.outcome, outcome.error = ALREADY_RUNNING, _summary(err)
+    except queue_error as err:
+        outcome.outcome, outcome.error = QUEUE_ERROR, _summary(err)
+    except Exception as err:  # pylint: disable=broad-except
+        log.exception("Periodic report schedule %s failed for %s.", schedule_id, call.course_key)
+        outcome.outcome, outcome.error = FAILED, _summary(err)
+    else:
+        task_id = getattr(submitted, "task_id", None)
+        outcome.task_id = str(task_id) if task_id else None
+    log.info("Periodic report schedule %s, course %s: %s.", schedule_id, call.course_key, outcome.outcome)
+    return outcome
+
+
+def _load_schedule(schedule_id):
+    return PeriodicReportSchedule.objects.select_related(
+        "task", "owner", "crontab", "interval"
+    ).filter(pk=schedule_id).first()
+
+
+def run_schedule(schedule_id, *, trigger=ReportRun.TRIGGER_BEAT, planned_at=None, only=None, now=None):
+    """
+    Generate the schedule's report once per course, record the run and return a JSON-ready summary.
+
+    Does nothing when the schedule is gone, or paused (except for a manual run), or when it already
+    ran for ``planned_at``. Re-checks the report path against the allowlist. A failure for one
+    course is recorded and the other courses still run; courses refused as already running are
+    retried later. Must not be called inside ``transaction.atomic``: the platform's
+    ``submit_task`` requires that.
+
+    Arguments:
+        schedule_id: primary key of a ``PeriodicReportSchedule``.
+        trigger: ``beat``, ``manual`` or ``cron`` (recorded on the run).
+        planned_at: the due time this run is for (defaults to now); one run per due time.
+        only: course id strings to run, out of the schedule's courses (defaults to all).
+        now: the time ``by_date`` folders take their date from (defaults to ``planned_at``).
+
+    Returns:
+        dict: ``status`` (done, retrying, missing, disabled, refused, already_ran), ``run_id``,
+        ``counts`` per outcome and one entry per course with its outcome, platform task id,
+        upload folder and error.
+    """
+    set_custom_attribute("periodic_report_schedule_id", schedule_id)
+    schedule = _load_schedule(schedule_id)
+    if schedule is None:
+        log.info("Periodic report schedule %s no longer exists; nothing to run.", schedule_id)
+        return _result(schedule_id, MISSING)
+    if not schedule.enabled and trigger != ReportRun.TRIGGER_MANUAL:
+        log.info("Periodic report schedule %s is paused; nothing to run.", schedule_id)
+        return _result(schedule_id, DISABLED)
+    run = history.start_run(schedule.pk, trigger=trigger, planned_at=planned_at)
+    if run is None:
+        return _result(schedule_id, ALREADY_RAN)
+    attempt_plan = plan(schedule, moment=now or run.planned_at, only=only)
+    if attempt_plan.refusal:
+        return _refuse(schedule, run, attempt_plan.refusal, only)
+    set_custom_attribute("periodic_report_course_count", len(attempt_plan.calls))
+    return _attempt(schedule, run, attempt_plan, attempt=1)
+
+
+def retry_courses(run_id, course_ids, *, attempt):
+    """
+    Try the run's courses ``course_ids`` again (attempt number ``attempt``) and record the outcomes.
+
+    Does nothing when the run is gone; when the schedule was paused meanwhile, the run ends with
+    the outcomes it has.
+
+    Returns:
+        dict: the summary of this attempt, as ``run_schedule`` returns it.
+    """
+    run = ReportRun.objects.filter(pk=run_id).first()
+    if run is None:
+        log.info("Periodic report run %s no longer exists; nothing to retry.", run_id)
+        return _result(None, MISSING, run_id=run_id)
+    schedule = _load_schedule(run.schedule_id)
+    if not schedule.enabled and run.trigger != ReportRun.TRIGGER_MANUAL:
+        log.info("Periodic report schedule %s is paused; not retrying run %s.", schedule.pk, run_id)
+        history.finish_run(run, status=ReportRun.STATUS_DONE)
+        return _result(schedule.pk, DISABLED, run_id=run_id)
+    keys = [CourseKey.from_string(course_id) for course_id in course_ids]
+    attempt_plan = plan(schedule, moment=run.planned_at, keys=keys)
+    if attempt_plan.refusal:
+        return _refuse(schedule, run, attempt_plan.refusal, course_ids, attempt=attempt)
+    return _attempt(schedule, run, attempt_plan, attempt=attempt)
+
+
+def _refuse(schedule, run, error, course_ids, attempt=1):
+    log.error("Periodic report schedule %s refused: %s", schedule.pk, error)
+    courses = [
+        CourseOutcome(str(course_id), REFUSED, error=error)
+        for course_id in (course_ids if course_ids is not None else schedule.course_ids or [])
+    ]
+    summary = _result(schedule.pk, REFUSED, courses, error=error, run_id=run.pk)
+    history.record_courses(run, summary["courses"], attempt=attempt, started_at=run.started_at)
+    _finish(schedule, run, summary, attempt, status=ReportRun.STATUS_REFUSED, error=error)
+    return summary
+
+
+def _attempt(schedule, run, attempt_plan, *, attempt):
+    started_at = timezone.now()
+    already_running, queue_error = _platform_errors()
+    outcomes = list(attempt_plan.skipped)
+    for call in attempt_plan.calls:
+        outcomes.append(_call(schedule.pk, attempt_plan, call, already_running, queue_error))
+    summary = _result(schedule.pk, DONE, outcomes, run_id=run.pk)
+    history.record_courses(run, summary["courses"], attempt=attempt, started_at=started_at)
+    waiting = [c["course_id"] for c in summary["courses"] if c["outcome"] == ALREADY_RUNNING]
+    if waiting and attempt <= conf.get("RETRY_ATTEMPTS"):
+        summary["status"] = ReportRun.STATUS_RETRYING
+        _finish(schedule, run, summary, attempt, status=ReportRun.STATUS_RETRYING)
+        _schedule_retry(run, waiting, attempt + 1)
+    else:
+        _finish(schedule, run, summary, attempt, status=ReportRun.STATUS_DONE)
+    return summary
+
+
+def _finish(schedule, run, summary, attempt, *, status, error=""):
+    if attempt == 1:
+        outcomes = {c["course_id"]: history.OUTCOMES[c["outcome"]] for c in summary["courses"]}
+    else:
+        outcomes = history.latest_outcomes(run.pk)
+    history.finish_run(run, status=status, error=error, outcomes=outcomes)
+    if status != ReportRun.STATUS_RETRYING:
+        notify.notify_failures(schedule, run, outcomes)
+
+
+def _schedule_retry(run, course_ids, attempt):
+    from periodic_instructor_reports import tasks  # pylint: disable=import-outside-toplevel
+
+    delay = conf.get("RETRY_DELAY")
+    log.info("Periodic report run %s: retrying %s courses in %s seconds (attempt %s).",
+             run.pk, len(course_ids), delay, attempt)
+    tasks.retry_report_courses.apply_async(
+        args=[run.pk, course_ids, attempt], countdown=delay, queue=conf.get("QUEUE"),
+    )

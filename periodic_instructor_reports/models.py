@@ -1,9 +1,9 @@
-"""Report tasks that may be scheduled, and the schedules that run them."""
+"""Report tasks that may be scheduled, the schedules that run them, and the history of their runs."""
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from periodic_instructor_reports import validators
 
@@ -83,8 +83,22 @@ class PeriodicReportSchedule(models.Model):
     interval = models.ForeignKey(
         IntervalSchedule,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
-        help_text=_("How often the report is generated."),
+        help_text=_("How often the report is generated. Choose an interval or a crontab, not both."),
+    )
+    crontab = models.ForeignKey(
+        CrontabSchedule,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "When the report is generated, for example every Monday at 07:00 in the crontab's "
+            "time zone, which is also the time zone of by_date folders. Choose an interval or a "
+            "crontab, not both."
+        ),
     )
     course_ids = models.JSONField(
         default=list,
@@ -147,3 +161,107 @@ class PeriodicReportSchedule(models.Model):
 
     def clean(self):
         validators.validate_schedule(self)
+
+
+class ReportRun(models.Model):
+    """
+    One dispatch of a schedule: when it was planned, started and finished, and how it went.
+
+    Deleted with its schedule; runs older than the retention setting are pruned.
+
+    .. no_pii:
+    """
+
+    TRIGGER_BEAT = "beat"
+    TRIGGER_MANUAL = "manual"
+    TRIGGER_CRON = "cron"
+    TRIGGER_CHOICES = [
+        (TRIGGER_BEAT, _("celery beat")),
+        (TRIGGER_MANUAL, _("run now")),
+        (TRIGGER_CRON, _("cron command")),
+    ]
+
+    STATUS_RUNNING = "running"
+    STATUS_RETRYING = "retrying"
+    STATUS_DONE = "done"
+    STATUS_REFUSED = "refused"
+    STATUS_CHOICES = [
+        (STATUS_RUNNING, _("running")),
+        (STATUS_RETRYING, _("waiting to retry")),
+        (STATUS_DONE, _("done")),
+        (STATUS_REFUSED, _("refused")),
+    ]
+
+    schedule = models.ForeignKey(
+        PeriodicReportSchedule, on_delete=models.CASCADE, related_name="runs",
+    )
+    trigger = models.CharField(max_length=16, choices=TRIGGER_CHOICES)
+    planned_at = models.DateTimeField(
+        help_text=_("The due time this run is for; a schedule runs at most once per due time."),
+    )
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=STATUS_RUNNING)
+    counts = models.JSONField(
+        default=dict, blank=True,
+        help_text=_("How many courses ended with each outcome (their latest attempt)."),
+    )
+    error = models.CharField(max_length=500, blank=True, default="")
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("Report run")
+        verbose_name_plural = _("Report runs")
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "planned_at"], name="pir_run_once_per_due_time"),
+        ]
+        indexes = [models.Index(fields=["status", "started_at"], name="pir_run_status_started")]
+
+    def __str__(self):
+        return f"Run {self.pk} of schedule {self.schedule_id}"
+
+
+class ReportRunCourse(models.Model):
+    """
+    One attempt of a run for one course: its outcome, the platform task id and an error summary.
+
+    .. no_pii:
+    """
+
+    SUBMITTED = "submitted"
+    ALREADY_RUNNING = "already_running"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    REFUSED = "refused"
+    OUTCOME_CHOICES = [
+        (SUBMITTED, _("submitted")),
+        (ALREADY_RUNNING, _("already running")),
+        (FAILED, _("failed")),
+        (SKIPPED, _("skipped")),
+        (REFUSED, _("refused")),
+    ]
+
+    run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="courses")
+    course_id = models.CharField(max_length=255)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    outcome = models.CharField(max_length=16, choices=OUTCOME_CHOICES)
+    task_id = models.CharField(
+        max_length=255, blank=True, default="",
+        help_text=_("The platform's instructor task id, when the report function returned one."),
+    )
+    upload_parent_dir = models.CharField(max_length=300, blank=True, default="")
+    error = models.CharField(max_length=500, blank=True, default="")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("Report run course")
+        verbose_name_plural = _("Report run courses")
+        indexes = [
+            models.Index(fields=["course_id", "started_at"], name="pir_runcourse_course"),
+            models.Index(fields=["outcome", "started_at"], name="pir_runcourse_outcome"),
+            models.Index(fields=["started_at"], name="pir_runcourse_started"),
+        ]
+
+    def __str__(self):
+        return f"{self.course_id} (run {self.run_id}, attempt {self.attempt})"

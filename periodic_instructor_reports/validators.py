@@ -121,6 +121,11 @@ def _call_problem(function, task, schedule):
 def validate_schedule(schedule):
     """Require a schedule whose report, arguments, folders and CCX options can all run."""
     errors = {}
+    if bool(schedule.interval_id) == bool(schedule.crontab_id):
+        errors["interval"] = (
+            _("Choose an interval or a crontab, not both.") if schedule.interval_id
+            else _("Choose an interval or a crontab: the schedule needs one of them.")
+        )
     arguments = schedule.arguments if schedule.arguments is not None else []
     keyword_arguments = schedule.keyword_arguments if schedule.keyword_arguments is not None else {}
     if not isinstance(arguments, list):

@@ -3,7 +3,7 @@
 import itertools
 
 from django.contrib.auth import get_user_model
-from django_celery_beat.models import IntervalSchedule
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule
 
 from periodic_instructor_reports import api, conf
 from periodic_instructor_reports.models import PeriodicReportTask
@@ -24,6 +24,13 @@ def interval(every=1, period=IntervalSchedule.HOURS):
     return IntervalSchedule.objects.get_or_create(every=every, period=period)[0]
 
 
+def crontab(minute="0", hour="7", day_of_week="*", tz="UTC"):
+    return CrontabSchedule.objects.get_or_create(
+        minute=minute, hour=hour, day_of_week=day_of_week, day_of_month="*", month_of_year="*",
+        timezone=tz,
+    )[0]
+
+
 def report_task(path=conf.GRADE_REPORT, requires_request=True, name=None):
     existing = PeriodicReportTask.objects.filter(path=path, requires_request=requires_request).first()
     if existing and name is None:
@@ -36,6 +43,7 @@ def report_task(path=conf.GRADE_REPORT, requires_request=True, name=None):
 def schedule(**fields):
     fields.setdefault("task", report_task())
     fields.setdefault("owner", fields.pop("owner", None) or user())
-    fields.setdefault("interval", interval())
+    if not fields.get("crontab"):
+        fields.setdefault("interval", interval())
     fields.setdefault("course_ids", [COURSE])
     return api.create_schedule(**fields)

@@ -1,0 +1,102 @@
+"""Recording runs: one row per dispatch, one per course and attempt, in the users' vocabulary."""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from periodic_instructor_reports import retention
+from periodic_instructor_reports.models import ReportRun, ReportRunCourse
+
+log = logging.getLogger(__name__)
+
+ERROR_LIMIT = 500
+
+# The dispatcher's outcomes -> what the run history shows. Where they differ, the dispatcher's
+# outcome starts the error summary, so the detail stays visible.
+OUTCOMES = {
+    "submitted": ReportRunCourse.SUBMITTED,
+    "already_running": ReportRunCourse.ALREADY_RUNNING,
+    "failed": ReportRunCourse.FAILED,
+    "queue_error": ReportRunCourse.FAILED,
+    "invalid_course": ReportRunCourse.SKIPPED,
+    "ccx_unavailable": ReportRunCourse.SKIPPED,
+    "refused": ReportRunCourse.REFUSED,
+}
+# Outcomes the owner is told about by e-mail.
+FAILURES = (ReportRunCourse.FAILED, ReportRunCourse.REFUSED)
+
+
+def start_run(schedule_id, *, trigger, planned_at=None):
+    """
+    Record the start of a run; return it, or None when the schedule already ran for ``planned_at``.
+
+    ``planned_at`` defaults to now. The database refuses a second run of one schedule for one
+    due time, so concurrent callers with the same due time cannot both run. The first run also
+    registers the job that prunes old runs.
+    """
+    started_at = timezone.now()
+    try:
+        with transaction.atomic():
+            run = ReportRun.objects.create(
+                schedule_id=schedule_id, trigger=trigger, planned_at=planned_at or started_at,
+                started_at=started_at,
+            )
+    except IntegrityError:
+        log.info("Periodic report schedule %s already ran for %s; not running again.",
+                 schedule_id, planned_at)
+        return None
+    retention.ensure_prune_beat_row()
+    return run
+
+
+def _course_row(run, course, attempt, started_at, finished_at):
+    outcome = OUTCOMES[course["outcome"]]
+    error = course.get("error") or ""
+    if error and outcome != course["outcome"]:
+        error = f"{course['outcome']}: {error}"
+    return ReportRunCourse(
+        run=run, course_id=course["course_id"][:255], attempt=attempt, outcome=outcome,
+        task_id=(course.get("task_id") or "")[:255],
+        upload_parent_dir=(course.get("upload_parent_dir") or "")[:300],
+        error=error[:ERROR_LIMIT], started_at=started_at, finished_at=finished_at,
+    )
+
+
+def record_courses(run, courses, *, attempt, started_at):
+    """Record one attempt's outcome for each course (the dispatcher's course dicts), in one query."""
+    finished_at = timezone.now()
+    ReportRunCourse.objects.bulk_create(
+        [_course_row(run, course, attempt, started_at, finished_at) for course in courses]
+    )
+
+
+def latest_outcomes(run_id):
+    """Return ``{course id: outcome}`` of each course's latest attempt in the run."""
+    rows = ReportRunCourse.objects.filter(run_id=run_id).order_by("course_id", "attempt")
+    return dict(rows.values_list("course_id", "outcome"))
+
+
+def finish_run(run, *, status, error="", outcomes=None):
+    """
+    Store the run's status, end time and per-outcome counts of the courses' latest attempts.
+
+    ``outcomes`` is ``{course id: outcome}``; it is read from the database when not given.
+    A run waiting for a retry keeps no end time.
+    """
+    if outcomes is None:
+        outcomes = latest_outcomes(run.pk)
+    counts = {}
+    for outcome in outcomes.values():
+        counts[outcome] = counts.get(outcome, 0) + 1
+    run.status, run.counts, run.error = status, counts, error[:ERROR_LIMIT]
+    run.finished_at = None if status == ReportRun.STATUS_RETRYING else timezone.now()
+    run.save(update_fields=["status", "counts", "error", "finished_at"])
+
+
+def last_automatic_due_time(schedule):
+    """Return the latest due time the schedule ran for by beat or cron, or None."""
+    return ReportRun.objects.filter(
+        schedule=schedule, trigger__in=[ReportRun.TRIGGER_BEAT, ReportRun.TRIGGER_CRON],
+    ).aggregate(latest=Max("planned_at"))["latest"]

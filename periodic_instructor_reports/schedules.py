@@ -1,0 +1,108 @@
+"""When a schedule runs: its time zone, its next run times and its latest due time."""
+
+import datetime
+
+from django.utils import timezone
+
+# Windows searched backwards from now for the latest due crontab time, smallest first; the search
+# steps through the due times of the first window that holds one, so it stays short.
+_LOOKBACK = [
+    datetime.timedelta(minutes=2),
+    datetime.timedelta(hours=2),
+    datetime.timedelta(days=2),
+    datetime.timedelta(days=8),
+    datetime.timedelta(days=32),
+    datetime.timedelta(days=367),
+    datetime.timedelta(days=366 * 5),
+]
+
+
+def time_zone(schedule):
+    """Return the schedule's time zone: its crontab's, else the site's ``TIME_ZONE``."""
+    if schedule.crontab_id:
+        return schedule.crontab.timezone
+    return timezone.get_default_timezone()
+
+
+def run_date(schedule, moment):
+    """Return the date of ``moment`` in the schedule's time zone (the ``by_date`` folder)."""
+    return timezone.localdate(moment, time_zone(schedule))
+
+
+def _interval(schedule):
+    return datetime.timedelta(**{schedule.interval.period: schedule.interval.every})
+
+
+def cron_next_after(crontab, moment):
+    """Return the first due time of ``crontab`` strictly after ``moment``, in UTC."""
+    start, delta, _ = crontab.schedule.remaining_delta(moment)
+    following = (start + delta).astimezone(datetime.UTC)
+    if following <= moment:  # the moment is a due time itself (seconds dropped): step one minute
+        start, delta, _ = crontab.schedule.remaining_delta(moment + datetime.timedelta(minutes=1))
+        following = (start + delta).astimezone(datetime.UTC)
+    return following
+
+
+def next_after(schedule, moment):
+    """Return the schedule's first due time strictly after ``moment``."""
+    if schedule.crontab_id:
+        return cron_next_after(schedule.crontab, moment)
+    return moment + _interval(schedule)
+
+
+def next_runs(schedule, *, after, count=5):
+    """
+    Return the schedule's next ``count`` due times after ``after``.
+
+    For a crontab these are the crontab's times in its time zone; for an interval, ``after`` is
+    the last run (or now) and the times are whole intervals after it.
+    """
+    times, moment = [], after
+    for _ in range(count):
+        moment = next_after(schedule, moment)
+        times.append(moment)
+    return times
+
+
+def latest_due(schedule, *, since, now):
+    """
+    Return the latest due time after ``since`` and at or before ``now``, or None.
+
+    ``since`` is the previous due time the schedule ran for (or when it was created). Due times
+    missed in between are not returned: a late run catches up once, with the latest one.
+    """
+    if since >= now:
+        return None
+    if not schedule.crontab_id:
+        every = _interval(schedule)
+        elapsed = (now - since) // every
+        return since + elapsed * every if elapsed else None
+    for window in _LOOKBACK:
+        moment = max(since, now - window)
+        due = cron_next_after(schedule.crontab, moment)
+        if due <= now:
+            while True:
+                following = cron_next_after(schedule.crontab, due)
+                if following > now:
+                    return due
+                due = following
+        if moment == since:
+            return None
+    return None
+
+
+def next_run(schedule, *, last_run_at, now):
+    """
+    Return when the schedule runs next, or None when it is paused.
+
+    A crontab's next due time after ``now``; for an interval, one interval after ``last_run_at``
+    (beat's last run, or the last automatic run), or after creation when it never ran. A time in
+    the past means the schedule is overdue: beat (or the cron command) is not running it.
+    """
+    if not schedule.enabled:
+        return None
+    if schedule.crontab_id:
+        return cron_next_after(schedule.crontab, now)
+    if not schedule.interval_id:
+        return None
+    return (last_run_at or schedule.created) + _interval(schedule)
