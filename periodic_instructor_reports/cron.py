@@ -1,0 +1,50 @@
+"""Running the schedules that are due, for sites that run no celery beat."""
+
+import logging
+
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from periodic_instructor_reports import dispatch, schedules
+from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
+
+log = logging.getLogger(__name__)
+
+AUTOMATIC = [ReportRun.TRIGGER_BEAT, ReportRun.TRIGGER_CRON]
+
+
+def due_schedules(*, now):
+    """
+    Return ``[(schedule, due time)]`` of the enabled schedules due at ``now``, in one query.
+
+    A schedule is due when one of its due times passed since the last due time it ran for by
+    beat or cron (or since it was created); the latest such time is the one it runs for.
+    """
+    candidates = PeriodicReportSchedule.objects.filter(enabled=True).select_related(
+        "interval", "crontab"
+    ).annotate(
+        last_due=Max("runs__planned_at", filter=Q(runs__trigger__in=AUTOMATIC)),
+    ).order_by("pk")
+    due = []
+    for schedule in candidates:
+        due_time = schedules.latest_due(schedule, since=schedule.last_due or schedule.created, now=now)
+        if due_time is not None:
+            due.append((schedule, due_time))
+    return due
+
+
+def run_due(*, now=None):
+    """
+    Run each schedule that is due, once per due time, and return the run summaries.
+
+    Safe to call every minute and from concurrent processes: a run claims its schedule and due
+    time in the database first, and a second claim of the same pair runs nothing.
+    """
+    now = now or timezone.now()
+    summaries = []
+    for schedule, due_time in due_schedules(now=now):
+        log.info("Periodic report schedule %s is due for %s.", schedule.pk, due_time.isoformat())
+        summaries.append(dispatch.run_schedule(
+            schedule.pk, trigger=ReportRun.TRIGGER_CRON, planned_at=due_time,
+        ))
+    return summaries

@@ -1,0 +1,149 @@
+"""Crontab schedules with a time zone: validation, the beat row, next run times, due times."""
+
+import datetime
+import zoneinfo
+
+import ddt
+from django.core.exceptions import ValidationError
+from django.test import TestCase
+from django_celery_beat.models import PeriodicTask
+
+from periodic_instructor_reports import api, schedules
+from periodic_instructor_reports.models import PeriodicReportSchedule
+from tests import factories
+
+UTC = datetime.UTC
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+
+
+def utc(*args):
+    return datetime.datetime(*args, tzinfo=UTC)
+
+
+class CrontabScheduleTests(TestCase):
+    def test_exactly_one_of_interval_and_crontab(self):
+        with self.assertRaises(ValidationError) as caught:
+            factories.schedule(interval=factories.interval(), crontab=factories.crontab())
+        self.assertIn("not both", " ".join(caught.exception.message_dict["interval"]))
+        with self.assertRaises(ValidationError) as caught:
+            factories.schedule(interval=None)
+        self.assertIn("needs one of them", " ".join(caught.exception.message_dict["interval"]))
+        self.assertFalse(PeriodicReportSchedule.objects.exists())
+        self.assertFalse(PeriodicTask.objects.exists())
+
+    def test_beat_row_carries_the_crontab(self):
+        crontab = factories.crontab(minute="0", hour="7", day_of_week="1", tz="Europe/Paris")
+        schedule = factories.schedule(interval=None, crontab=crontab)
+        row = PeriodicTask.objects.get()
+        self.assertEqual((row.crontab, row.interval), (crontab, None))
+        self.assertEqual(schedule.celery_task, row)
+
+    def test_switching_between_interval_and_crontab_rewrites_the_row(self):
+        schedule = factories.schedule()
+        crontab = factories.crontab()
+        api.update_schedule(schedule, interval=None, crontab=crontab)
+        row = PeriodicTask.objects.get()
+        self.assertEqual((row.crontab, row.interval), (crontab, None))
+        api.update_schedule(schedule, interval=factories.interval(), crontab=None)
+        row.refresh_from_db()
+        self.assertEqual((row.crontab, row.interval), (None, factories.interval()))
+
+    def test_reconcile_fixes_a_row_with_the_wrong_schedule_kind(self):
+        schedule = factories.schedule(interval=None, crontab=factories.crontab())
+        PeriodicTask.objects.filter(pk=schedule.celery_task_id).update(
+            crontab=None, interval=factories.interval()
+        )
+        report = api.reconcile_beat()
+        self.assertEqual(report.updated, [schedule.pk])
+        self.assertEqual(PeriodicTask.objects.get().crontab, schedule.crontab)
+
+    def test_crontab_in_use_cannot_be_deleted(self):
+        from django.db.models import ProtectedError
+
+        schedule = factories.schedule(interval=None, crontab=factories.crontab())
+        with self.assertRaises(ProtectedError):
+            schedule.crontab.delete()
+
+
+@ddt.ddt
+class NextRunTests(TestCase):
+    def test_every_monday_0700_paris_across_the_change_to_winter_time(self):
+        schedule = factories.schedule(
+            interval=None,
+            crontab=factories.crontab(minute="0", hour="7", day_of_week="1", tz="Europe/Paris"),
+        )
+        times = schedules.next_runs(schedule, after=utc(2026, 10, 13, 12), count=3)
+        self.assertEqual(times, [utc(2026, 10, 19, 5), utc(2026, 10, 26, 6), utc(2026, 11, 2, 6)])
+        self.assertEqual({t.astimezone(PARIS).strftime("%a %H:%M") for t in times}, {"Mon 07:00"})
+
+    def test_interval_next_runs(self):
+        schedule = factories.schedule(interval=factories.interval(6, "hours"))
+        self.assertEqual(
+            schedules.next_runs(schedule, after=utc(2026, 1, 1), count=2),
+            [utc(2026, 1, 1, 6), utc(2026, 1, 1, 12)],
+        )
+
+    def test_next_run(self):
+        interval = factories.schedule(interval=factories.interval(1, "days"))
+        self.assertEqual(
+            schedules.next_run(interval, last_run_at=utc(2026, 1, 1, 8), now=utc(2026, 1, 1, 9)),
+            utc(2026, 1, 2, 8),
+        )
+        self.assertEqual(
+            schedules.next_run(interval, last_run_at=None, now=utc(2026, 1, 1)),
+            interval.created + datetime.timedelta(days=1),
+        )
+        cron = factories.schedule(interval=None, crontab=factories.crontab(minute="30", hour="*"))
+        self.assertEqual(
+            schedules.next_run(cron, last_run_at=None, now=utc(2026, 1, 1, 9, 31)), utc(2026, 1, 1, 10, 30)
+        )
+        api.pause_schedules(PeriodicReportSchedule.objects.filter(pk=cron.pk))
+        cron.refresh_from_db()
+        self.assertIsNone(schedules.next_run(cron, last_run_at=None, now=utc(2026, 1, 1)))
+
+    @ddt.unpack
+    @ddt.data(
+        # crontab (minute, hour, day_of_week, tz), since, now, latest due time or None
+        (("0", "7", "1", "Europe/Paris"), utc(2026, 10, 1), utc(2026, 10, 20, 12), utc(2026, 10, 19, 5)),
+        (("0", "7", "1", "Europe/Paris"), utc(2026, 10, 19, 5), utc(2026, 10, 20, 12), None),
+        (("0", "7", "1", "Europe/Paris"), utc(2026, 10, 19, 5), utc(2026, 10, 26, 6), utc(2026, 10, 26, 6)),
+        (("*", "*", "*", "UTC"), utc(2026, 1, 1), utc(2026, 3, 1, 12, 0, 30), utc(2026, 3, 1, 12)),
+        (("*", "*", "*", "UTC"), utc(2026, 3, 1, 12), utc(2026, 3, 1, 12, 0, 59), None),
+        (("*/15", "*", "*", "UTC"), utc(2026, 3, 1, 11, 45), utc(2026, 3, 1, 12, 14), utc(2026, 3, 1, 12)),
+    )
+    def test_latest_due_crontab(self, spec, since, now, expected):
+        minute, hour, day_of_week, tz = spec
+        schedule = factories.schedule(
+            interval=None,
+            crontab=factories.crontab(minute=minute, hour=hour, day_of_week=day_of_week, tz=tz),
+        )
+        self.assertEqual(schedules.latest_due(schedule, since=since, now=now), expected)
+
+    @ddt.unpack
+    @ddt.data(
+        (utc(2026, 1, 1), utc(2026, 1, 1, 0, 59), None),
+        (utc(2026, 1, 1), utc(2026, 1, 1, 1), utc(2026, 1, 1, 1)),
+        (utc(2026, 1, 1), utc(2026, 1, 1, 5, 30), utc(2026, 1, 1, 5)),  # catches up once
+    )
+    def test_latest_due_interval(self, since, now, expected):
+        schedule = factories.schedule(interval=factories.interval(1, "hours"))
+        self.assertEqual(schedules.latest_due(schedule, since=since, now=now), expected)
+
+    def test_run_date_in_the_schedule_time_zone(self):
+        tokyo = factories.schedule(interval=None, crontab=factories.crontab(tz="Asia/Tokyo"))
+        plain = factories.schedule()
+        moment = utc(2026, 3, 1, 23, 30)
+        self.assertEqual(schedules.run_date(tokyo, moment), datetime.date(2026, 3, 2))
+        self.assertEqual(schedules.run_date(plain, moment), datetime.date(2026, 3, 1))
+
+
+class PauseResumeApiTests(TestCase):
+    def test_pause_and_resume_by_name(self):
+        schedule = factories.schedule()
+        queryset = PeriodicReportSchedule.objects.filter(pk=schedule.pk)
+        self.assertEqual(api.pause_schedules(queryset), 1)
+        self.assertEqual(api.pause_schedules(queryset), 0)
+        self.assertFalse(PeriodicTask.objects.get().enabled)
+        self.assertEqual(api.resume_schedules(queryset), 1)
+        self.assertTrue(PeriodicTask.objects.get().enabled)
+        self.assertTrue(PeriodicReportSchedule.objects.get().enabled)
