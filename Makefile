@@ -1,15 +1,18 @@
 .DEFAULT_GOAL := help
-.PHONY: help requirements test test-django test-pytest quality upgrade clean
+.PHONY: help requirements test test-django test-pytest test-integration test-browser demo demo-check \
+	quality upgrade clean
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 REQUIREMENTS ?= requirements/test.txt requirements/quality.txt
+INTEGRATION_DBS ?= postgres mysql
+DEMO_CHECK_PORT ?= 8765
 export PYTHONPATH := $(CURDIR)
 export DJANGO_SETTINGS_MODULE := test_settings
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "%-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "%-17s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: $(REQUIREMENTS) setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -30,12 +33,28 @@ test-django: $(VENV)/.installed ## the documented command: django-admin test
 test-pytest: $(VENV)/.installed ## the same suite under pytest
 	$(BIN)/pytest
 
+test-integration: $(VENV)/.installed ## beat + worker over Redis on PostgreSQL and MariaDB (needs the services)
+	for db in $(INTEGRATION_DBS); do PIR_IT_DB=$$db $(BIN)/pytest tests/integration || exit 1; done
+
+$(VENV)/.browser: $(VENV)/.installed requirements/browser.txt
+	$(BIN)/pip install -q -r requirements/browser.txt
+	touch $@
+
+test-browser: $(VENV)/.browser ## the admin in Chromium (/usr/bin/chromium) against the live demo
+	$(BIN)/pytest tests/browser
+
+demo: $(VENV)/.installed ## run the admin, one beat and one worker on sqlite; prints where to look
+	$(BIN)/python demo/run.py
+
+demo-check: $(VENV)/.installed ## run the demo until reports exist in all three folder structures
+	$(BIN)/python demo/run.py --check --port $(DEMO_CHECK_PORT)
+
 quality: $(VENV)/.installed ## lint
 	$(BIN)/ruff check --no-cache .
 
 upgrade: ## re-pin requirements/*.txt from requirements/*.in
 	$(BIN)/pip install -q pip-tools
-	for f in base test quality ci dev; do \
+	for f in base test quality ci dev browser; do \
 		$(BIN)/pip-compile -q --upgrade --allow-unsafe --no-emit-index-url --no-emit-find-links \
 			--strip-extras -o requirements/$$f.txt requirements/$$f.in; \
 	done

@@ -1,0 +1,193 @@
+"""
+Run the demo: the admin site, one celery beat and one celery worker, until Ctrl-C.
+
+It migrates the database, creates the admin account and sample data through the plugin's api,
+starts the three processes and prints each report file as it appears. ``--check`` runs the
+same in a fresh folder until report files exist in all three folder structures, then stops
+with exit code 0 (or 1, printing why): CI runs it so the demo cannot rot.
+
+Usage: ``make demo`` (or ``.venv/bin/python demo/run.py [--port 8000] [--check]``).
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from demo import processes  # noqa: E402
+
+SETTINGS = "demo.settings"
+
+
+class Stop(Exception):
+    """Ctrl-C or SIGTERM asked the launcher to stop."""
+
+
+def _stop(signum, frame):
+    raise Stop(signal.Signals(signum).name)
+
+
+def parse_args(argv):
+    """Return the command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", "8000")))
+    parser.add_argument(
+        "--dir", default=os.environ.get("DEMO_DIR"),
+        help="folder for the database, broker, logs and reports "
+        "(default var/demo; with --check a new temporary one)",
+    )
+    parser.add_argument(
+        "--every", type=int, default=20, help="seconds between runs of each sample schedule"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="stop once reports exist in all three structures"
+    )
+    parser.add_argument("--timeout", type=int, default=120, help="seconds --check waits for the reports")
+    return parser.parse_args(argv)
+
+
+def port_in_use(port):
+    """Return whether something listens on 127.0.0.1:``port``."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def site_ready(url):
+    """Return whether ``url`` answers 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def prepare(demo_dir, every):
+    """Migrate the database and seed the sample data in this process; return what was seeded."""
+    os.environ["DEMO_DIR"] = str(demo_dir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
+    import django
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+
+    django.setup()
+    for folder in (settings.BROKER_DIR, settings.RESULTS_DIR, settings.REPORTS_DIR):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    from demo.seed import seed
+
+    seeded = seed(every_seconds=every)
+    # The children open their own connections; sqlite should not see this process hold one.
+    connections.close_all()
+    return seeded
+
+
+def report_files(reports_dir):
+    """Return the report CSV files under ``reports_dir``, relative to it, sorted."""
+    return sorted(str(path.relative_to(reports_dir)) for path in Path(reports_dir).rglob("*.csv"))
+
+
+def missing_structures(reports_dir, folders):
+    """Return the structures that have a folder pattern without any CSV file yet."""
+    missing = []
+    for structure, patterns in folders.items():
+        if not all(any(Path(reports_dir).glob(f"{pattern}/*.csv")) for pattern in patterns):
+            missing.append(structure)
+    return missing
+
+
+def banner(args, demo_dir, seeded, children):
+    """Print where to look."""
+    url = f"http://127.0.0.1:{args.port}/admin/"
+    print(f"""
+Periodic instructor reports demo is running.
+
+  admin site   {url}
+  login        {seeded.admin_username} / {seeded.admin_password}
+  reports      {demo_dir / 'reports'}
+  logs         {children.log_dir} (web.log, worker.log, beat.log)
+
+Sample schedules run every {args.every} s; their folders, by structure:""")
+    for structure, patterns in seeded.folders.items():
+        print(f"  {structure:<8} " + ", ".join(patterns))
+    print("\nNew report files are listed below. Ctrl-C stops every process.\n", flush=True)
+
+
+def watch(reports_dir, children):
+    """Print each new report file until stopped; raise if a child dies."""
+    seen = set()
+    while True:
+        for name in report_files(reports_dir):
+            if name not in seen:
+                seen.add(name)
+                print(f"  new report: {name}", flush=True)
+        children.check_alive()
+        time.sleep(2)
+
+
+def main(argv=None):
+    """Run the demo (or its check); return the exit code."""
+    args = parse_args(argv)
+    temporary = args.check and not args.dir
+    if args.dir:
+        demo_dir = Path(args.dir).resolve()
+    else:
+        demo_dir = Path(tempfile.mkdtemp(prefix="pir-demo-")) if temporary else ROOT / "var" / "demo"
+    if port_in_use(args.port):
+        print(f"Port {args.port} is in use: stop what listens there or pass --port.", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    children = processes.Children(demo_dir / "logs", processes.project_env(SETTINGS, DEMO_DIR=demo_dir))
+    try:
+        print(f"Preparing the demo database and sample data in {demo_dir} ...", flush=True)
+        seeded = prepare(demo_dir, args.every)
+        reports_dir = demo_dir / "reports"
+        children.start("web", processes.runserver_command(args.port))
+        children.start("worker", processes.worker_command(name="demo-worker@%h"))
+        children.start("beat", processes.beat_command())
+        processes.wait_for(
+            lambda: site_ready(f"http://127.0.0.1:{args.port}/admin/login/"),
+            timeout=60, what="the admin site", children=children,
+        )
+        banner(args, demo_dir, seeded, children)
+        if not args.check:
+            watch(reports_dir, children)
+        processes.wait_for(
+            lambda: not missing_structures(reports_dir, seeded.folders),
+            timeout=args.timeout, what="report files in all three folder structures", children=children,
+        )
+        print("Demo check passed; report files:")
+        for name in report_files(reports_dir):
+            print(f"  {name}")
+        return 0
+    except Stop as stop:
+        print(f"\n{stop}: stopping the demo ...", flush=True)
+        return 0
+    except (processes.ChildExited, TimeoutError) as err:
+        print(f"Demo failed: {err}", file=sys.stderr)
+        if args.check:
+            for name in ("web", "worker", "beat"):
+                tail = "\n".join(children.log(name).splitlines()[-40:])
+                print(f"--- end of {name}.log\n{tail}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        children.stop()
+        if temporary:
+            shutil.rmtree(demo_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

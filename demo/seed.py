@@ -1,0 +1,133 @@
+"""
+The demo's sample data, written through ``periodic_instructor_reports.api`` like an admin would.
+
+Idempotent: running it again finds what it made before and adds only what is missing.
+"""
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django_celery_beat.models import IntervalSchedule
+
+from periodic_instructor_reports import api, conf
+from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask
+
+log = logging.getLogger(__name__)
+
+ADMIN_USERNAME = "admin"
+DEMO_COURSE = "course-v1:edX+DemoX+Demo_Course"
+OTHER_COURSE = "course-v1:OpenedX+Reports101+2026"
+LEARNERS = [
+    ("ada", "Ada Lovelace"),
+    ("grace", "Grace Hopper"),
+    ("alan", "Alan Turing"),
+]
+REPORT_TASKS = [
+    ("Grade report", conf.GRADE_REPORT),
+    ("Problem grade report", conf.PROBLEM_GRADE_REPORT),
+    ("Profile information report", conf.PROFILE_REPORT),
+]
+
+
+@dataclass
+class Seeded:
+    """What the demo made, and where each folder structure's files appear."""
+
+    admin_username: str
+    admin_password: str
+    ccx_id: str
+    # structure -> glob patterns of the folders (relative to the reports folder) it writes to
+    folders: dict
+
+
+def admin_password():
+    """Return the demo admin's password (``DEMO_ADMIN_PASSWORD``, default ``admin``)."""
+    return os.environ.get("DEMO_ADMIN_PASSWORD", "admin")
+
+
+def _hashed(course_id):
+    return hashlib.sha1(str(course_id).encode("utf-8")).hexdigest()
+
+
+def _users():
+    user_model = get_user_model()
+    admin = user_model.objects.filter(username=ADMIN_USERNAME).first()
+    if admin is None:
+        admin = user_model.objects.create_superuser(
+            ADMIN_USERNAME, "admin@example.com", admin_password(), first_name="Demo", last_name="Admin"
+        )
+    for username, full_name in LEARNERS:
+        first, last = full_name.split(" ", 1)
+        user_model.objects.get_or_create(
+            username=username,
+            defaults={"email": f"{username}@example.com", "first_name": first, "last_name": last},
+        )
+    return admin
+
+
+def _ccx(coach):
+    from lms.djangoapps.ccx.models import CustomCourseForEdX  # the stand-in's CCX app
+
+    ccx, _ = CustomCourseForEdX.objects.get_or_create(
+        course_id=DEMO_COURSE, display_name="DemoX for a coached group", defaults={"coach": coach}
+    )
+    return ccx
+
+
+def _report_task(name, path):
+    existing = PeriodicReportTask.objects.filter(path=path).order_by("pk").first()
+    return existing or api.create_report_task(name=name, path=path, requires_request=True)
+
+
+def _schedule(*, task, structure, prefix, **fields):
+    existing = PeriodicReportSchedule.objects.filter(
+        task=task, upload_folder_structure=structure, upload_folder_prefix=prefix
+    ).first()
+    if existing:
+        return existing
+    return api.create_schedule(
+        task=task, upload_folder_structure=structure, upload_folder_prefix=prefix, **fields
+    )
+
+
+def seed(*, every_seconds=20):
+    """
+    Create the admin, learners, a CCX, the three reports and one schedule per folder structure.
+
+    Returns:
+        Seeded: the login and the folders each structure's reports go to.
+    """
+    admin = _users()
+    ccx = _ccx(admin)
+    ccx_id = str(ccx.locator)
+    interval, _ = IntervalSchedule.objects.get_or_create(
+        every=every_seconds, period=IntervalSchedule.SECONDS
+    )
+    grade, problem_grade, profile = (_report_task(name, path) for name, path in REPORT_TASKS)
+    common = {"owner": admin, "interval": interval}
+    # regular + empty prefix: the instructor dashboard's own folder, for the course and its CCX.
+    _schedule(
+        task=grade, structure="regular", prefix="", course_ids=[DEMO_COURSE], include_ccx=True, **common
+    )
+    _schedule(
+        task=problem_grade, structure="by_date", prefix="periodic-reports/by-date/",
+        course_ids=[DEMO_COURSE, OTHER_COURSE, ccx_id], **common,
+    )
+    _schedule(
+        task=profile, structure="flat", prefix="periodic-reports/flat/",
+        course_ids=[DEMO_COURSE, OTHER_COURSE], include_ccx=True, **common,
+    )
+    log.info("Demo data is in place.")
+    return Seeded(
+        admin_username=ADMIN_USERNAME,
+        admin_password=admin_password(),
+        ccx_id=ccx_id,
+        folders={
+            "regular": [_hashed(DEMO_COURSE), _hashed(ccx_id)],
+            "by_date": ["periodic-reports/by-date/[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"],
+            "flat": ["periodic-reports/flat"],
+        },
+    )

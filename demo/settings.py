@@ -1,0 +1,124 @@
+"""
+Django settings of the demo: the platform stand-in, the plugin and the admin on one machine.
+
+By default everything is local files: an sqlite database and kombu's filesystem transport as the
+Celery broker, so nothing but Python is needed. Environment variables point it at real services:
+``DEMO_DB`` (sqlite, postgres or mysql, with ``DEMO_DB_NAME`` and ``DEMO_DB_HOST``...),
+``DEMO_BROKER_URL`` (e.g. ``redis://127.0.0.1:6379/0``) and ``DEMO_RESULT_BACKEND``.
+``DEMO_DIR`` is the folder for the database, broker files, logs and reports.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from demo.databases import database
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# The stand-in answers at the platform's dotted paths (lms.djangoapps...); it is never packaged.
+STAND_IN_DIR = str(BASE_DIR / "tests" / "stand_in")
+if STAND_IN_DIR not in sys.path:
+    sys.path.insert(0, STAND_IN_DIR)
+
+DEMO_DIR = Path(os.environ.get("DEMO_DIR") or BASE_DIR / "var" / "demo").resolve()
+REPORTS_DIR = DEMO_DIR / "reports"
+BROKER_DIR = DEMO_DIR / "broker"
+RESULTS_DIR = DEMO_DIR / "results"
+
+SECRET_KEY = os.environ.get("DEMO_SECRET_KEY", "demo-only-insecure-key")
+# runserver serves the admin's CSS only with DEBUG on; the demo listens on 127.0.0.1 only.
+DEBUG = True
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+USE_TZ = True
+TIME_ZONE = "UTC"
+ROOT_URLCONF = "demo.urls"
+STATIC_URL = "static/"
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+DATABASES = {
+    "default": database(
+        os.environ.get("DEMO_DB", "sqlite"),
+        name=os.environ.get("DEMO_DB_NAME", "pir_demo"),
+        sqlite_path=DEMO_DIR / "db.sqlite3",
+    ),
+}
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.messages",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "lms.djangoapps.instructor_task",
+    "lms.djangoapps.ccx",
+    "periodic_instructor_reports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+# Celery, configured like the LMS: from Django settings, old-style names, no namespace.
+BROKER_URL = os.environ.get("DEMO_BROKER_URL") or "filesystem://"
+if BROKER_URL.startswith("filesystem"):
+    # One folder holds every queue's messages; run.py creates it before any process starts.
+    BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR),
+        "data_folder_out": str(BROKER_DIR),
+        "store_processed": False,
+    }
+CELERY_RESULT_BACKEND = os.environ.get("DEMO_RESULT_BACKEND") or (
+    BROKER_URL if BROKER_URL.startswith("redis") else RESULTS_DIR.as_uri()
+)
+CELERY_ALWAYS_EAGER = False
+# The LMS's default queue; the dispatcher goes there (PERIODIC_INSTRUCTOR_REPORTS_QUEUE = None).
+CELERY_DEFAULT_QUEUE = "edx.lms.core.default"
+# How often beat looks for changed schedules at most, in seconds.
+CELERYBEAT_MAX_LOOP_INTERVAL = int(os.environ.get("DEMO_BEAT_MAX_LOOP_INTERVAL", "5"))
+
+# Where the platform's report store writes report files.
+GRADES_DOWNLOAD = {
+    "STORAGE_CLASS": "django.core.files.storage.FileSystemStorage",
+    "STORAGE_KWARGS": {"location": str(REPORTS_DIR)},
+}
+LMS_BASE = "localhost:8000"
+# E-mails (such as failure notices to schedule owners) are printed in the worker's log.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# No APM agent is installed here.
+OPENEDX_TELEMETRY = []
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "periodic_instructor_reports": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
+
+# Apply the plugin's settings the way the LMS plugin machinery does.
+from periodic_instructor_reports.settings import common as _plugin_settings  # noqa: E402
+
+_plugin_settings.plugin_settings(sys.modules[__name__])

@@ -1,0 +1,137 @@
+"""
+Fixtures of the integration suite: a real database, Redis, one celery beat and one worker.
+
+This tree runs only when it is named on the command line (``make test-integration`` or
+``pytest tests/integration``): the default ``make test`` stays fast and needs no service.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+SETTINGS = "tests.integration.settings"
+
+
+def _requested(config):
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::", 1)[0]).resolve()
+        if path == HERE or HERE in path.parents:
+            return True
+    return False
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Leave this tree out of runs that did not ask for it."""
+    return None if _requested(config) else True
+
+
+def pytest_configure(config):
+    """Set up Django with the integration settings before the test modules import the plugin."""
+    if not _requested(config):
+        return
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
+    os.environ.setdefault("PIR_IT_DB", "postgres")
+    os.environ["PIR_IT_REPORTS_DIR"] = tempfile.mkdtemp(prefix="pir-it-reports-")
+    import django
+
+    django.setup()
+
+
+def pytest_unconfigure(config):
+    """Remove the report files of the run."""
+    if _requested(config):
+        shutil.rmtree(os.environ["PIR_IT_REPORTS_DIR"], ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """Create and migrate the database, start beat and a worker; stop and drop everything after."""
+    import redis
+    from django.conf import settings
+    from django.db import connections
+
+    from demo import processes
+    from tests.integration import harness
+
+    kind = os.environ["PIR_IT_DB"]
+    harness.require_services(kind)
+    harness.recreate_database(kind)
+    redis_client = redis.Redis.from_url(settings.BROKER_URL)
+    redis_client.flushdb()
+    env = processes.project_env(SETTINGS, PIR_IT_DB=kind, PIR_IT_REPORTS_DIR=os.environ["PIR_IT_REPORTS_DIR"])
+    children = processes.Children(tmp_path_factory.mktemp("logs"), env)
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"], env=env, check=True
+        )
+        children.start("worker", processes.worker_command(name=f"it-{kind}@%h"))
+        children.start("beat", processes.beat_command())
+        stack = harness.Stack(children, settings.GRADES_DOWNLOAD["STORAGE_KWARGS"]["location"], redis_client)
+        stack.wait(lambda: " ready." in children.log("worker"), "the worker to be ready")
+        stack.wait(lambda: "beat: Starting..." in children.log("beat"), "beat to start")
+        yield stack
+    finally:
+        children.stop()
+        print(f"\nprocess logs of this run: {children.log_dir}")
+        connections.close_all()
+        redis_client.flushdb()
+        harness.drop_database(kind)
+
+
+@pytest.fixture(scope="session")
+def owner(stack):
+    """The staff user schedules request reports as, plus two learners the reports list."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    for name in ("learner1", "learner2"):
+        users.create_user(name, f"{name}@example.com", first_name=name.title())
+    return users.create_user("instructor", "instructor@example.com", is_staff=True)
+
+
+@pytest.fixture(scope="session")
+def reports(stack):
+    """The three supported reports (the plugin's migration registers them): grade, problem_grade, profile."""
+    from periodic_instructor_reports import api, conf
+    from periodic_instructor_reports.models import PeriodicReportTask
+
+    def registered(name, path):
+        return PeriodicReportTask.objects.filter(path=path).order_by("pk").first() or api.create_report_task(
+            name=name, path=path, requires_request=True
+        )
+
+    return {
+        "grade": registered("Grade report", conf.GRADE_REPORT),
+        "problem_grade": registered("Problem grade report", conf.PROBLEM_GRADE_REPORT),
+        "profile": registered("Profile information report", conf.PROFILE_REPORT),
+    }
+
+
+@pytest.fixture
+def every():
+    """Return the interval schedule of ``n`` seconds (or another period)."""
+    from django_celery_beat.models import IntervalSchedule
+
+    def interval(n, period=IntervalSchedule.SECONDS):
+        return IntervalSchedule.objects.get_or_create(every=n, period=period)[0]
+
+    return interval
+
+
+@pytest.fixture(autouse=True)
+def delete_schedules_after(request):
+    """Delete the schedules a scenario made, so the next one starts with a quiet beat."""
+    yield
+    if "stack" not in request.fixturenames:
+        return
+    from periodic_instructor_reports import api
+    from periodic_instructor_reports.models import PeriodicReportSchedule
+
+    for schedule in PeriodicReportSchedule.objects.all():
+        api.delete_schedule(schedule)

@@ -1,0 +1,151 @@
+"""
+What the integration scenarios share: the services, the suite's database, and reading what the
+running beat and worker did (beat's log, the dispatcher's Celery results, the report files).
+"""
+
+import json
+import os
+import re
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from demo.processes import wait_for
+
+REDIS_PORT = 6379
+DATABASE_SERVICES = {"postgres": ("PostgreSQL", 5432), "mysql": ("MariaDB/MySQL", 3306)}
+# Long enough for any condition the scenarios wait for on a slow, busy CI machine.
+DEADLINE = 60
+
+
+def port_open(port, host="127.0.0.1"):
+    """Return whether something accepts connections on ``host:port``."""
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((host, port)) == 0
+
+
+def unavailable(message):
+    """Skip with ``message``, or fail under CI, where every service must be there."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI must run the integration suite: .ci/run starts the services)")
+    pytest.skip(message)
+
+
+def require_services(kind):
+    """Skip (fail in CI) unless Redis, the ``kind`` database server and their drivers are there."""
+    if kind not in DATABASE_SERVICES:
+        pytest.fail(f"PIR_IT_DB={kind!r}: use postgres or mysql")
+    label, port = DATABASE_SERVICES[kind]
+    for name, service_port in (("Redis", REDIS_PORT), (label, port)):
+        if not port_open(service_port):
+            unavailable(f"{name} is not running on 127.0.0.1:{service_port}")
+    for module, package in (("redis", "redis"), ("psycopg" if kind == "postgres" else "MySQLdb",
+                                                   "psycopg" if kind == "postgres" else "mysqlclient")):
+        try:
+            __import__(module)
+        except ImportError:
+            unavailable(f"the Python package {package} is not installed (pip install -r requirements/ci.txt)")
+
+
+def _server_connection(kind):
+    from django.conf import settings
+
+    config = settings.DATABASES["default"]
+    if kind == "postgres":
+        import psycopg
+
+        return psycopg.connect(
+            host=config["HOST"], port=config["PORT"], user=config["USER"], password=config["PASSWORD"],
+            dbname="postgres", autocommit=True,
+        )
+    import MySQLdb
+
+    return MySQLdb.connect(
+        host=config["HOST"], port=int(config["PORT"]), user=config["USER"], password=config["PASSWORD"]
+    )
+
+
+def recreate_database(kind):
+    """Drop the suite's database if a crashed run left it, and create it empty."""
+    from django.conf import settings
+
+    name = settings.DATABASES["default"]["NAME"]
+    drop_database(kind)
+    connection = _server_connection(kind)
+    try:
+        charset = " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci" if kind == "mysql" else ""
+        connection.cursor().execute(f"CREATE DATABASE {name}{charset}")
+    finally:
+        connection.close()
+
+
+def drop_database(kind):
+    """Drop the suite's database, closing other sessions on it (PostgreSQL)."""
+    from django.conf import settings
+
+    name = settings.DATABASES["default"]["NAME"]
+    connection = _server_connection(kind)
+    try:
+        force = " WITH (FORCE)" if kind == "postgres" else ""
+        connection.cursor().execute(f"DROP DATABASE IF EXISTS {name}{force}")
+    finally:
+        connection.close()
+
+
+class Stack:
+    """The running beat and worker, and what they leave behind."""
+
+    SEND = re.compile(r"Sending due task (\S+) ")
+
+    def __init__(self, children, reports_dir, redis_client):
+        self.children = children
+        self.reports_dir = Path(reports_dir)
+        self.redis = redis_client
+
+    def wait(self, condition, what, timeout=DEADLINE):
+        """Poll ``condition`` until true (returning its value); fail if a process died."""
+        return wait_for(condition, timeout=timeout, what=what, children=self.children)
+
+    def results(self, schedule_id):
+        """Return the dispatcher's results for a schedule, oldest first (read from Redis)."""
+        found = []
+        for key in self.redis.scan_iter("celery-task-meta-*"):
+            raw = self.redis.get(key)
+            if raw is None:
+                continue
+            meta = json.loads(raw)
+            result = meta.get("result")
+            if meta.get("status") != "SUCCESS" or not isinstance(result, dict):
+                continue
+            if result.get("schedule_id") == schedule_id:
+                found.append((meta.get("date_done") or "", result))
+        return [result for _, result in sorted(found, key=lambda item: item[0])]
+
+    def files(self, folder, pattern="*.csv"):
+        """Return the names of report files in ``folder`` (relative to the reports folder)."""
+        return sorted(path.name for path in (self.reports_dir / folder).glob(pattern))
+
+    def sends_of(self, row_name):
+        """Return how many times beat sent the beat row ``row_name``, from beat's log."""
+        return sum(1 for found in self.SEND.findall(self.children.log("beat")) if found == row_name)
+
+    def wait_quiet(self, row_name, window, timeout=DEADLINE):
+        """
+        Wait until beat has not sent the beat row ``row_name`` for ``window`` seconds.
+
+        A schedule that beat still fires every few seconds never gets that quiet, so this
+        fails when beat did not pick up a pause or a delete.
+        """
+        state = {"count": None, "since": time.monotonic()}
+
+        def quiet():
+            count = self.sends_of(row_name)
+            if count != state["count"]:
+                state["count"], state["since"] = count, time.monotonic()
+            return time.monotonic() - state["since"] >= window
+
+        self.wait(quiet, f"beat to stop sending {row_name} for {window} s", timeout=timeout)
+        return state["count"]

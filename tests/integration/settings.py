@@ -1,0 +1,28 @@
+"""
+Django settings of the integration suite: the demo's project on Redis and a real database.
+
+``PIR_IT_DB`` picks the database (postgres or mysql; the suite creates and drops ``pir_integration``),
+``PIR_IT_REDIS_URL`` the Redis database used as broker and result backend, ``PIR_IT_REPORTS_DIR``
+where report files go.
+"""
+
+import os
+
+from demo.databases import database
+from demo.settings import *  # noqa: F403  (the demo's project: stand-in LMS, plugin, admin)
+
+DATABASES = {
+    "default": database(
+        os.environ.get("PIR_IT_DB", "postgres"), name=os.environ.get("PIR_IT_DB_NAME", "pir_integration")
+    ),
+}
+# A Redis database of its own (the suite flushes it): broker, and results the tests read.
+BROKER_URL = os.environ.get("PIR_IT_REDIS_URL", "redis://127.0.0.1:6379/13")
+BROKER_TRANSPORT_OPTIONS = {}
+CELERY_RESULT_BACKEND = BROKER_URL
+# Beat looks for changed schedules every second, so the suite waits little for it.
+CELERYBEAT_MAX_LOOP_INTERVAL = 1
+GRADES_DOWNLOAD = {
+    "STORAGE_CLASS": "django.core.files.storage.FileSystemStorage",
+    "STORAGE_KWARGS": {"location": os.environ.get("PIR_IT_REPORTS_DIR", "/tmp/pir-integration-reports")},
+}

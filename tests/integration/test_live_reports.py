@@ -1,0 +1,128 @@
+"""Schedules made through the api produce real report files through beat, a worker and Redis."""
+
+import json
+
+from django.utils import timezone
+from lms.celery import APP
+from lms.djangoapps.ccx.models import CustomCourseForEdX
+from lms.djangoapps.instructor_task.api_helper import HIGH_MEM_QUEUE
+from lms.djangoapps.instructor_task.models import InstructorTask
+
+from periodic_instructor_reports import api
+from tests.integration.scenario import assert_complete_report, file_pattern, hashed, matching
+
+COURSE = "course-v1:edX+DemoX+Demo_Course"
+COURSE_PREFIX = "edX_DemoX_Demo_Course"
+# report -> (folder structure it is scheduled with, its file name, its platform task type)
+REPORTS = {
+    "grade": ("regular", "grade_report", "grade_course"),
+    "problem_grade": ("by_date", "problem_grade_report", "grade_problems"),
+    "profile": ("flat", "student_profile_info", "profile_info_csv"),
+}
+
+
+def test_each_folder_structure_gets_reports_for_a_course_and_its_ccx(stack, owner, reports, every):
+    ccx = CustomCourseForEdX.objects.create(course_id=COURSE, display_name="Coached DemoX", coach=owner)
+    ccx_id, ccx_suffix = str(ccx.locator), f"_ccx{ccx.pk}"
+    first_day = timezone.localdate()
+    schedules = {
+        report: api.create_schedule(
+            task=reports[report], owner=owner, interval=every(2), course_ids=[COURSE, ccx_id],
+            upload_folder_prefix=f"live-{structure}/", upload_folder_structure=structure,
+        )
+        for report, (structure, _, _) in REPORTS.items()
+    }
+
+    def expected():
+        """(folder, file name pattern, course id) of every report the three schedules write."""
+        days = sorted({first_day, timezone.localdate()})
+        return [
+            (f"live-regular/{hashed(COURSE)}", file_pattern(COURSE_PREFIX, "grade_report"), COURSE),
+            (f"live-regular/{hashed(ccx_id)}", file_pattern(COURSE_PREFIX, "grade_report"), ccx_id),
+        ] + [
+            (f"live-by_date/{day:%Y-%m-%d}", file_pattern(COURSE_PREFIX, name), course)
+            for day in days
+            for name, course in (
+                ("problem_grade_report", COURSE), ("problem_grade_report" + ccx_suffix, ccx_id)
+            )
+        ] + [
+            ("live-flat", file_pattern(COURSE_PREFIX, "student_profile_info"), COURSE),
+            ("live-flat", file_pattern(COURSE_PREFIX, "student_profile_info" + ccx_suffix), ccx_id),
+        ]
+
+    def all_written():
+        found = {}
+        for folder, pattern, course in expected():
+            names = matching(stack.files(folder), pattern)
+            if names:
+                found.setdefault((pattern.pattern, course), (folder, names[0]))
+        wanted = {(pattern.pattern, course) for _, pattern, course in expected()}
+        return found if set(found) == wanted else None
+
+    written = stack.wait(all_written, "report files of all three structures for the course and its CCX")
+
+    for (pattern, _), (folder, name) in written.items():
+        report_name = next(r[1] for r in REPORTS.values() if r[1] in pattern)
+        assert_complete_report(stack.reports_dir / folder / name, report_name)
+    for report, (structure, _, task_type) in REPORTS.items():
+        for course in (COURSE, ccx_id):
+            rows = InstructorTask.objects.filter(task_type=task_type, course_id=course, task_state="SUCCESS")
+            folders = {json.loads(row.task_input)["upload_parent_dir"] for row in rows}
+            assert folders, (report, course)
+            if structure == "regular":
+                assert folders == {f"live-regular/{hashed(course)}"}
+            elif structure == "by_date":
+                days = (first_day, timezone.localdate())
+                assert folders <= {f"live-by_date/{day:%Y-%m-%d}" for day in days}
+            else:
+                assert folders == {"live-flat/"}
+        results = stack.results(schedules[report].pk)
+        assert any(result["counts"].get("submitted") == 2 for result in results), results
+
+
+def test_an_overlapping_schedule_gets_already_running_and_the_first_file_stays_whole(
+    stack, owner, reports, every
+):
+    course = "course-v1:OrgX+Overlap101+2026"
+    # Hold grade reports in the queue, as a busy high_mem worker would: the first submission
+    # stays unfinished while the second schedule runs.
+    replies = APP.control.cancel_consumer(HIGH_MEM_QUEUE, reply=True, timeout=10)
+    assert replies, "the worker did not answer the remote control command"
+    try:
+        first = api.create_schedule(
+            task=reports["grade"], owner=owner, interval=every(2), course_ids=[course],
+            upload_folder_prefix="overlap-first/", upload_folder_structure="flat",
+        )
+        stack.wait(
+            lambda: any(c["outcome"] == "submitted" for r in stack.results(first.pk) for c in r["courses"]),
+            "the first schedule to submit its report",
+        )
+        second = api.create_schedule(
+            task=reports["grade"], owner=owner, interval=every(2), course_ids=[course],
+            upload_folder_prefix="overlap-second/", upload_folder_structure="flat",
+        )
+        refused = stack.wait(
+            lambda: [
+                c for r in stack.results(second.pk) for c in r["courses"] if c["outcome"] == "already_running"
+            ],
+            "the second schedule to be told the report is already running",
+        )
+        assert refused[0]["course_id"] == course
+        assert refused[0]["error"].startswith("AlreadyRunningError: The grade report is being created")
+        api.set_schedules_enabled([first, second], enabled=False)
+    finally:
+        APP.control.add_consumer(HIGH_MEM_QUEUE, reply=True, timeout=10)
+
+    row = stack.wait(
+        lambda: InstructorTask.objects.filter(course_id=course, task_state="SUCCESS").first(),
+        "the first schedule's report to be generated",
+    )
+    assert InstructorTask.objects.filter(course_id=course).count() == 1
+    assert json.loads(row.task_input)["upload_parent_dir"] == "overlap-first/"
+    files = stack.files("overlap-first")
+    assert len(files) == 1 and matching(files, file_pattern("OrgX_Overlap101_2026", "grade_report"))
+    assert_complete_report(stack.reports_dir / "overlap-first" / files[0], "grade_report")
+    assert not stack.files("overlap-second")
+    assert all(
+        c["outcome"] != "submitted" for r in stack.results(second.pk) for c in r["courses"]
+    ), "the second schedule must never have submitted"
