@@ -1,15 +1,74 @@
-"""Admin pages for report tasks and schedules; every write goes through ``api.py``."""
+"""Admin pages for report tasks, schedules and their run history; every write goes through ``api.py``."""
+
+import datetime
+import json
 
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import api, reports
+from periodic_instructor_reports import api, reports, schedules
 from periodic_instructor_reports.exceptions import ReportFunctionError
-from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask
+from periodic_instructor_reports.models import (
+    PeriodicReportSchedule,
+    PeriodicReportTask,
+    ReportRun,
+    ReportRunCourse,
+)
+
+RECENT_RUNS = 10
+PREVIEW_COUNT = 5
+RUNS_ADMIN = "admin:periodic_instructor_reports_reportrun_changelist"
+RUN_COURSES_ADMIN = "admin:periodic_instructor_reports_reportruncourse_changelist"
+
+
+def _counts_text(counts):
+    return ", ".join(f"{count} {outcome}" for outcome, count in sorted((counts or {}).items()))
+
+
+def _local(moment, zone):
+    """Return ``moment`` as text in ``zone``, with the zone's name."""
+    return f"{timezone.localtime(moment, zone):%a %Y-%m-%d %H:%M} {zone}"
+
+
+class ScheduleFilter(admin.SimpleListFilter):
+    """Filter by schedule, listing the schedules with their report names in one query."""
+
+    title = _("schedule")
+    parameter_name = "schedule"
+    field_path = "schedule_id"
+
+    def lookups(self, request, model_admin):
+        rows = PeriodicReportSchedule.objects.select_related("task").order_by("pk")
+        return [(str(schedule.pk), str(schedule)) for schedule in rows]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{self.field_path: self.value()})
+        return queryset
+
+
+class RunCourseScheduleFilter(ScheduleFilter):
+    """Filter course records by their run's schedule."""
+
+    field_path = "run__schedule_id"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History is written by the dispatcher only: it can be viewed, not added, changed or deleted."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(PeriodicReportTask)
@@ -51,22 +110,113 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
     """Create, change, pause and delete report schedules."""
 
     list_display = (
-        "id", "task", "owner_username", "interval", "course_count", "upload_folder_structure",
-        "upload_folder_prefix", "enabled", "beat_row",
+        "id", "task", "owner_username", "when", "course_count", "upload_folder_structure",
+        "upload_folder_prefix", "enabled", "last_run", "last_outcome", "next_run", "beat_row",
     )
     list_filter = ("enabled", "upload_folder_structure", "task")
-    list_select_related = ("task", "owner", "interval", "celery_task")
+    list_select_related = ("task", "owner", "interval", "crontab", "celery_task")
     raw_id_fields = ("owner",)
     search_fields = ("task__name", "upload_folder_prefix")
-    readonly_fields = ("beat_row", "created", "modified")
-    actions = ("pause_schedules", "resume_schedules")
+    readonly_fields = ("beat_row", "upcoming_runs", "recent_runs", "created", "modified")
+    actions = ("pause_schedules", "resume_schedules", "run_now")
     fieldsets = (
-        (None, {"fields": ("task", "owner", "interval", "enabled")}),
+        (None, {"fields": ("task", "owner", "interval", "crontab", "enabled")}),
         (_("Courses"), {"fields": ("course_ids", "include_ccx", "only_ccx")}),
         (_("Report arguments"), {"fields": ("arguments", "keyword_arguments")}),
         (_("Upload folder"), {"fields": ("upload_folder_prefix", "upload_folder_structure")}),
-        (_("Status"), {"fields": ("beat_row", "created", "modified")}),
+        (_("Status"), {"fields": ("beat_row", "upcoming_runs", "created", "modified")}),
+        (_("Recent runs"), {"fields": ("recent_runs",)}),
     )
+
+    def get_queryset(self, request):
+        runs = ReportRun.objects.filter(schedule=OuterRef("pk"))
+        latest = runs.order_by("-started_at", "-pk")
+        automatic = runs.filter(trigger__in=[ReportRun.TRIGGER_BEAT, ReportRun.TRIGGER_CRON])
+        return super().get_queryset(request).select_related(*self.list_select_related).annotate(
+            _last_run_at=Subquery(latest.values("started_at")[:1]),
+            _last_run_status=Subquery(latest.values("status")[:1]),
+            _last_run_counts=Subquery(latest.values("counts")[:1]),
+            _last_due=Subquery(automatic.order_by("-planned_at").values("planned_at")[:1]),
+        )
+
+    @admin.display(description=_("When"))
+    def when(self, obj):
+        return obj.crontab or obj.interval
+
+    @admin.display(description=_("Last run"), ordering="_last_run_at")
+    def last_run(self, obj):
+        return obj._last_run_at  # pylint: disable=protected-access
+
+    @admin.display(description=_("Last outcome"))
+    def last_outcome(self, obj):
+        status = obj._last_run_status  # pylint: disable=protected-access
+        if not status:
+            return "-"
+        counts = obj._last_run_counts  # pylint: disable=protected-access
+        if isinstance(counts, str):  # a Subquery of a JSON field is text on some databases
+            counts = json.loads(counts)
+        text = _counts_text(counts)
+        return f"{status}: {text}" if text else status
+
+    def _next_run(self, obj, now):
+        beat_last = obj.celery_task.last_run_at if obj.celery_task_id and obj.celery_task else None
+        last_due = getattr(obj, "_last_due", None)
+        last = max(filter(None, [beat_last, last_due]), default=None)
+        return schedules.next_run(obj, last_run_at=last, now=now)
+
+    @admin.display(description=_("Next run"))
+    def next_run(self, obj):
+        if not obj.enabled:
+            return _("paused")
+        upcoming = self._next_run(obj, timezone.now())
+        return _local(upcoming, schedules.time_zone(obj)) if upcoming else "-"
+
+    @admin.display(description=_("Next run times"))
+    def upcoming_runs(self, obj):
+        if not obj.pk or not (obj.interval_id or obj.crontab_id):
+            return _("Save the schedule to see its next run times.")
+        now = timezone.now()
+        first = self._next_run(obj, now) if obj.enabled else None
+        if first is None:
+            first = schedules.next_after(obj, now)
+        times = [first] + schedules.next_runs(obj, after=first, count=PREVIEW_COUNT - 1)
+        zone = schedules.time_zone(obj)
+        rows = format_html_join(
+            "", "<li>{} ({} UTC)</li>",
+            ((_local(moment, zone), f"{moment.astimezone(datetime.UTC):%H:%M}") for moment in times),
+        )
+        note = "" if obj.enabled else _("Paused: it runs at these times once resumed. ")
+        return format_html("{}<ul>{}</ul>", note, rows)
+
+    @admin.display(description=_("Recent runs"))
+    def recent_runs(self, obj):
+        """Show the latest runs (read-only, newest first) and link to all of them."""
+        if not obj.pk:
+            return "-"
+        runs = obj.runs.order_by("-started_at", "-pk")[:RECENT_RUNS]
+        rows = format_html_join("", (
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+            '<td><a href="{}">{}</a></td></tr>'
+        ), (
+            (
+                reverse("admin:periodic_instructor_reports_reportrun_change", args=[run.pk]), run.pk,
+                _local(run.started_at, schedules.time_zone(obj)), run.get_trigger_display(),
+                run.get_status_display(), _counts_text(run.counts),
+                reverse(RUN_COURSES_ADMIN) + f"?run__id__exact={run.pk}", _("courses"),
+            )
+            for run in runs
+        ))
+        link = format_html(
+            '<a href="{}">{}</a>', reverse(RUNS_ADMIN) + f"?schedule={obj.pk}",
+            _("All runs of this schedule"),
+        )
+        if not rows:
+            return format_html("{} {}", _("No runs yet."), link)
+        head = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
+            _("Run"), _("Started"), _("Trigger"), _("Status"), _("Outcomes"),
+        )
+        return format_html('<table class="pir-recent-runs">{}{}</table>{}', head, rows, link)
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
@@ -101,14 +251,79 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Pause selected schedules"), permissions=["change"])
     def pause_schedules(self, request, queryset):
-        count = api.set_schedules_enabled(queryset, enabled=False)
+        count = api.pause_schedules(queryset)
         self.message_user(request, ngettext(
             "Paused %(count)d schedule.", "Paused %(count)d schedules.", count
         ) % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Resume selected schedules"), permissions=["change"])
     def resume_schedules(self, request, queryset):
-        count = api.set_schedules_enabled(queryset, enabled=True)
+        count = api.resume_schedules(queryset)
         self.message_user(request, ngettext(
             "Resumed %(count)d schedule.", "Resumed %(count)d schedules.", count
         ) % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Run selected schedules now"), permissions=["change"])
+    def run_now(self, request, queryset):
+        count = api.run_schedules_now(queryset)
+        self.message_user(request, format_html(
+            '{} <a href="{}">{}</a>',
+            ngettext(
+                "Queued a run of %(count)d schedule.", "Queued a run of %(count)d schedules.", count
+            ) % {"count": count},
+            reverse(RUNS_ADMIN),
+            _("See the run history."),
+        ), messages.SUCCESS)
+
+
+@admin.register(ReportRun)
+class ReportRunAdmin(ReadOnlyAdmin):
+    """Run history: one row per dispatch of a schedule."""
+
+    list_display = (
+        "id", "schedule", "trigger", "planned_at", "started_at", "finished_at", "status",
+        "outcome_counts", "course_records",
+    )
+    list_filter = (ScheduleFilter, "status", "trigger", "started_at")
+    list_select_related = ("schedule", "schedule__task")
+    date_hierarchy = "started_at"
+    ordering = ("-started_at", "-pk")
+    fields = ("schedule", "trigger", "planned_at", "started_at", "finished_at", "status",
+              "outcome_counts", "error", "notified_at", "course_records")
+    readonly_fields = fields
+
+    @admin.display(description=_("Outcomes"))
+    def outcome_counts(self, obj):
+        return _counts_text(obj.counts)
+
+    @admin.display(description=_("Courses"))
+    def course_records(self, obj):
+        url = reverse(RUN_COURSES_ADMIN) + f"?run__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("course records"))
+
+
+@admin.register(ReportRunCourse)
+class ReportRunCourseAdmin(ReadOnlyAdmin):
+    """Run history per course: each attempt's outcome, platform task id and error summary."""
+
+    list_display = (
+        "course_id", "run_link", "schedule", "attempt", "outcome", "task_id", "upload_parent_dir",
+        "error", "started_at",
+    )
+    list_filter = (RunCourseScheduleFilter, "outcome", "course_id", "started_at")
+    list_select_related = ("run", "run__schedule", "run__schedule__task")
+    search_fields = ("=course_id", "=task_id")
+    date_hierarchy = "started_at"
+    ordering = ("-started_at", "-pk")
+    fields = ("run_link", "schedule", "course_id", "attempt", "outcome", "task_id",
+              "upload_parent_dir", "error", "started_at", "finished_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("Run"), ordering="run_id")
+    def run_link(self, obj):
+        url = reverse("admin:periodic_instructor_reports_reportrun_change", args=[obj.run_id])
+        return format_html('<a href="{}">{}</a>', url, obj.run_id)
+
+    @admin.display(description=_("Schedule"))
+    def schedule(self, obj):
+        return obj.run.schedule
