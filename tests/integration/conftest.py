@@ -14,16 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.separate_tree import requested
+
 HERE = Path(__file__).resolve().parent
 SETTINGS = "tests.integration.settings"
 
 
 def _requested(config):
-    for arg in config.args:
-        path = (config.invocation_params.dir / arg.split("::", 1)[0]).resolve()
-        if path == HERE or HERE in path.parents:
-            return True
-    return False
+    return requested(config, HERE)
 
 
 def pytest_ignore_collect(collection_path, config):

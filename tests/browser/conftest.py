@@ -1,0 +1,116 @@
+"""
+Fixtures of the browser tests: the live demo server and Debian's Chromium driven by Playwright.
+
+This tree runs only when it is named on the command line (``make test-browser``). Playwright
+never downloads a browser here: it launches ``/usr/bin/chromium`` (``.ci/run`` installs it).
+"""
+
+import os
+import socket
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.separate_tree import requested
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+CHROMIUM = os.environ.get("PIR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ADMIN = ("admin", "admin")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Leave this tree out of runs that did not ask for it."""
+    return None if requested(config, HERE) else True
+
+
+def _unavailable(message):
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI must run the browser tests: .ci/run installs it)")
+    pytest.skip(message)
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def screenshots():
+    """Return the folder screenshots go to: ``docs/img`` (or ``PIR_SCREENSHOTS_DIR``)."""
+    folder = Path(os.environ.get("PIR_SCREENSHOTS_DIR") or ROOT / "docs" / "img")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def live_demo(tmp_path_factory):
+    """Run ``demo/run.py`` in a fresh folder on a free port; return the site's base URL."""
+    from demo import processes
+
+    port = _free_port()
+    demo_dir = tmp_path_factory.mktemp("demo")
+    env = processes.project_env("demo.settings", DEMO_DIR=demo_dir)
+    launcher = processes.Children(tempfile.mkdtemp(prefix="pir-browser-logs-"), env)
+    # Sample schedules every 5 minutes: the pages are the subject here, not the reports.
+    launcher.start(
+        "demo", [sys.executable, str(ROOT / "demo" / "run.py"), "--port", str(port), "--every", "300"]
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        processes.wait_for(
+            lambda: _answers(f"{base_url}/admin/login/"), timeout=90, what="the demo's admin site",
+            children=launcher,
+        )
+        yield base_url
+    finally:
+        launcher.stop(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Launch Chromium headless through Playwright."""
+    if not os.path.exists(CHROMIUM):
+        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the Python package playwright is not installed (make test-browser installs it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def admin_page(browser, live_demo):
+    """A page logged in to the demo's admin as its superuser."""
+    context = browser.new_context(viewport={"width": 1680, "height": 1000}, base_url=live_demo)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.goto("/admin/login/?next=/admin/")
+    page.fill("#id_username", ADMIN[0])
+    page.fill("#id_password", ADMIN[1])
+    page.click("input[type=submit]")
+    page.wait_for_selector("text=Site administration")
+    # Fold the navigation sidebar away (the admin remembers it), so lists show all their columns.
+    page.goto("/admin/auth/user/")
+    page.click("#toggle-nav-sidebar")
+    yield page
+    context.close()
