@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 REQUIREMENTS ?= requirements/test.txt requirements/quality.txt
 INTEGRATION_DBS ?= postgres mysql
-DEMO_CHECK_PORT ?= 8765
+DEMO_CHECK_PORT ?= 0
 export PYTHONPATH := $(CURDIR)
 export DJANGO_SETTINGS_MODULE := test_settings
 

@@ -40,7 +40,9 @@ def _stop(signum, frame):
 def parse_args(argv):
     """Return the command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", "8000")))
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("DEMO_PORT", "8000")), help="0 picks a free port"
+    )
     parser.add_argument(
         "--dir", default=os.environ.get("DEMO_DIR"),
         help="folder for the database, broker, logs and reports "
@@ -54,6 +56,13 @@ def parse_args(argv):
     )
     parser.add_argument("--timeout", type=int, default=120, help="seconds --check waits for the reports")
     return parser.parse_args(argv)
+
+
+def free_port():
+    """Return a port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def port_in_use(port):
@@ -143,6 +152,8 @@ def main(argv=None):
         demo_dir = Path(args.dir).resolve()
     else:
         demo_dir = Path(tempfile.mkdtemp(prefix="pir-demo-")) if temporary else ROOT / "var" / "demo"
+    if args.port == 0:
+        args.port = free_port()
     if port_in_use(args.port):
         print(f"Port {args.port} is in use: stop what listens there or pass --port.", file=sys.stderr)
         return 2

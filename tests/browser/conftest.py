@@ -6,14 +6,13 @@ never downloads a browser here: it launches ``/usr/bin/chromium`` (``.ci/run`` i
 """
 
 import os
-import socket
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from demo.run import free_port, site_ready
 from tests.separate_tree import requested
 
 HERE = Path(__file__).resolve().parent
@@ -37,20 +36,6 @@ def _unavailable(message):
     pytest.skip(message)
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(url):
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def screenshots():
     """Return the folder screenshots go to: ``docs/img`` (or ``PIR_SCREENSHOTS_DIR``)."""
@@ -64,7 +49,7 @@ def live_demo(tmp_path_factory):
     """Run ``demo/run.py`` in a fresh folder on a free port; return the site's base URL."""
     from demo import processes
 
-    port = _free_port()
+    port = free_port()
     demo_dir = tmp_path_factory.mktemp("demo")
     env = processes.project_env("demo.settings", DEMO_DIR=demo_dir)
     launcher = processes.Children(tempfile.mkdtemp(prefix="pir-browser-logs-"), env)
@@ -75,7 +60,7 @@ def live_demo(tmp_path_factory):
     base_url = f"http://127.0.0.1:{port}"
     try:
         processes.wait_for(
-            lambda: _answers(f"{base_url}/admin/login/"), timeout=90, what="the demo's admin site",
+            lambda: site_ready(f"{base_url}/admin/login/"), timeout=90, what="the demo's admin site",
             children=launcher,
         )
         yield base_url
