@@ -59,27 +59,31 @@ def stack(tmp_path_factory):
 
     kind = os.environ["PIR_IT_DB"]
     harness.require_services(kind)
-    harness.recreate_database(kind)
-    redis_client = redis.Redis.from_url(settings.BROKER_URL)
-    redis_client.flushdb()
-    env = processes.project_env(SETTINGS, PIR_IT_DB=kind, PIR_IT_REPORTS_DIR=os.environ["PIR_IT_REPORTS_DIR"])
-    children = processes.Children(tmp_path_factory.mktemp("logs"), env)
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"], env=env, check=True
-        )
-        children.start("worker", processes.worker_command(name=f"it-{kind}@%h"))
-        children.start("beat", processes.beat_command())
-        stack = harness.Stack(children, settings.GRADES_DOWNLOAD["STORAGE_KWARGS"]["location"], redis_client)
-        stack.wait(lambda: " ready." in children.log("worker"), "the worker to be ready")
-        stack.wait(lambda: "beat: Starting..." in children.log("beat"), "beat to start")
-        yield stack
-    finally:
-        children.stop()
-        print(f"\nprocess logs of this run: {children.log_dir}")
-        connections.close_all()
+    with harness.one_run_at_a_time():
+        harness.recreate_database(kind)
+        redis_client = redis.Redis.from_url(settings.BROKER_URL)
         redis_client.flushdb()
-        harness.drop_database(kind)
+        env = processes.project_env(
+            SETTINGS, PIR_IT_DB=kind, PIR_IT_REPORTS_DIR=os.environ["PIR_IT_REPORTS_DIR"]
+        )
+        children = processes.Children(tmp_path_factory.mktemp("logs"), env)
+        try:
+            subprocess.run(
+                [sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"], env=env, check=True
+            )
+            children.start("worker", processes.worker_command(name=f"it-{kind}@%h"))
+            children.start("beat", processes.beat_command())
+            reports_dir = settings.GRADES_DOWNLOAD["STORAGE_KWARGS"]["location"]
+            stack = harness.Stack(children, reports_dir, redis_client)
+            stack.wait(lambda: " ready." in children.log("worker"), "the worker to be ready")
+            stack.wait(lambda: "beat: Starting..." in children.log("beat"), "beat to start")
+            yield stack
+        finally:
+            children.stop()
+            print(f"\nprocess logs of this run: {children.log_dir}")
+            connections.close_all()
+            redis_client.flushdb()
+            harness.drop_database(kind)
 
 
 @pytest.fixture(scope="session")

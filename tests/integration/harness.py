@@ -3,10 +3,13 @@ What the integration scenarios share: the services, the suite's database, and re
 running beat and worker did (beat's log, the dispatcher's Celery results, the report files).
 """
 
+import contextlib
+import fcntl
 import json
 import os
 import re
 import socket
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,6 +51,31 @@ def require_services(kind):
             __import__(module)
         except ImportError:
             unavailable(f"the Python package {package} is not installed (pip install -r requirements/ci.txt)")
+
+
+@contextlib.contextmanager
+def one_run_at_a_time(timeout=1800):
+    """
+    Hold a machine-wide lock for the whole run.
+
+    Every run uses the same database name and Redis database and empties them: two runs at once
+    on one machine would drop each other's database.
+    """
+    path = os.path.join(tempfile.gettempdir(), "pir-integration.lock")
+    with open(path, "w", encoding="utf-8") as lock:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"another integration run held {path} for {timeout} s")
+                time.sleep(1)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _server_connection(kind):
@@ -112,9 +140,9 @@ class Stack:
     def results(self, schedule_id):
         """Return the dispatcher's results for a schedule, oldest first (read from Redis)."""
         found = []
-        for key in self.redis.scan_iter("celery-task-meta-*"):
-            raw = self.redis.get(key)
-            if raw is None:
+        keys = list(self.redis.scan_iter("celery-task-meta-*", count=1000))
+        for raw in self.redis.mget(keys) if keys else []:
+            if raw is None:  # expired meanwhile
                 continue
             meta = json.loads(raw)
             result = meta.get("result")
