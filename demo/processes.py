@@ -102,11 +102,15 @@ class Children:
                 raise ChildExited(f"{name} exited with code {code}; end of {self.log_path(name)}:\n{tail}")
 
     def stop(self, timeout=20):
-        """Stop every child, newest first: SIGTERM to its process group, then SIGKILL if needed."""
+        """
+        Stop every child, newest first: SIGTERM, then SIGKILL to its process group if needed.
+
+        SIGTERM goes to the child alone: a celery worker's warm shutdown stops its own pool.
+        """
         for name in reversed(list(self.processes)):
             process = self.processes[name]
             if process.poll() is None:
-                _signal_group(process, signal.SIGTERM)
+                process.terminate()
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:

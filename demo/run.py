@@ -129,7 +129,10 @@ Periodic instructor reports demo is running.
 Sample schedules run every {args.every} s; their folders, by structure:""")
     for structure, patterns in seeded.folders.items():
         print(f"  {structure:<8} " + ", ".join(patterns))
-    print("\nNew report files are listed below. Ctrl-C stops every process.\n", flush=True)
+    if args.check:
+        print(f"\nChecking: waiting up to {args.timeout} s for reports in all three structures.", flush=True)
+    else:
+        print("\nNew report files are listed below. Ctrl-C stops every process.\n", flush=True)
 
 
 def watch(reports_dir, children):
