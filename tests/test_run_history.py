@@ -20,7 +20,9 @@ BAD = "course-v1:Bad+Course+Run"
 
 
 def course_rows(run):
-    return list(run.courses.order_by("attempt", "course_id").values_list("course_id", "attempt", "outcome"))
+    """Return (course id, attempt, outcome) by attempt, then course id (sorted here: collations differ)."""
+    rows = run.courses.values_list("course_id", "attempt", "outcome")
+    return sorted(rows, key=lambda row: (row[1], row[0]))
 
 
 def block(course_id, requester):
