@@ -65,10 +65,11 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def port_in_use(port):
-    """Return whether something listens on 127.0.0.1:``port``."""
+def port_in_use(port, host="127.0.0.1"):
+    """Return whether something listens on ``host:port``."""
     with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        sock.settimeout(2)
+        return sock.connect_ex((host, port)) == 0
 
 
 def site_ready(url):

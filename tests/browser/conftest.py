@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from demo.run import free_port, site_ready
-from tests.separate_tree import requested
+from tests.separate_tree import requested, unavailable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -28,12 +28,6 @@ ADMIN = ("admin", "admin")
 def pytest_ignore_collect(collection_path, config):
     """Leave this tree out of runs that did not ask for it."""
     return None if requested(config, HERE) else True
-
-
-def _unavailable(message):
-    if os.environ.get("CI"):
-        pytest.fail(f"{message} (CI must run the browser tests: .ci/run installs it)")
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
@@ -72,11 +66,11 @@ def live_demo(tmp_path_factory):
 def browser():
     """Launch Chromium headless through Playwright."""
     if not os.path.exists(CHROMIUM):
-        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+        unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("the Python package playwright is not installed (make test-browser installs it)")
+        unavailable("the Python package playwright is not installed (make test-browser installs it)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser

@@ -8,49 +8,43 @@ import fcntl
 import json
 import os
 import re
-import socket
 import tempfile
 import time
+from importlib import import_module
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from demo.processes import wait_for
+from demo.run import port_in_use
+from tests.separate_tree import unavailable
 
-REDIS_PORT = 6379
-DATABASE_SERVICES = {"postgres": ("PostgreSQL", 5432), "mysql": ("MariaDB/MySQL", 3306)}
+DATABASE_SERVICES = {"postgres": "PostgreSQL", "mysql": "MariaDB/MySQL"}
+DRIVERS = {"redis": "redis", "postgres": "psycopg", "mysql": "MySQLdb"}
 # Long enough for any condition the scenarios wait for on a slow, busy CI machine.
 DEADLINE = 60
 
 
-def port_open(port, host="127.0.0.1"):
-    """Return whether something accepts connections on ``host:port``."""
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex((host, port)) == 0
-
-
-def unavailable(message):
-    """Skip with ``message``, or fail under CI, where every service must be there."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{message} (CI must run the integration suite: .ci/run starts the services)")
-    pytest.skip(message)
-
-
 def require_services(kind):
-    """Skip (fail in CI) unless Redis, the ``kind`` database server and their drivers are there."""
+    """Skip (fail under CI) unless Redis, the ``kind`` database server and their drivers are there."""
+    from django.conf import settings
+
     if kind not in DATABASE_SERVICES:
         pytest.fail(f"PIR_IT_DB={kind!r}: use postgres or mysql")
-    label, port = DATABASE_SERVICES[kind]
-    for name, service_port in (("Redis", REDIS_PORT), (label, port)):
-        if not port_open(service_port):
-            unavailable(f"{name} is not running on 127.0.0.1:{service_port}")
-    for module, package in (("redis", "redis"), ("psycopg" if kind == "postgres" else "MySQLdb",
-                                                   "psycopg" if kind == "postgres" else "mysqlclient")):
+    broker = urlsplit(settings.BROKER_URL)
+    database = settings.DATABASES["default"]
+    for name, host, port in (
+        ("Redis", broker.hostname, broker.port or 6379),
+        (DATABASE_SERVICES[kind], database["HOST"], int(database["PORT"])),
+    ):
+        if not port_in_use(port, host):
+            unavailable(f"{name} is not running on {host}:{port}")
+    for module in (DRIVERS["redis"], DRIVERS[kind]):
         try:
-            __import__(module)
+            import_module(module)
         except ImportError:
-            unavailable(f"the Python package {package} is not installed (pip install -r requirements/ci.txt)")
+            unavailable(f"the Python module {module} is not installed (pip install -r requirements/ci.txt)")
 
 
 @contextlib.contextmanager
