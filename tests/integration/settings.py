@@ -26,3 +26,5 @@ GRADES_DOWNLOAD = {
     "STORAGE_CLASS": "django.core.files.storage.FileSystemStorage",
     "STORAGE_KWARGS": {"location": os.environ.get("PIR_IT_REPORTS_DIR", "/tmp/pir-integration-reports")},
 }
+# Retry courses refused as already running after 3 s rather than 10 min (test_live_operating).
+PERIODIC_INSTRUCTOR_REPORTS_RETRY_DELAY = 3

@@ -1,0 +1,137 @@
+"""Operating schedules on the real stack: crontab runs and their history, run now with retries,
+the cron fallback under concurrent invocations, and the failure e-mail."""
+
+import datetime
+import subprocess
+import sys
+
+from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+from lms.djangoapps.instructor_task.models import InstructorTask
+
+from demo import processes
+from periodic_instructor_reports import api, schedules
+from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
+from tests.integration.conftest import SETTINGS
+from tests.integration.scenario import assert_complete_report, file_pattern, matching
+
+# A crontab fires at most once a minute; allow for the minute boundary plus a slow worker.
+CRON_DEADLINE = 100
+DISALLOWED = "lms.djangoapps.instructor_task.api.submit_calculate_may_enroll_csv"
+
+
+def test_every_minute_crontab_in_tokyo_records_its_runs(stack, owner, reports):
+    course = "course-v1:OrgX+Cron101+2026"
+    crontab = CrontabSchedule.objects.create(minute="*", hour="*", timezone="Asia/Tokyo")
+    schedule = api.create_schedule(
+        task=reports["grade"], owner=owner, crontab=crontab, course_ids=[course],
+        upload_folder_prefix="live-cron/", upload_folder_structure="by_date",
+    )
+    assert PeriodicTask.objects.get(pk=schedule.celery_task_id).crontab == crontab
+
+    run = stack.wait(
+        lambda: ReportRun.objects.filter(schedule=schedule, status="done").first(),
+        "beat to fire the crontab and the run to be recorded", timeout=CRON_DEADLINE,
+    )
+    assert (run.trigger, run.counts) == ("beat", {"submitted": 1})
+    row = run.courses.get()
+    assert (row.course_id, row.attempt, row.outcome, row.error) == (course, 1, "submitted", "")
+    tokyo_day = schedules.run_date(schedule, run.planned_at)
+    assert row.upload_parent_dir == f"live-cron/{tokyo_day:%Y-%m-%d}"
+    stack.wait(
+        lambda: InstructorTask.objects.filter(task_id=row.task_id, task_state="SUCCESS").exists(),
+        "the recorded platform task to finish",
+    )
+    files = matching(stack.files(row.upload_parent_dir), file_pattern("OrgX_Cron101_2026", "grade_report"))
+    assert files, stack.files(row.upload_parent_dir)
+    assert_complete_report(stack.reports_dir / row.upload_parent_dir / files[0], "grade_report")
+
+
+def test_run_now_retries_a_course_already_running_and_records_each_attempt(stack, owner, reports, every):
+    course = "course-v1:OrgX+Retry101+2026"
+    # An unfinished grade report of the course, as a click on the instructor dashboard leaves.
+    blocker = InstructorTask.objects.create(
+        course_id=course, task_type="grade_course", task_key="", task_input="{}",
+        task_id="dashboard-click", task_state="PROGRESS", requester=owner,
+    )
+    schedule = api.create_schedule(
+        task=reports["grade"], owner=owner, interval=every(1, IntervalSchedule.HOURS),
+        course_ids=[course], upload_folder_prefix="live-retry/", upload_folder_structure="flat",
+    )
+    api.run_schedules_now(PeriodicReportSchedule.objects.filter(pk=schedule.pk))
+
+    run = stack.wait(
+        lambda: ReportRun.objects.filter(schedule=schedule, courses__outcome="already_running").first(),
+        "the manual run to be told the report is already running",
+    )
+    assert run.trigger == "manual"
+    blocker.task_state = "SUCCESS"
+    blocker.save()
+
+    run = stack.wait(
+        lambda: ReportRun.objects.filter(pk=run.pk, status="done").first(),
+        "a retry to submit the report once the course is free",
+    )
+    attempts = list(run.courses.order_by("attempt").values_list("attempt", "outcome"))
+    assert [number for number, _ in attempts] == list(range(1, len(attempts) + 1)), attempts
+    assert attempts[0] == (1, "already_running") and attempts[-1][1] == "submitted", attempts
+    assert len(attempts) >= 2 and run.counts == {"submitted": 1}
+    pattern = file_pattern("OrgX_Retry101_2026", "grade_report")
+    stack.wait(lambda: matching(stack.files("live-retry"), pattern), "the retried report file")
+
+
+def test_concurrent_cron_invocations_run_a_due_schedule_once(stack, owner, reports, every):
+    course = "course-v1:OrgX+Cron202+2026"
+    schedule = api.create_schedule(
+        task=reports["problem_grade"], owner=owner, interval=every(1, IntervalSchedule.HOURS),
+        course_ids=[course], upload_folder_prefix="live-cron-fallback/", upload_folder_structure="flat",
+    )
+    # Created 90 minutes ago: its first hourly due time has passed (beat would wait one hour).
+    PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(
+        created=timezone.now() - datetime.timedelta(minutes=90)
+    )
+    schedule.refresh_from_db()
+    env = processes.project_env(SETTINGS)
+    command = [sys.executable, "-m", "django", "run_due_report_schedules"]
+    invocations = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    outputs = [invocation.communicate(timeout=60) for invocation in invocations]
+    assert [invocation.returncode for invocation in invocations] == [0] * 4, outputs
+
+    runs = ReportRun.objects.filter(schedule=schedule)
+    assert runs.count() == 1, outputs
+    run = runs.get()
+    assert (run.trigger, run.planned_at) == ("cron", schedule.created + datetime.timedelta(hours=1))
+    assert run.counts == {"submitted": 1}
+    done = [out for out, _ in outputs if f"schedule {schedule.pk}: done" in out]
+    assert len(done) == 1, outputs
+    assert InstructorTask.objects.filter(course_id=course).count() == 1
+    stack.wait(lambda: stack.files("live-cron-fallback"), "the report of the cron run")
+
+
+def test_a_refused_run_mails_its_owner_once_with_a_link_to_the_run(stack, owner, reports, every):
+    course = "course-v1:OrgX+Mail101+2026"
+    task = api.create_report_task(
+        name="Grade report (withdrawn, operating)", path=reports["grade"].path, requires_request=True
+    )
+    schedule = api.create_schedule(
+        task=task, owner=owner, interval=every(1, IntervalSchedule.HOURS), course_ids=[course],
+    )
+    # The allowlist no longer has the path, as a narrowed setting after a deploy leaves it.
+    PeriodicReportTask.objects.filter(pk=task.pk).update(path=DISALLOWED)
+    api.run_schedules_now(PeriodicReportSchedule.objects.filter(pk=schedule.pk))
+
+    run = stack.wait(lambda: ReportRun.objects.filter(schedule=schedule, status="refused").first(),
+                     "the manual run to be refused")
+    link = f"/admin/periodic_instructor_reports/reportruncourse/?run__id__exact={run.pk}"
+    log = stack.wait(lambda: link in stack.children.log("worker") and stack.children.log("worker"),
+                     "the failure e-mail in the worker's log (console e-mail backend)")
+    mail = log[log.rindex("Subject:", 0, log.index(link)):log.index(link)]
+    assert f"1 course failed in run {run.pk}" in mail
+    assert "To: instructor@example.com" in mail
+    assert f"  {course}: refused" in mail
+    assert log.count(link) == 1
+    run.refresh_from_db()
+    assert run.notified_at is not None
