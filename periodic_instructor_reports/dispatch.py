@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass
 
 from django.utils import timezone
 from edx_django_utils.monitoring import set_custom_attribute
+from kombu.exceptions import OperationalError as BrokerError
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
@@ -272,7 +273,7 @@ def retry_courses(run_id, course_ids, *, attempt):
     schedule = _load_schedule(run.schedule_id)
     if not schedule.enabled and run.trigger != ReportRun.TRIGGER_MANUAL:
         log.info("Periodic report schedule %s is paused; not retrying run %s.", schedule.pk, run_id)
-        history.finish_run(run, status=ReportRun.STATUS_DONE)
+        _finish(schedule, run, None, attempt, status=ReportRun.STATUS_DONE)
         return _result(schedule.pk, DISABLED, run_id=run_id)
     keys = [CourseKey.from_string(course_id) for course_id in course_ids]
     attempt_plan = plan(schedule, moment=run.planned_at, keys=keys)
@@ -303,16 +304,19 @@ def _attempt(schedule, run, attempt_plan, *, attempt):
     history.record_courses(run, summary["courses"], attempt=attempt, started_at=started_at)
     waiting = [c["course_id"] for c in summary["courses"] if c["outcome"] == ALREADY_RUNNING]
     if waiting and attempt <= conf.get("RETRY_ATTEMPTS"):
-        summary["status"] = ReportRun.STATUS_RETRYING
+        # Marked first: with an eager or very fast worker the retry may end the run before
+        # apply_async returns.
         _finish(schedule, run, summary, attempt, status=ReportRun.STATUS_RETRYING)
-        _schedule_retry(run, waiting, attempt + 1)
-    else:
-        _finish(schedule, run, summary, attempt, status=ReportRun.STATUS_DONE)
+        if _schedule_retry(run, waiting, attempt + 1):
+            summary["status"] = ReportRun.STATUS_RETRYING
+            return summary
+    _finish(schedule, run, summary, attempt, status=ReportRun.STATUS_DONE)
     return summary
 
 
 def _finish(schedule, run, summary, attempt, *, status, error=""):
-    if attempt == 1:
+    """Store the run's status and counts; once it is over, tell the owner about failures."""
+    if attempt == 1 and summary is not None:
         outcomes = {c["course_id"]: history.OUTCOMES[c["outcome"]] for c in summary["courses"]}
     else:
         outcomes = history.latest_outcomes(run.pk)
@@ -325,8 +329,14 @@ def _schedule_retry(run, course_ids, attempt):
     from periodic_instructor_reports import tasks  # pylint: disable=import-outside-toplevel
 
     delay = conf.get("RETRY_DELAY")
+    try:
+        tasks.retry_report_courses.apply_async(
+            args=[run.pk, course_ids, attempt], countdown=delay, queue=conf.get("QUEUE"),
+        )
+    except (BrokerError, OSError):
+        log.exception("Periodic report run %s: could not queue the retry of %s courses; the run ends.",
+                      run.pk, len(course_ids))
+        return False
     log.info("Periodic report run %s: retrying %s courses in %s seconds (attempt %s).",
              run.pk, len(course_ids), delay, attempt)
-    tasks.retry_report_courses.apply_async(
-        args=[run.pk, course_ids, attempt], countdown=delay, queue=conf.get("QUEUE"),
-    )
+    return True

@@ -204,6 +204,37 @@ class RetryTests(ReportFilesMixin, TestCase):
         self.assertEqual(course_rows(run), [(COURSE, n, "already_running") for n in (1, 2, 3)])
         self.assertEqual((run.status, run.counts), ("done", {"already_running": 1}))
 
+    def test_a_retry_the_broker_refuses_ends_the_run(self):
+        from kombu.exceptions import OperationalError
+
+        schedule = factories.schedule()
+        block(COURSE, self.requester)
+        with mock.patch.object(tasks.retry_report_courses, "apply_async",
+                               side_effect=OperationalError("broker down")):
+            with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+                result = dispatch.run_schedule(schedule.pk)
+        run = ReportRun.objects.get()
+        self.assertEqual((result["status"], run.status, run.counts), ("done", "done", {"already_running": 1}))
+        self.assertIsNotNone(run.finished_at)
+
+    def test_pausing_before_the_retry_ends_the_run_and_still_reports_failures(self):
+        owner = factories.user(email="owner@example.com")
+        schedule = factories.schedule(course_ids=[COURSE, OTHER], owner=owner)
+        block(COURSE, self.requester)
+        with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_grades_csv.apply_async",
+                        side_effect=[OSError("broker down")]), \
+                mock.patch.object(tasks.retry_report_courses, "apply_async"):
+            dispatch.run_schedule(schedule.pk)
+        self.assertEqual(mail.outbox, [])  # not yet: the run is waiting for its retry
+        run = ReportRun.objects.get()
+        type(schedule).objects.filter(pk=schedule.pk).update(enabled=False)
+        with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
+            dispatch.retry_courses(run.pk, [COURSE], attempt=2)
+        run.refresh_from_db()
+        self.assertEqual((run.status, run.counts), ("done", {"already_running": 1, "failed": 1}))
+        self.assertEqual(len(mail.outbox), 1)
+        self.assertIn(f"  {OTHER}: failed", mail.outbox[0].body)
+
     @override_settings(PERIODIC_INSTRUCTOR_REPORTS_RETRY_ATTEMPTS=0)
     def test_retries_can_be_turned_off(self):
         schedule = factories.schedule()
