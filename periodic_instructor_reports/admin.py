@@ -30,9 +30,9 @@ def _counts_text(counts):
     return ", ".join(f"{count} {outcome}" for outcome, count in sorted((counts or {}).items()))
 
 
-def _local(moment, zone):
+def _local(moment, zone, seconds=False):
     """Return ``moment`` as text in ``zone``, with the zone's name."""
-    return f"{timezone.localtime(moment, zone):%a %Y-%m-%d %H:%M} {zone}"
+    return f"{timezone.localtime(moment, zone):%a %Y-%m-%d %H:%M{':%S' if seconds else ''}} {zone}"
 
 
 class ScheduleFilter(admin.SimpleListFilter):
@@ -181,10 +181,14 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
             first = schedules.next_after(obj, now)
         times = [first] + schedules.next_runs(obj, after=first, count=PREVIEW_COUNT - 1)
         zone = schedules.time_zone(obj)
-        rows = format_html_join(
-            "", "<li>{} ({} UTC)</li>",
-            ((_local(moment, zone), f"{moment.astimezone(datetime.UTC):%H:%M}") for moment in times),
-        )
+        seconds = any(moment.second for moment in times)
+        if str(zone) == "UTC":
+            rows = format_html_join("", "<li>{}</li>", ((_local(moment, zone, seconds),) for moment in times))
+        else:
+            rows = format_html_join("", "<li>{} ({} UTC)</li>", (
+                (_local(moment, zone, seconds), f"{moment.astimezone(datetime.UTC):%H:%M}")
+                for moment in times
+            ))
         note = "" if obj.enabled else _("Paused: it runs at these times once resumed. ")
         return format_html("{}<ul>{}</ul>", note, rows)
 
@@ -200,7 +204,7 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         ), (
             (
                 reverse("admin:periodic_instructor_reports_reportrun_change", args=[run.pk]), run.pk,
-                _local(run.started_at, schedules.time_zone(obj)), run.get_trigger_display(),
+                _local(run.started_at, schedules.time_zone(obj), seconds=True), run.get_trigger_display(),
                 run.get_status_display(), _counts_text(run.counts),
                 reverse(RUN_COURSES_ADMIN) + f"?run__id__exact={run.pk}", _("courses"),
             )

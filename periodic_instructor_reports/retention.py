@@ -3,6 +3,7 @@
 import datetime
 import logging
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
@@ -48,14 +49,19 @@ def ensure_prune_beat_row():
     """
     if PeriodicTask.objects.filter(name=PRUNE_BEAT_ROW).exists():
         return False
-    crontab = CrontabSchedule.objects.filter(**PRUNE_CRONTAB).first() or CrontabSchedule.objects.create(
-        **PRUNE_CRONTAB
-    )
-    # Saving a PeriodicTask tells a running beat (its change tracker).
-    PeriodicTask.objects.create(
-        name=PRUNE_BEAT_ROW, task=PRUNE_TASK, crontab=crontab, queue=conf.get("QUEUE"),
-        description="Delete periodic instructor report runs older than the retention setting.",
-    )
+    try:
+        with transaction.atomic():
+            crontab = CrontabSchedule.objects.filter(**PRUNE_CRONTAB).first() or (
+                CrontabSchedule.objects.create(**PRUNE_CRONTAB)
+            )
+            # Saving a PeriodicTask tells a running beat (its change tracker).
+            PeriodicTask.objects.create(
+                name=PRUNE_BEAT_ROW, task=PRUNE_TASK, crontab=crontab, queue=conf.get("QUEUE"),
+                description="Delete periodic instructor report runs older than the retention setting.",
+            )
+    except IntegrityError:
+        # Another worker's first run created it at the same moment (beat row names are unique).
+        return False
     log.info("Created the beat row %s of the run history pruning job.", PRUNE_BEAT_ROW)
     return True
 

@@ -236,6 +236,18 @@ class RetentionTests(TestCase):
         self.assertFalse(retention.ensure_prune_beat_row())
         self.assertFalse(PeriodicTask.objects.get(name=retention.PRUNE_BEAT_ROW).enabled)
 
+    def test_two_first_runs_at_once_make_one_pruning_job(self):
+        from django.db.models.query import QuerySet
+
+        with self.assertLogs("periodic_instructor_reports.retention", "INFO"):
+            self.assertTrue(retention.ensure_prune_beat_row())
+        # The other worker checked before the row existed, then tries to create it too.
+        with mock.patch.object(QuerySet, "exists", return_value=False):
+            self.assertFalse(retention.ensure_prune_beat_row())
+        self.assertEqual(PeriodicTask.objects.filter(name=retention.PRUNE_BEAT_ROW).count(), 1)
+        dispatch_result = tasks.dispatch_report_schedule.delay(factories.schedule().pk).get()
+        self.assertEqual(dispatch_result["status"], "done")
+
     def test_cron_command_prunes_when_the_job_is_due(self):
         schedule = factories.schedule(enabled=False)
         self.make_runs(schedule, 100)
