@@ -1,6 +1,7 @@
 """Running a schedule: one call of its report function per course, each isolated."""
 
 import logging
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from django.utils import timezone
@@ -249,11 +250,22 @@ def run_schedule(schedule_id, *, trigger=ReportRun.TRIGGER_BEAT, planned_at=None
     run = history.start_run(schedule.pk, trigger=trigger, planned_at=planned_at)
     if run is None:
         return _result(schedule_id, ALREADY_RAN)
-    attempt_plan = plan(schedule, moment=now or run.planned_at, only=only)
-    if attempt_plan.refusal:
-        return _refuse(schedule, run, attempt_plan.refusal, only)
-    set_custom_attribute("periodic_report_course_count", len(attempt_plan.calls))
-    return _attempt(schedule, run, attempt_plan, attempt=1)
+    with _ending_on_error(run):
+        attempt_plan = plan(schedule, moment=now or run.planned_at, only=only)
+        if attempt_plan.refusal:
+            return _refuse(schedule, run, attempt_plan.refusal, only)
+        set_custom_attribute("periodic_report_course_count", len(attempt_plan.calls))
+        return _attempt(schedule, run, attempt_plan, attempt=1)
+
+
+@contextmanager
+def _ending_on_error(run):
+    """Mark the run as ended by an error when the dispatcher itself fails, then re-raise."""
+    try:
+        yield
+    except Exception as err:
+        history.finish_run(run, status=ReportRun.STATUS_ERROR, error=_summary(err))
+        raise
 
 
 def retry_courses(run_id, course_ids, *, attempt):
@@ -275,11 +287,12 @@ def retry_courses(run_id, course_ids, *, attempt):
         log.info("Periodic report schedule %s is paused; not retrying run %s.", schedule.pk, run_id)
         _finish(schedule, run, None, attempt, status=ReportRun.STATUS_DONE)
         return _result(schedule.pk, DISABLED, run_id=run_id)
-    keys = [CourseKey.from_string(course_id) for course_id in course_ids]
-    attempt_plan = plan(schedule, moment=run.planned_at, keys=keys)
-    if attempt_plan.refusal:
-        return _refuse(schedule, run, attempt_plan.refusal, course_ids, attempt=attempt)
-    return _attempt(schedule, run, attempt_plan, attempt=attempt)
+    with _ending_on_error(run):
+        keys = [CourseKey.from_string(course_id) for course_id in course_ids]
+        attempt_plan = plan(schedule, moment=run.planned_at, keys=keys)
+        if attempt_plan.refusal:
+            return _refuse(schedule, run, attempt_plan.refusal, course_ids, attempt=attempt)
+        return _attempt(schedule, run, attempt_plan, attempt=attempt)
 
 
 def _refuse(schedule, run, error, course_ids, attempt=1):

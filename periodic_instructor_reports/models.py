@@ -185,11 +185,13 @@ class ReportRun(models.Model):
     STATUS_RETRYING = "retrying"
     STATUS_DONE = "done"
     STATUS_REFUSED = "refused"
+    STATUS_ERROR = "error"
     STATUS_CHOICES = [
         (STATUS_RUNNING, _("running")),
         (STATUS_RETRYING, _("waiting to retry")),
         (STATUS_DONE, _("done")),
         (STATUS_REFUSED, _("refused")),
+        (STATUS_ERROR, _("dispatcher error")),
     ]
 
     schedule = models.ForeignKey(

@@ -151,6 +151,15 @@ class RunRecordTests(ReportFilesMixin, TestCase):
         self.assertEqual(reports.CALLS[0]["kwargs"]["upload_parent_dir"], "daily/2026-03-02")
         self.assertEqual(ReportRunCourse.objects.get().upload_parent_dir, "daily/2026-03-02")
 
+    def test_a_dispatcher_failure_ends_the_run_with_its_error(self):
+        schedule = factories.schedule()
+        with mock.patch.object(history, "record_courses", side_effect=RuntimeError("disk full")):
+            with self.assertRaises(RuntimeError):
+                dispatch.run_schedule(schedule.pk)
+        run = ReportRun.objects.get()
+        self.assertEqual((run.status, run.error), ("error", "RuntimeError: disk full"))
+        self.assertIsNotNone(run.finished_at)
+
     def test_first_run_registers_the_pruning_job(self):
         self.assertFalse(PeriodicTask.objects.filter(name=retention.PRUNE_BEAT_ROW).exists())
         dispatch.run_schedule(factories.schedule().pk)

@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('planned_at', models.DateTimeField(help_text='The due time this run is for; a schedule runs at most once per due time.')),
                 ('started_at', models.DateTimeField(db_index=True)),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('running', 'running'), ('retrying', 'waiting to retry'), ('done', 'done'), ('refused', 'refused')], default='running', max_length=16)),
+                ('status', models.CharField(choices=[('running', 'running'), ('retrying', 'waiting to retry'), ('done', 'done'), ('refused', 'refused'), ('error', 'dispatcher error')], default='running', max_length=16)),
                 ('counts', models.JSONField(blank=True, default=dict, help_text='How many courses ended with each outcome (their latest attempt).')),
                 ('error', models.CharField(blank=True, default='', max_length=500)),
                 ('notified_at', models.DateTimeField(blank=True, editable=False, null=True)),
