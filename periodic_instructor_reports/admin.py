@@ -133,6 +133,7 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         latest = runs.order_by("-started_at", "-pk")
         automatic = runs.filter(trigger__in=[ReportRun.TRIGGER_BEAT, ReportRun.TRIGGER_CRON])
         return super().get_queryset(request).select_related(*self.list_select_related).annotate(
+            _last_run_id=Subquery(latest.values("pk")[:1]),
             _last_run_at=Subquery(latest.values("started_at")[:1]),
             _last_run_status=Subquery(latest.values("status")[:1]),
             _last_run_counts=Subquery(latest.values("counts")[:1]),
@@ -145,7 +146,12 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Last run"), ordering="_last_run_at")
     def last_run(self, obj):
-        return obj._last_run_at  # pylint: disable=protected-access
+        """Link the last run's start time to its course records."""
+        started = obj._last_run_at  # pylint: disable=protected-access
+        if started is None:
+            return "-"
+        url = reverse(RUN_COURSES_ADMIN) + f"?run__id__exact={obj._last_run_id}"  # pylint: disable=protected-access
+        return format_html('<a href="{}">{}</a>', url, _local(started, schedules.time_zone(obj)))
 
     @admin.display(description=_("Last outcome"))
     def last_outcome(self, obj):

@@ -60,6 +60,7 @@ class ScheduleListTests(HistoryAdminTestCase):
         self.assertEqual(rows[schedule.pk]._last_run_at, latest.started_at)
         self.assertIsNone(rows[paused.pk]._last_run_at)
         self.assertIn(cron.pk, rows)
+        self.assertContains(page, f"reportruncourse/?run__id__exact={latest.pk}")
 
     def test_changelist_queries_do_not_grow_with_rows_and_runs(self):
         url = reverse(f"{SCHEDULES}_changelist")
