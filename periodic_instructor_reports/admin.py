@@ -47,7 +47,7 @@ class ScheduleFilter(admin.SimpleListFilter):
         return [(str(schedule.pk), str(schedule)) for schedule in rows]
 
     def queryset(self, request, queryset):
-        if self.value():
+        if self.value() and self.value().isdigit():
             return queryset.filter(**{self.field_path: self.value()})
         return queryset
 

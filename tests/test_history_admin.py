@@ -153,6 +153,8 @@ class RunHistoryAdminTests(HistoryAdminTestCase):
         self.assertContains(page, "1 failed, 1 submitted")
         page = self.client.get(url, {"schedule": self.bad.pk})
         self.assertEqual([run.pk for run in page.context["cl"].result_list], [self.bad_run.pk])
+        page = self.client.get(url, {"schedule": "nonsense"})
+        self.assertEqual(page.status_code, 200)
         page = self.client.get(url, {"trigger": "beat", "status": "done"})
         self.assertEqual(len(page.context["cl"].result_list), 2)
         today = timezone.localdate()
