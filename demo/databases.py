@@ -4,7 +4,12 @@ import os
 
 import django
 
-KINDS = ("sqlite", "postgres", "mysql")
+# Database servers: engine, default user, default port, connection options.
+SERVERS = {
+    "postgres": ("django.db.backends.postgresql", "postgres", "5432", {}),
+    "mysql": ("django.db.backends.mysql", "root", "3306", {"charset": "utf8mb4"}),
+}
+KINDS = ("sqlite", *SERVERS)
 
 
 def database(kind, *, name, sqlite_path=None):
@@ -24,23 +29,15 @@ def database(kind, *, name, sqlite_path=None):
             # IMMEDIATE transactions wait for the lock instead of failing with "database is locked".
             options.update(init_command="PRAGMA journal_mode=WAL;", transaction_mode="IMMEDIATE")
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(sqlite_path), "OPTIONS": options}
-    if kind == "postgres":
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": name,
-            "USER": os.environ.get("DEMO_DB_USER", "postgres"),
-            "PASSWORD": os.environ.get("DEMO_DB_PASSWORD", ""),
-            "HOST": os.environ.get("DEMO_DB_HOST", "127.0.0.1"),
-            "PORT": os.environ.get("DEMO_DB_PORT", "5432"),
-        }
-    if kind == "mysql":
-        return {
-            "ENGINE": "django.db.backends.mysql",
-            "NAME": name,
-            "USER": os.environ.get("DEMO_DB_USER", "root"),
-            "PASSWORD": os.environ.get("DEMO_DB_PASSWORD", ""),
-            "HOST": os.environ.get("DEMO_DB_HOST", "127.0.0.1"),
-            "PORT": os.environ.get("DEMO_DB_PORT", "3306"),
-            "OPTIONS": {"charset": "utf8mb4"},
-        }
-    raise ValueError(f"unknown database kind {kind!r}; use one of {', '.join(KINDS)}")
+    if kind not in SERVERS:
+        raise ValueError(f"unknown database kind {kind!r}; use one of {', '.join(KINDS)}")
+    engine, user, port, options = SERVERS[kind]
+    return {
+        "ENGINE": engine,
+        "NAME": name,
+        "USER": os.environ.get("DEMO_DB_USER", user),
+        "PASSWORD": os.environ.get("DEMO_DB_PASSWORD", ""),
+        "HOST": os.environ.get("DEMO_DB_HOST", "127.0.0.1"),
+        "PORT": os.environ.get("DEMO_DB_PORT", port),
+        "OPTIONS": dict(options),
+    }
