@@ -86,7 +86,7 @@ def test_an_overlapping_schedule_gets_already_running_and_the_first_file_stays_w
     course = "course-v1:OrgX+Overlap101+2026"
     # Hold grade reports in the queue, as a busy high_mem worker would: the first submission
     # stays unfinished while the second schedule runs.
-    replies = APP.control.cancel_consumer(HIGH_MEM_QUEUE, reply=True, timeout=10)
+    replies = APP.control.cancel_consumer(HIGH_MEM_QUEUE, reply=True, timeout=10, limit=1)
     assert replies, "the worker did not answer the remote control command"
     try:
         first = api.create_schedule(
@@ -111,7 +111,7 @@ def test_an_overlapping_schedule_gets_already_running_and_the_first_file_stays_w
         assert refused[0]["error"].startswith("AlreadyRunningError: The grade report is being created")
         api.set_schedules_enabled([first, second], enabled=False)
     finally:
-        APP.control.add_consumer(HIGH_MEM_QUEUE, reply=True, timeout=10)
+        APP.control.add_consumer(HIGH_MEM_QUEUE, reply=True, timeout=10, limit=1)
 
     row = stack.wait(
         lambda: InstructorTask.objects.filter(course_id=course, task_state="SUCCESS").first(),
