@@ -86,6 +86,8 @@ if BROKER_URL.startswith("filesystem"):
     BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
+        # Otherwise kombu keeps its exchange tables in ./control, wherever the process runs.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = os.environ.get("DEMO_RESULT_BACKEND") or (

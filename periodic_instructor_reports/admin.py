@@ -243,6 +243,8 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Beat row"))
     def beat_row(self, obj):
+        if obj.pk is None:
+            return _("made when the schedule is saved")
         if obj.celery_task is None:
             return _("missing: run the reconcile_report_schedules command")
         url = reverse("admin:django_celery_beat_periodictask_change", args=[obj.celery_task.pk])

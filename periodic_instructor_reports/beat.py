@@ -2,6 +2,7 @@
 
 import json
 
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask, PeriodicTasks
 
 from periodic_instructor_reports import conf
@@ -65,10 +66,16 @@ def sync(schedule, row=None):
 
 
 def set_enabled(schedules, enabled):
-    """Mirror ``enabled`` onto the beat rows of ``schedules`` in one update and tell beat."""
+    """
+    Mirror ``enabled`` onto the beat rows of ``schedules`` in one update and tell beat.
+
+    Like ``PeriodicTask.save()``, the update clears ``last_run_at`` and stamps ``date_changed``,
+    which beat counts a row's interval from: a resumed schedule runs one interval after the
+    resume, not at once.
+    """
     count = PeriodicTask.objects.filter(
         pk__in=[schedule.celery_task_id for schedule in schedules if schedule.celery_task_id]
-    ).update(**({"enabled": True} if enabled else {"enabled": False, "last_run_at": None}))
+    ).update(enabled=enabled, last_run_at=None, date_changed=timezone.now())
     if count:
         # QuerySet.update() skips save(), so beat's change tracker must be told.
         PeriodicTasks.update_changed()

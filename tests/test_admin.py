@@ -48,6 +48,8 @@ class ScheduleAdminTests(AdminTestCase):
         response = self.client.get(reverse(f"{SCHEDULES}_add"))
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.context["adminform"].form.initial["owner"], self.admin.pk)
+        self.assertContains(response, "made when the schedule is saved")
+        self.assertNotContains(response, "reconcile_report_schedules")
 
     def test_add_creates_schedule_and_beat_row(self):
         response = self.client.post(reverse(f"{SCHEDULES}_add"), self.schedule_form())

@@ -1,11 +1,13 @@
 """Each schedule keeps exactly one celery beat row in step with it."""
 
+import datetime
 import io
 import json
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import TestCase
+from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTasks
 
 from periodic_instructor_reports import api, beat
@@ -69,9 +71,15 @@ class BeatRowLifecycleTests(TestCase):
              json.dumps([schedules[2].pk]): True},
         )
         self.assertEqual(api.set_schedules_enabled(queryset, enabled=False), 0)
+        PeriodicTask.objects.update(date_changed=timezone.now() - datetime.timedelta(days=3))
         self.assertEqual(api.set_schedules_enabled(PeriodicReportSchedule.objects.all(), enabled=True), 2)
         self.assertEqual(PeriodicTask.objects.filter(enabled=True).count(), 3)
         self.assertEqual(PeriodicReportSchedule.objects.filter(enabled=True).count(), 3)
+        resumed = PeriodicTask.objects.filter(args__in=[json.dumps([s.pk]) for s in schedules[:2]])
+        for row in resumed:
+            # Beat counts the interval from date_changed when last_run_at is empty.
+            self.assertIsNone(row.last_run_at)
+            self.assertLess(timezone.now() - row.date_changed, datetime.timedelta(minutes=1))
 
     def test_resume_recreates_a_missing_row(self):
         schedule = factories.schedule(enabled=False)
