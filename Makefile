@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help requirements test test-django test-pytest test-integration test-browser demo demo-check \
-	quality upgrade clean
+	quality bench upgrade clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -48,6 +48,9 @@ demo: $(VENV)/.installed ## run the admin, one beat and one worker on sqlite; pr
 
 demo-check: $(VENV)/.installed ## run the demo until reports exist in all three folder structures
 	$(BIN)/python demo/run.py --check --port $(DEMO_CHECK_PORT)
+
+bench: $(VENV)/.installed ## print dispatch and write costs against bare baselines (ratios, peak memory)
+	$(BIN)/python benchmarks/dispatch.py
 
 quality: $(VENV)/.installed ## lint
 	$(BIN)/ruff check --no-cache .
