@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help requirements test test-django test-pytest test-integration test-browser demo demo-check \
-	quality bench upgrade clean
+	quality bench test-tutor upgrade clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -43,6 +43,15 @@ $(VENV)/.browser: $(VENV)/.installed requirements/browser.txt
 test-browser: $(VENV)/.browser ## the admin in Chromium (/usr/bin/chromium) against the live demo
 	$(BIN)/pytest tests/browser
 
+.venv-tutor/.installed: requirements/tutor.txt
+	$(PYTHON) -m venv .venv-tutor
+	.venv-tutor/bin/pip install -q --upgrade pip
+	.venv-tutor/bin/pip install -q -r requirements/tutor.txt
+	touch $@
+
+test-tutor: .venv-tutor/.installed ## render Tutor's files with deploy/tutor's beat plugin and check them
+	.venv-tutor/bin/pytest tests/tutor
+
 demo: $(VENV)/.installed ## run the admin, one beat and one worker on sqlite; prints where to look
 	$(BIN)/python demo/run.py
 
@@ -57,7 +66,7 @@ quality: $(VENV)/.installed ## lint
 
 upgrade: ## re-pin requirements/*.txt from requirements/*.in
 	$(BIN)/pip install -q pip-tools
-	for f in base test quality ci dev browser; do \
+	for f in base test quality ci dev browser tutor; do \
 		$(BIN)/pip-compile -q --upgrade --allow-unsafe --no-emit-index-url --no-emit-find-links \
 			--strip-extras -o requirements/$$f.txt requirements/$$f.in; \
 	done
