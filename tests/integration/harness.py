@@ -90,31 +90,29 @@ def _server_connection(kind):
     )
 
 
+def _execute_on_server(kind, statement):
+    connection = _server_connection(kind)
+    try:
+        connection.cursor().execute(statement)
+    finally:
+        connection.close()
+
+
 def recreate_database(kind):
     """Drop the suite's database if a crashed run left it, and create it empty."""
     from django.conf import settings
 
-    name = settings.DATABASES["default"]["NAME"]
     drop_database(kind)
-    connection = _server_connection(kind)
-    try:
-        charset = " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci" if kind == "mysql" else ""
-        connection.cursor().execute(f"CREATE DATABASE {name}{charset}")
-    finally:
-        connection.close()
+    charset = " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci" if kind == "mysql" else ""
+    _execute_on_server(kind, f"CREATE DATABASE {settings.DATABASES['default']['NAME']}{charset}")
 
 
 def drop_database(kind):
     """Drop the suite's database, closing other sessions on it (PostgreSQL)."""
     from django.conf import settings
 
-    name = settings.DATABASES["default"]["NAME"]
-    connection = _server_connection(kind)
-    try:
-        force = " WITH (FORCE)" if kind == "postgres" else ""
-        connection.cursor().execute(f"DROP DATABASE IF EXISTS {name}{force}")
-    finally:
-        connection.close()
+    force = " WITH (FORCE)" if kind == "postgres" else ""
+    _execute_on_server(kind, f"DROP DATABASE IF EXISTS {settings.DATABASES['default']['NAME']}{force}")
 
 
 class Stack:
