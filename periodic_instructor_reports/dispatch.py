@@ -247,7 +247,7 @@ def run_schedule(schedule_id, *, trigger=ReportRun.TRIGGER_BEAT, planned_at=None
     if not schedule.enabled and trigger != ReportRun.TRIGGER_MANUAL:
         log.info("Periodic report schedule %s is paused; nothing to run.", schedule_id)
         return _result(schedule_id, DISABLED)
-    run = history.start_run(schedule.pk, trigger=trigger, planned_at=planned_at)
+    run = history.start_run(schedule, trigger=trigger, planned_at=planned_at)
     if run is None:
         return _result(schedule_id, ALREADY_RAN)
     with _ending_on_error(run):
@@ -282,7 +282,11 @@ def retry_courses(run_id, course_ids, *, attempt):
     if run is None:
         log.info("Periodic report run %s no longer exists; nothing to retry.", run_id)
         return _result(None, MISSING, run_id=run_id)
-    schedule = _load_schedule(run.schedule_id)
+    schedule = _load_schedule(run.schedule_id) if run.schedule_id else None
+    if schedule is None:
+        log.info("Periodic report run %s: its schedule was deleted; not retrying.", run_id)
+        history.finish_run(run, status=ReportRun.STATUS_DONE)
+        return _result(None, MISSING, run_id=run_id)
     if not schedule.enabled and run.trigger != ReportRun.TRIGGER_MANUAL:
         log.info("Periodic report schedule %s is paused; not retrying run %s.", schedule.pk, run_id)
         _finish(schedule, run, None, attempt, status=ReportRun.STATUS_DONE)

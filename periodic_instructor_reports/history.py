@@ -28,24 +28,26 @@ OUTCOMES = {
 FAILURES = (ReportRunCourse.FAILED, ReportRunCourse.REFUSED)
 
 
-def start_run(schedule_id, *, trigger, planned_at=None):
+def start_run(schedule, *, trigger, planned_at=None):
     """
     Record the start of a run; return it, or None when the schedule already ran for ``planned_at``.
 
     ``planned_at`` defaults to now. The database refuses a second run of one schedule for one
-    due time, so concurrent callers with the same due time cannot both run. The first run also
-    registers the job that prunes old runs.
+    due time, so concurrent callers with the same due time cannot both run. The run keeps the
+    schedule's name, report and owner id, so it still says what it was once the schedule is
+    deleted. The first run also registers the job that prunes old runs.
     """
     started_at = timezone.now()
     try:
         with transaction.atomic():
             run = ReportRun.objects.create(
-                schedule_id=schedule_id, trigger=trigger, planned_at=planned_at or started_at,
-                started_at=started_at,
+                schedule=schedule, schedule_name=str(schedule)[:255], report_name=schedule.task.name,
+                report_path=schedule.task.path, owner_user_id=schedule.owner_id,
+                trigger=trigger, planned_at=planned_at or started_at, started_at=started_at,
             )
     except IntegrityError:
         log.info("Periodic report schedule %s already ran for %s; not running again.",
-                 schedule_id, planned_at)
+                 schedule.pk, planned_at)
         return None
     retention.ensure_prune_beat_row()
     return run

@@ -167,7 +167,8 @@ class ReportRun(models.Model):
     """
     One dispatch of a schedule: when it was planned, started and finished, and how it went.
 
-    Deleted with its schedule; runs older than the retention setting are pruned.
+    Kept when its schedule is deleted (detached, with the schedule's name, report and owner id
+    copied onto it); runs older than the retention setting are pruned.
 
     .. no_pii:
     """
@@ -195,7 +196,14 @@ class ReportRun(models.Model):
     ]
 
     schedule = models.ForeignKey(
-        PeriodicReportSchedule, on_delete=models.CASCADE, related_name="runs",
+        PeriodicReportSchedule, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs",
+        help_text=_("Empty once the schedule was deleted; the run keeps its name, report and owner."),
+    )
+    schedule_name = models.CharField(max_length=255, blank=True, default="")
+    report_name = models.CharField(max_length=254, blank=True, default="")
+    report_path = models.CharField(max_length=254, blank=True, default="")
+    owner_user_id = models.IntegerField(
+        null=True, blank=True, help_text=_("The id of the user the reports were requested as."),
     )
     trigger = models.CharField(max_length=16, choices=TRIGGER_CHOICES)
     planned_at = models.DateTimeField(
@@ -220,7 +228,14 @@ class ReportRun(models.Model):
         indexes = [models.Index(fields=["status", "started_at"], name="pir_run_status_started")]
 
     def __str__(self):
-        return f"Run {self.pk} of schedule {self.schedule_id}"
+        return f"Run {self.pk} of {self.schedule_label}"
+
+    @property
+    def schedule_label(self):
+        """Return the schedule's name, marked as deleted once the schedule is gone."""
+        if self.schedule_id is None:
+            return f"{self.schedule_name or 'a schedule'} (deleted)"
+        return self.schedule_name or f"schedule {self.schedule_id}"
 
 
 class ReportRunCourse(models.Model):

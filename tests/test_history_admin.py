@@ -1,7 +1,6 @@
 """The admin for operating schedules: last/next run columns, previews, run now, run history pages."""
 
 import datetime
-from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -197,8 +196,12 @@ class RunHistoryAdminTests(HistoryAdminTestCase):
             with self.assertNumQueries(before):
                 self.client.get(url)
 
-    def test_schedule_deletion_deletes_its_history(self):
-        with mock.patch("periodic_instructor_reports.beat.delete_row"):
-            self.bad.delete()
-        self.assertFalse(ReportRun.objects.filter(pk=self.bad_run.pk).exists())
-        self.assertFalse(ReportRunCourse.objects.filter(run_id=self.bad_run.pk).exists())
+    def test_schedule_deletion_keeps_its_history_detached(self):
+        name = str(self.bad)
+        self.bad.delete()
+        run = ReportRun.objects.get(pk=self.bad_run.pk)
+        self.assertIsNone(run.schedule_id)
+        self.assertEqual((run.schedule_name, run.report_name), (name, self.bad.task.name))
+        self.assertTrue(ReportRunCourse.objects.filter(run_id=self.bad_run.pk).exists())
+        page = self.client.get(reverse(f"{RUNS}_changelist"))
+        self.assertContains(page, f"{name} (deleted)")

@@ -1,109 +1,22 @@
-"""Admin pages for report tasks, schedules and their run history; every write goes through ``api.py``."""
+"""The schedules' admin: create, change, pause, run now and delete; every write goes through ``api.py``."""
 
 import datetime
 import json
 
 from django.contrib import admin, messages
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import api, reports, schedules
-from periodic_instructor_reports.exceptions import ReportFunctionError
-from periodic_instructor_reports.models import (
-    PeriodicReportSchedule,
-    PeriodicReportTask,
-    ReportRun,
-    ReportRunCourse,
-)
+from periodic_instructor_reports import api, schedules
+from periodic_instructor_reports.admin.common import RUN_COURSES_ADMIN, RUNS_ADMIN, counts_text, local_time
+from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
 
 RECENT_RUNS = 10
 PREVIEW_COUNT = 5
-RUNS_ADMIN = "admin:periodic_instructor_reports_reportrun_changelist"
-RUN_COURSES_ADMIN = "admin:periodic_instructor_reports_reportruncourse_changelist"
-
-
-def _counts_text(counts):
-    return ", ".join(f"{count} {outcome}" for outcome, count in sorted((counts or {}).items()))
-
-
-def _local(moment, zone, seconds=False):
-    """Return ``moment`` as text in ``zone``, with the zone's name."""
-    return f"{timezone.localtime(moment, zone):%a %Y-%m-%d %H:%M{':%S' if seconds else ''}} {zone}"
-
-
-class ScheduleFilter(admin.SimpleListFilter):
-    """Filter by schedule, listing the schedules with their report names in one query."""
-
-    title = _("schedule")
-    parameter_name = "schedule"
-    field_path = "schedule_id"
-
-    def lookups(self, request, model_admin):
-        rows = PeriodicReportSchedule.objects.select_related("task").order_by("pk")
-        return [(str(schedule.pk), str(schedule)) for schedule in rows]
-
-    def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(**{self.field_path: self.value()})
-        return queryset
-
-
-class RunCourseScheduleFilter(ScheduleFilter):
-    """Filter course records by their run's schedule."""
-
-    field_path = "run__schedule_id"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History is written by the dispatcher only: it can be viewed, not added, changed or deleted."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(PeriodicReportTask)
-class PeriodicReportTaskAdmin(admin.ModelAdmin):
-    """Register the report functions schedules may run."""
-
-    list_display = ("name", "path", "requires_request", "schedule_count")
-    search_fields = ("name", "path")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_schedule_count=Count("schedules"))
-
-    @admin.display(description=_("Schedules"), ordering="_schedule_count")
-    def schedule_count(self, obj):
-        return obj._schedule_count  # pylint: disable=protected-access
-
-    def save_model(self, request, obj, form, change):
-        api.save_report_task(obj)
-        try:
-            function = reports.load(obj.path)
-        except ReportFunctionError:
-            return
-        if not reports.accepts_upload_dir(function):
-            self.message_user(request, _(
-                "%(path)s does not accept upload_parent_dir: its reports always go to the "
-                "platform's own folder and schedules cannot set upload folders."
-            ) % {"path": obj.path}, messages.WARNING)
-
-    def delete_model(self, request, obj):
-        api.delete_report_task(obj)
-
-    def delete_queryset(self, request, queryset):
-        for task in queryset:
-            api.delete_report_task(task)
-
 
 @admin.register(PeriodicReportSchedule)
 class PeriodicReportScheduleAdmin(admin.ModelAdmin):
@@ -151,7 +64,7 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         if started is None:
             return "-"
         url = reverse(RUN_COURSES_ADMIN) + f"?run__id__exact={obj._last_run_id}"  # pylint: disable=protected-access
-        return format_html('<a href="{}">{}</a>', url, _local(started, schedules.time_zone(obj)))
+        return format_html('<a href="{}">{}</a>', url, local_time(started, schedules.time_zone(obj)))
 
     @admin.display(description=_("Last outcome"))
     def last_outcome(self, obj):
@@ -161,7 +74,7 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         counts = obj._last_run_counts  # pylint: disable=protected-access
         if isinstance(counts, str):  # a Subquery of a JSON field is text on some databases
             counts = json.loads(counts)
-        text = _counts_text(counts)
+        text = counts_text(counts)
         return f"{status}: {text}" if text else status
 
     def _next_run(self, obj, now):
@@ -175,7 +88,7 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         if not obj.enabled:
             return _("paused")
         upcoming = self._next_run(obj, timezone.now())
-        return _local(upcoming, schedules.time_zone(obj)) if upcoming else "-"
+        return local_time(upcoming, schedules.time_zone(obj)) if upcoming else "-"
 
     @admin.display(description=_("Next run times"))
     def upcoming_runs(self, obj):
@@ -189,10 +102,10 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         zone = schedules.time_zone(obj)
         seconds = any(moment.second for moment in times)
         if str(zone) == "UTC":
-            rows = format_html_join("", "<li>{}</li>", ((_local(moment, zone, seconds),) for moment in times))
+            rows = format_html_join("", "<li>{}</li>", ((local_time(m, zone, seconds),) for m in times))
         else:
             rows = format_html_join("", "<li>{} ({} UTC)</li>", (
-                (_local(moment, zone, seconds), f"{moment.astimezone(datetime.UTC):%H:%M}")
+                (local_time(moment, zone, seconds), f"{moment.astimezone(datetime.UTC):%H:%M}")
                 for moment in times
             ))
         note = "" if obj.enabled else _("Paused: it runs at these times once resumed. ")
@@ -210,8 +123,8 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         ), (
             (
                 reverse("admin:periodic_instructor_reports_reportrun_change", args=[run.pk]), run.pk,
-                _local(run.started_at, schedules.time_zone(obj), seconds=True), run.get_trigger_display(),
-                run.get_status_display(), _counts_text(run.counts),
+                local_time(run.started_at, schedules.time_zone(obj), seconds=True), run.get_trigger_display(),
+                run.get_status_display(), counts_text(run.counts),
                 reverse(RUN_COURSES_ADMIN) + f"?run__id__exact={run.pk}", _("courses"),
             )
             for run in runs
@@ -288,54 +201,3 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         ), messages.SUCCESS)
 
 
-@admin.register(ReportRun)
-class ReportRunAdmin(ReadOnlyAdmin):
-    """Run history: one row per dispatch of a schedule."""
-
-    list_display = (
-        "id", "schedule", "trigger", "planned_at", "started_at", "finished_at", "status",
-        "outcome_counts", "course_records",
-    )
-    list_filter = (ScheduleFilter, "status", "trigger", "started_at")
-    list_select_related = ("schedule", "schedule__task")
-    date_hierarchy = "started_at"
-    ordering = ("-started_at", "-pk")
-    fields = ("schedule", "trigger", "planned_at", "started_at", "finished_at", "status",
-              "outcome_counts", "error", "notified_at", "course_records")
-    readonly_fields = fields
-
-    @admin.display(description=_("Outcomes"))
-    def outcome_counts(self, obj):
-        return _counts_text(obj.counts)
-
-    @admin.display(description=_("Courses"))
-    def course_records(self, obj):
-        url = reverse(RUN_COURSES_ADMIN) + f"?run__id__exact={obj.pk}"
-        return format_html('<a href="{}">{}</a>', url, _("course records"))
-
-
-@admin.register(ReportRunCourse)
-class ReportRunCourseAdmin(ReadOnlyAdmin):
-    """Run history per course: each attempt's outcome, platform task id and error summary."""
-
-    list_display = (
-        "course_id", "run_link", "schedule", "attempt", "outcome", "task_id", "upload_parent_dir",
-        "error", "started_at",
-    )
-    list_filter = (RunCourseScheduleFilter, "outcome", "course_id", "started_at")
-    list_select_related = ("run", "run__schedule", "run__schedule__task")
-    search_fields = ("=course_id", "=task_id")
-    date_hierarchy = "started_at"
-    ordering = ("-started_at", "-pk")
-    fields = ("run_link", "schedule", "course_id", "attempt", "outcome", "task_id",
-              "upload_parent_dir", "error", "started_at", "finished_at")
-    readonly_fields = fields
-
-    @admin.display(description=_("Run"), ordering="run_id")
-    def run_link(self, obj):
-        url = reverse("admin:periodic_instructor_reports_reportrun_change", args=[obj.run_id])
-        return format_html('<a href="{}">{}</a>', url, obj.run_id)
-
-    @admin.display(description=_("Schedule"))
-    def schedule(self, obj):
-        return obj.run.schedule
