@@ -105,6 +105,9 @@ GRADES_DOWNLOAD = {
     "STORAGE_KWARGS": {"location": str(REPORTS_DIR)},
 }
 LMS_BASE = "localhost:8000"
+# The sample schedules run every few seconds so something happens while you watch; a real site
+# keeps the default minimum of an hour between runs.
+PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL = 1
 # E-mails (such as failure notices to schedule owners) are printed in the worker's log.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # No APM agent is installed here.

@@ -10,12 +10,16 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
+from kombu.exceptions import OperationalError as BrokerError
 
 from periodic_instructor_reports import beat, conf, reports, retention
-from periodic_instructor_reports.exceptions import ReportFunctionError
+from periodic_instructor_reports.exceptions import BrokerUnavailable, ReportFunctionError
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 
 log = logging.getLogger(__name__)
+
+# Seconds "run now" waits for the broker before saying it is unreachable.
+BROKER_TIMEOUT = 5
 
 __all__ = [
     "create_report_task",
@@ -186,15 +190,38 @@ def run_schedules_now(schedules) -> int:
     """
     Queue one run of each schedule (paused ones too), recorded as a manual run; return how many.
 
-    The dispatcher task is sent when the current transaction commits.
+    The broker is reached once, with a few seconds' limit and no retries, before anything is
+    sent, so an unreachable broker queues nothing and answers at once. The messages go out at
+    once: call this after the transaction that created the schedules has committed.
+
+    Raises:
+        BrokerUnavailable: the broker could not be reached (nothing was queued) or failed part-way
+            (``queued`` lists the schedule ids that were).
     """
     from periodic_instructor_reports import tasks  # pylint: disable=import-outside-toplevel
 
     schedule_ids = [schedule.pk for schedule in schedules]
-    for schedule_id in schedule_ids:
-        transaction.on_commit(lambda pk=schedule_id: tasks.dispatch_report_schedule.apply_async(
-            args=[pk], kwargs={"trigger": ReportRun.TRIGGER_MANUAL}, queue=conf.get("QUEUE"),
-        ))
+    task = tasks.dispatch_report_schedule
+    queued = []
+    with task.app.connection_for_write() as connection:
+        try:
+            connection.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT)
+        except (BrokerError, OSError) as err:
+            log.error("Could not queue a manual run of periodic report schedules %s: %s", schedule_ids, err)
+            raise BrokerUnavailable(f"The Celery broker is unreachable ({err}); nothing was queued.") from err
+        for schedule_id in schedule_ids:
+            try:
+                task.apply_async(
+                    args=[schedule_id], kwargs={"trigger": ReportRun.TRIGGER_MANUAL},
+                    queue=conf.get("QUEUE"), connection=connection, retry=False,
+                )
+            except (BrokerError, OSError) as err:
+                log.error("Queued a manual run of periodic report schedules %s only, then: %s", queued, err)
+                raise BrokerUnavailable(
+                    f"The Celery broker failed after {len(queued)} of {len(schedule_ids)} runs were "
+                    f"queued ({err}).", queued=queued,
+                ) from err
+            queued.append(schedule_id)
     log.info("Queued a manual run of periodic report schedules %s.", schedule_ids)
     return len(schedule_ids)
 

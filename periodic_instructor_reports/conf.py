@@ -28,6 +28,9 @@ DEFAULTS = {
     "RETRY_DELAY": 600,
     # Whether a schedule's owner gets an e-mail when a run has failed or refused courses.
     "FAILURE_EMAILS": True,
+    # Seconds a schedule must leave between runs at least: shorter intervals and crontabs are
+    # refused at save, and a run closer than this to the previous one is skipped.
+    "MIN_INTERVAL": 3600,
     # Base URL of the admin links in e-mails; None uses LMS_ROOT_URL, else https:// + LMS_BASE.
     "SITE_URL": None,
 }

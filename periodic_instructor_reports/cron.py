@@ -10,7 +10,6 @@ from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
 
 log = logging.getLogger(__name__)
 
-AUTOMATIC = [ReportRun.TRIGGER_BEAT, ReportRun.TRIGGER_CRON]
 
 
 def due_schedules(*, now):
@@ -23,7 +22,7 @@ def due_schedules(*, now):
     candidates = PeriodicReportSchedule.objects.filter(enabled=True).select_related(
         "interval", "crontab"
     ).annotate(
-        last_due=Max("runs__planned_at", filter=Q(runs__trigger__in=AUTOMATIC)),
+        last_due=Max("runs__planned_at", filter=Q(runs__trigger__in=ReportRun.AUTOMATIC_TRIGGERS)),
     ).order_by("pk")
     due = []
     for schedule in candidates:

@@ -27,6 +27,7 @@ REFUSED = "refused"
 
 DONE = "done"
 MISSING = "missing"
+TOO_SOON = "too_soon"
 DISABLED = "disabled"
 ALREADY_RAN = "already_ran"
 
@@ -235,7 +236,7 @@ def run_schedule(schedule_id, *, trigger=ReportRun.TRIGGER_BEAT, planned_at=None
         now: the time ``by_date`` folders take their date from (defaults to ``planned_at``).
 
     Returns:
-        dict: ``status`` (done, retrying, missing, disabled, refused, already_ran), ``run_id``,
+        dict: ``status`` (done, retrying, missing, disabled, refused, already_ran, too_soon), ``run_id``,
         ``counts`` per outcome and one entry per course with its outcome, platform task id,
         upload folder and error.
     """
@@ -247,6 +248,11 @@ def run_schedule(schedule_id, *, trigger=ReportRun.TRIGGER_BEAT, planned_at=None
     if not schedule.enabled and trigger != ReportRun.TRIGGER_MANUAL:
         log.info("Periodic report schedule %s is paused; nothing to run.", schedule_id)
         return _result(schedule_id, DISABLED)
+    if trigger in ReportRun.AUTOMATIC_TRIGGERS:
+        reason = history.too_soon(schedule, planned_at or timezone.now())
+        if reason:
+            run = history.record_too_soon(schedule, trigger=trigger, planned_at=planned_at, reason=reason)
+            return _result(schedule_id, TOO_SOON, error=reason, run_id=run.pk if run else None)
     run = history.start_run(schedule, trigger=trigger, planned_at=planned_at)
     if run is None:
         return _result(schedule_id, ALREADY_RAN)

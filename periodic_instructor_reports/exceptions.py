@@ -7,3 +7,11 @@ class PeriodicReportsError(Exception):
 
 class ReportFunctionError(PeriodicReportsError):
     """A report task's dotted path is not allowed, does not import, or is not callable."""
+
+
+class BrokerUnavailable(PeriodicReportsError):
+    """The Celery broker could not be reached, so nothing (or not everything) was queued."""
+
+    def __init__(self, message, *, queued=()):
+        super().__init__(message)
+        self.queued = list(queued)

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from periodic_instructor_reports import retention
+from periodic_instructor_reports import conf, retention
 from periodic_instructor_reports.models import ReportRun, ReportRunCourse
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,56 @@ def start_run(schedule, *, trigger, planned_at=None):
                  schedule.pk, planned_at)
         return None
     retention.ensure_prune_beat_row()
+    return run
+
+
+def too_soon(schedule, planned_at):
+    """
+    Return why a run of ``schedule`` for ``planned_at`` comes too soon after its previous one, or "".
+
+    Only runs that follow the schedule's times count (beat and cron, not "run now"); a run is
+    too soon when its due time is less than the ``MIN_INTERVAL`` setting after the previous
+    one's. Save-time validation keeps new schedules from that; this catches intervals edited in
+    the beat admin and schedules saved before the rule.
+    """
+    minimum = conf.get("MIN_INTERVAL")
+    earlier = ReportRun.objects.filter(
+        schedule=schedule, trigger__in=ReportRun.AUTOMATIC_TRIGGERS, planned_at__lt=planned_at,
+    ).exclude(status=ReportRun.STATUS_SKIPPED)
+    previous = earlier.order_by("-planned_at").values_list("planned_at", flat=True).first()
+    if previous is None:
+        return ""
+    gap = (planned_at - previous).total_seconds()
+    if gap >= minimum:
+        return ""
+    return (
+        f"too soon: {gap:.0f} s after the previous run's due time; runs of a schedule are at least "
+        f"{minimum} s apart (the {conf.PREFIX}MIN_INTERVAL setting)"
+    )
+
+
+def record_too_soon(schedule, *, trigger, planned_at, reason):
+    """
+    Record a run skipped for coming too soon; return it.
+
+    A schedule that fires every few seconds would flood the history: later skips until the next
+    real run add to the count of the first skipped run instead of adding rows.
+    """
+    now = timezone.now()
+    latest = ReportRun.objects.filter(schedule=schedule).order_by("-planned_at", "-pk").first()
+    if latest is not None and latest.status == ReportRun.STATUS_SKIPPED:
+        skipped = latest.counts.get("skipped_dispatches", 1) + 1
+        latest.counts, latest.finished_at = {"skipped_dispatches": skipped}, now
+        latest.error = f"{reason}; {skipped} dispatches skipped"[:ERROR_LIMIT]
+        latest.save(update_fields=["counts", "finished_at", "error"])
+        log.warning("Periodic report schedule %s: skipped a run, %s.", schedule.pk, reason)
+        return latest
+    run = start_run(schedule, trigger=trigger, planned_at=planned_at)
+    if run is not None:
+        run.status, run.finished_at, run.error = ReportRun.STATUS_SKIPPED, now, reason[:ERROR_LIMIT]
+        run.counts = {"skipped_dispatches": 1}
+        run.save(update_fields=["status", "finished_at", "error", "counts"])
+    log.warning("Periodic report schedule %s: skipped a run, %s.", schedule.pk, reason)
     return run
 
 

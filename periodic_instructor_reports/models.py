@@ -181,18 +181,22 @@ class ReportRun(models.Model):
         (TRIGGER_MANUAL, _("run now")),
         (TRIGGER_CRON, _("cron command")),
     ]
+    # Triggers that follow the schedule's own times (as opposed to a deliberate "run now").
+    AUTOMATIC_TRIGGERS = (TRIGGER_BEAT, TRIGGER_CRON)
 
     STATUS_RUNNING = "running"
     STATUS_RETRYING = "retrying"
     STATUS_DONE = "done"
     STATUS_REFUSED = "refused"
     STATUS_ERROR = "error"
+    STATUS_SKIPPED = "skipped"
     STATUS_CHOICES = [
         (STATUS_RUNNING, _("running")),
         (STATUS_RETRYING, _("waiting to retry")),
         (STATUS_DONE, _("done")),
         (STATUS_REFUSED, _("refused")),
         (STATUS_ERROR, _("dispatcher error")),
+        (STATUS_SKIPPED, _("skipped: too soon")),
     ]
 
     schedule = models.ForeignKey(

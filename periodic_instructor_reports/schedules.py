@@ -1,8 +1,10 @@
 """When a schedule runs: its time zone, its next run times and its latest due time."""
 
 import datetime
+import itertools
 
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 # Windows searched backwards from now for the latest due crontab time, smallest first; the search
 # steps through the due times of the first window that holds one, so it stays short.
@@ -31,6 +33,69 @@ def run_date(schedule, moment):
 
 def _interval(schedule):
     return datetime.timedelta(**{schedule.interval.period: schedule.interval.every})
+
+
+# 28 years from a leap year hold every pattern of days a crontab can match (weekdays of
+# leap days repeat every 28 years).
+_CALENDAR_START = datetime.date(2024, 1, 1)
+_CALENDAR_DAYS = 28 * 365 + 7
+
+
+def _crontab_gap(crontab):
+    """Return the shortest time between two due times of ``crontab``, or None if it never fires."""
+    try:
+        cron = crontab.schedule
+    except ValueError:  # celery refuses a day that never occurs in the months given
+        return None
+    times = sorted(hour * 60 + minute for hour in cron.hour for minute in cron.minute)
+    days = [
+        day for day in (_CALENDAR_START + datetime.timedelta(days=n) for n in range(_CALENDAR_DAYS))
+        if day.month in cron.month_of_year and day.day in cron.day_of_month
+        and day.isoweekday() % 7 in cron.day_of_week
+    ]
+    if not times or not days:
+        return None
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    if len(days) > 1:
+        fewest_days = min((later - earlier).days for earlier, later in itertools.pairwise(days))
+        gaps.append(fewest_days * 24 * 60 - times[-1] + times[0])
+    return datetime.timedelta(minutes=min(gaps)) if gaps else datetime.timedelta(days=_CALENDAR_DAYS)
+
+
+_UNITS = [
+    (86400, lambda n: ngettext("%(count)d day", "%(count)d days", n)),
+    (3600, lambda n: ngettext("%(count)d hour", "%(count)d hours", n)),
+    (60, lambda n: ngettext("%(count)d minute", "%(count)d minutes", n)),
+    (1, lambda n: ngettext("%(count)d second", "%(count)d seconds", n)),
+]
+
+
+def duration_text(seconds):
+    """Return a duration in words, largest units first: ``1 hour 30 minutes``, ``0 seconds``."""
+    seconds = int(seconds)
+    if seconds <= 0:
+        return _UNITS[-1][1](seconds) % {"count": seconds}
+    parts = []
+    for size, words in _UNITS:
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(words(count) % {"count": count})
+    return " ".join(parts)
+
+
+def shortest_gap(schedule):
+    """
+    Return the shortest time the schedule can leave between two runs, or None if it never runs.
+
+    An interval's length (zero or negative for a broken interval row); for a crontab, the
+    closest two of its due times in its own time zone (a daylight saving change can shorten one
+    gap by an hour; that is not counted).
+    """
+    if schedule.crontab_id:
+        return _crontab_gap(schedule.crontab)
+    if schedule.interval_id:
+        return _interval(schedule)
+    return None
 
 
 def cron_next_after(crontab, moment):

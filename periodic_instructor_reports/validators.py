@@ -6,10 +6,12 @@ from django.utils.translation import gettext_lazy
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import ccx, reports
+from periodic_instructor_reports import ccx, conf, reports, schedules
 from periodic_instructor_reports.exceptions import ReportFunctionError
 
 PREFIX_MAX_LENGTH = 254
+# The platform's course id columns (CourseKeyField) hold at most this many characters.
+COURSE_ID_MAX_LENGTH = 255
 COURSE_IDS_MESSAGE = gettext_lazy(
     'Enter a non-empty JSON list of course ids, for example ["course-v1:edX+DemoX+Demo"].'
 )
@@ -38,6 +40,13 @@ def validate_course_ids(value):
                 _("%(value)s is not a string; course ids are quoted strings."),
                 code="invalid_course_id",
                 params={"value": course_id},
+            ))
+            continue
+        if len(course_id) > COURSE_ID_MAX_LENGTH:
+            errors.append(ValidationError(
+                _("A course id of %(length)s characters is too long: the platform stores at most %(limit)s."),
+                code="invalid_course_id",
+                params={"length": len(course_id), "limit": COURSE_ID_MAX_LENGTH},
             ))
             continue
         try:
@@ -118,6 +127,21 @@ def _call_problem(function, task, schedule):
     return None
 
 
+def frequency_problem(schedule):
+    """Return why the schedule's interval or crontab runs it too often (or never), or None."""
+    gap = schedules.shortest_gap(schedule)
+    if gap is None:
+        return _("This crontab never matches a date, so the schedule would never run.")
+    minimum = conf.get("MIN_INTERVAL")
+    if gap.total_seconds() <= 0 or gap.total_seconds() < minimum:
+        return _(
+            "This schedule could run every %(gap)s; schedules run at most once every %(minimum)s "
+            "(the PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL setting). Choose a longer interval or "
+            "a crontab with fewer times."
+        ) % {"gap": schedules.duration_text(gap.total_seconds()), "minimum": schedules.duration_text(minimum)}
+    return None
+
+
 def validate_schedule(schedule):
     """Require a schedule whose report, arguments, folders and CCX options can all run."""
     errors = {}
@@ -126,6 +150,10 @@ def validate_schedule(schedule):
             _("Choose an interval or a crontab, not both.") if schedule.interval_id
             else _("Choose an interval or a crontab: the schedule needs one of them.")
         )
+    else:
+        problem = frequency_problem(schedule)
+        if problem:
+            errors["crontab" if schedule.crontab_id else "interval"] = problem
     arguments = schedule.arguments if schedule.arguments is not None else []
     keyword_arguments = schedule.keyword_arguments if schedule.keyword_arguments is not None else {}
     if not isinstance(arguments, list):

@@ -13,6 +13,7 @@ from lms.djangoapps.ccx.models import CustomCourseForEdX
 from lms.djangoapps.instructor_task.models import InstructorTask
 
 from periodic_instructor_reports import api, conf, dispatch, tasks
+from periodic_instructor_reports.models import ReportRun
 from tests import factories, reports
 from tests.base import ReportFilesMixin
 
@@ -264,16 +265,20 @@ class DispatchTests(ReportFilesMixin, TestCase):
     def test_query_count_does_not_grow_with_courses(self):
         one = self.recording_schedule(course_ids=[COURSE])
         many = self.recording_schedule(course_ids=[COURSE, OTHER, "course-v1:A+B+C", "course-v1:D+E+F"])
-        dispatch.run_schedule(one.pk)  # the first run also registers the run pruning job
+        manual = ReportRun.TRIGGER_MANUAL
+        dispatch.run_schedule(one.pk, trigger=manual)  # the first run also registers the run pruning job
         # Read the schedule, record the run (3 with its savepoint), check the pruning job, record
         # the courses in one insert, finish the run.
         with self.assertNumQueries(7):
-            dispatch.run_schedule(one.pk)
+            dispatch.run_schedule(one.pk, trigger=manual)
         with self.assertNumQueries(7):
-            dispatch.run_schedule(many.pk)
+            dispatch.run_schedule(many.pk, trigger=manual)
         with_ccx = self.recording_schedule(course_ids=[COURSE, OTHER], include_ccx=True)
         with self.assertNumQueries(8):
-            dispatch.run_schedule(with_ccx.pk)
+            dispatch.run_schedule(with_ccx.pk, trigger=manual)
+        # A beat run also reads the previous run's due time (the minimum interval).
+        with self.assertNumQueries(8):
+            dispatch.run_schedule(many.pk)
 
     def test_result_is_json_ready(self):
         import json

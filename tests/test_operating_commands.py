@@ -2,16 +2,21 @@
 
 import datetime
 import io
+import socket
+import time
 from unittest import mock
 
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.test import TestCase, override_settings
+from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from lms.djangoapps.instructor_task.models import InstructorTask
 
 from periodic_instructor_reports import api, conf, cron, retention, tasks
+from periodic_instructor_reports.exceptions import BrokerUnavailable
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
 from tests import factories, reports
 from tests.base import ReportFilesMixin
@@ -106,13 +111,43 @@ class RunReportScheduleCommandTests(ReportFilesMixin, TestCase):
 
 @override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=ALLOWED)
 class RunNowActionApiTests(TestCase):
-    def test_run_now_queues_a_manual_run_after_commit(self):
+    def test_run_now_queues_a_manual_run(self):
         schedule = factories.schedule(task=factories.report_task("tests.reports.recording_report"))
         with mock.patch.object(tasks.dispatch_report_schedule, "apply_async") as send:
-            with self.captureOnCommitCallbacks(execute=True):
-                self.assertEqual(api.run_schedules_now(PeriodicReportSchedule.objects.all()), 1)
-                send.assert_not_called()
-        send.assert_called_once_with(args=[schedule.pk], kwargs={"trigger": "manual"}, queue=None)
+            self.assertEqual(api.run_schedules_now(PeriodicReportSchedule.objects.all()), 1)
+        send.assert_called_once_with(args=[schedule.pk], kwargs={"trigger": "manual"}, queue=None,
+                                     connection=mock.ANY, retry=False)
+
+    def test_an_unreachable_broker_queues_nothing_and_says_so_at_once(self):
+        factories.schedule(task=factories.report_task("tests.reports.recording_report"))
+        app = tasks.dispatch_report_schedule.app
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        saved = app.conf.broker_url, app.conf.task_always_eager
+        app.conf.broker_url, app.conf.task_always_eager = f"amqp://guest:guest@127.0.0.1:{port}//", False
+        self.addCleanup(setattr, app.conf, "broker_url", saved[0])
+        self.addCleanup(setattr, app.conf, "task_always_eager", saved[1])
+        started = time.monotonic()
+        with mock.patch.object(tasks.dispatch_report_schedule, "apply_async") as send:
+            with self.assertLogs("periodic_instructor_reports.api", "ERROR"):
+                with self.assertRaisesMessage(BrokerUnavailable, "nothing was queued"):
+                    api.run_schedules_now(PeriodicReportSchedule.objects.all())
+            send.assert_not_called()
+            self.assertLess(time.monotonic() - started, api.BROKER_TIMEOUT + 1)
+
+            admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+            self.client.force_login(admin)
+            response = self.client.post(
+                reverse("admin:periodic_instructor_reports_periodicreportschedule_changelist"),
+                {"action": "run_now", "_selected_action": [PeriodicReportSchedule.objects.get().pk]},
+                follow=True,
+            )
+            send.assert_not_called()
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "The Celery broker is unreachable")
+        self.assertNotContains(response, "Queued a run")
+        self.assertFalse(ReportRun.objects.exists())
 
 
 @override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=ALLOWED)

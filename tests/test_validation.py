@@ -82,9 +82,15 @@ class ScheduleValidationTests(TestCase):
         (["course-v1:edX+DemoX+Demo_Course", 7], "7 is not a string"),
         ([factories.COURSE, factories.COURSE], "is listed more than once"),
         (["ccx-v1:edX+DemoX+Demo+ccx@x"], "is not a valid course or CCX id"),
+        ([f"course-v1:edX+{'D' * 238}+Run"], "A course id of 256 characters is too long"),
     )
     def test_course_ids(self, course_ids, message):
         self.assert_refused("course_ids", message, course_ids=course_ids)
+
+    def test_a_course_id_of_255_characters_is_accepted(self):
+        course_id = f"course-v1:edX+{'D' * 237}+Run"
+        self.assertEqual(len(course_id), 255)
+        self.assertEqual(factories.schedule(course_ids=[course_id]).course_ids, [course_id])
 
     def test_valid_course_and_ccx_ids(self):
         schedule = factories.schedule(course_ids=[factories.COURSE, "ccx-v1:edX+DemoX+Demo_Course+ccx@3"])

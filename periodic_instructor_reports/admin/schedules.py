@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from periodic_instructor_reports import api, schedules
 from periodic_instructor_reports.admin.common import RUN_COURSES_ADMIN, RUNS_ADMIN, counts_text, local_time
+from periodic_instructor_reports.exceptions import BrokerUnavailable
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
 
 RECENT_RUNS = 10
@@ -190,7 +191,11 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Run selected schedules now"), permissions=["change"])
     def run_now(self, request, queryset):
-        count = api.run_schedules_now(queryset)
+        try:
+            count = api.run_schedules_now(queryset)
+        except BrokerUnavailable as err:
+            self.message_user(request, str(err), messages.ERROR)
+            return
         self.message_user(request, format_html(
             '{} <a href="{}">{}</a>',
             ngettext(

@@ -52,5 +52,10 @@ class Migration(migrations.Migration):
             name='schedule',
             field=models.ForeignKey(blank=True, help_text='Empty once the schedule was deleted; the run keeps its name, report and owner.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='runs', to='periodic_instructor_reports.periodicreportschedule'),
         ),
+        migrations.AlterField(
+            model_name='reportrun',
+            name='status',
+            field=models.CharField(choices=[('running', 'running'), ('retrying', 'waiting to retry'), ('done', 'done'), ('refused', 'refused'), ('error', 'dispatcher error'), ('skipped', 'skipped: too soon')], default='running', max_length=16),
+        ),
         migrations.RunPython(copy_schedule_details, migrations.RunPython.noop),
     ]

@@ -28,3 +28,5 @@ GRADES_DOWNLOAD = {
 }
 # Retry courses refused as already running after 3 s rather than 10 min (test_live_operating).
 PERIODIC_INSTRUCTOR_REPORTS_RETRY_DELAY = 3
+# Schedules every second or two drive the scenarios.
+PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL = 1
