@@ -2,8 +2,10 @@
 The earlier implementation's schema (its migrations 0001 to 0003), as one migration.
 
 A database on which those three ran counts this one as applied and migrates forward from here;
-a new database gets the same tables. Its JSON columns were text (the ``jsonfield`` package);
-0002 turns them into Django's own JSON fields.
+a new database gets the same tables. A database on which only the first one or two ran cannot use
+this migration, so those three are kept next to it under their original names and Django runs the
+rest of them instead. The JSON columns were text (the ``jsonfield`` package); 0002 turns them
+into Django's own JSON fields.
 """
 
 import django.db.models.deletion
