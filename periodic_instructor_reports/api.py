@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from kombu.exceptions import OperationalError as BrokerError
 
-from periodic_instructor_reports import beat, conf, reports, retention
+from periodic_instructor_reports import beat, conf, housekeeping, reports
 from periodic_instructor_reports.exceptions import BrokerUnavailable, ReportFunctionError
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 
@@ -123,10 +123,25 @@ def save_schedule(schedule: PeriodicReportSchedule) -> PeriodicReportSchedule:
     _fill_default_arguments(schedule)
     schedule.full_clean()
     with transaction.atomic():
+        if schedule.pk and _times_change(schedule):
+            schedule.anchor = timezone.now()
         schedule.save()
         beat.sync(schedule)
     log.info("Saved periodic report schedule %s.", schedule.pk)
     return schedule
+
+
+def _times_change(schedule):
+    """Return whether saving ``schedule`` restarts its due times: a new interval or crontab, or a resume."""
+    before = PeriodicReportSchedule.objects.filter(pk=schedule.pk).values(
+        "interval_id", "crontab_id", "enabled"
+    ).first()
+    if before is None:
+        return True
+    return (
+        (before["interval_id"], before["crontab_id"]) != (schedule.interval_id, schedule.crontab_id)
+        or (schedule.enabled and not before["enabled"])
+    )
 
 
 def _fill_default_arguments(schedule):
@@ -159,12 +174,17 @@ def set_schedules_enabled(schedules, *, enabled: bool) -> int:
         changing = [schedule for schedule in schedules if schedule.enabled != enabled]
         if not changing:
             return 0
+        now = timezone.now()
+        # A resumed schedule's due times start again from the resume.
+        anchor = {"anchor": now} if enabled else {}
         PeriodicReportSchedule.objects.filter(pk__in=[s.pk for s in changing]).update(
-            enabled=enabled, modified=timezone.now()
+            enabled=enabled, modified=now, **anchor
         )
-        beat.set_enabled(changing, enabled)
+        beat.set_enabled(changing, enabled, now=now)
         for schedule in changing:
             schedule.enabled = enabled
+            if enabled:
+                schedule.anchor = now
             if schedule.celery_task_id is None:
                 beat.sync(schedule)
     log.info("Set enabled=%s on %s periodic report schedules.", enabled, len(changing))
@@ -241,7 +261,7 @@ class ReconcileReport:
     created: list = field(default_factory=list)
     updated: list = field(default_factory=list)
     removed: list = field(default_factory=list)
-    prune_job_created: bool = False
+    job_rows_created: list = field(default_factory=list)
 
     def lines(self):
         """Return one human-readable line per change."""
@@ -249,7 +269,7 @@ class ReconcileReport:
             [f"created beat row for schedule {pk}" for pk in self.created]
             + [f"updated beat row of schedule {pk}" for pk in self.updated]
             + [f"removed orphan beat row {name!r}" for name in self.removed]
-            + ([f"created beat row {retention.PRUNE_BEAT_ROW!r}"] if self.prune_job_created else [])
+            + [f"created beat row {name!r}" for name in self.job_rows_created]
         )
 
 
@@ -259,7 +279,8 @@ def reconcile_beat(*, dry_run: bool = False) -> ReconcileReport:
 
     Recreates missing rows, rewrites drifted or shared ones (the earlier implementation could
     link two schedules to one row) and deletes rows of this plugin's tasks that no schedule
-    owns. Once there is run history, also restores the beat row of the job that prunes it.
+    owns. Once there is run history, also restores the beat rows of the plugin's own jobs (follow-up
+    and pruning).
     Safe to run at any time; with ``dry_run`` nothing is written.
     """
     report = ReconcileReport()
@@ -287,10 +308,7 @@ def reconcile_beat(*, dry_run: bool = False) -> ReconcileReport:
         if not dry_run and report.removed:
             orphans.delete()
         if ReportRun.objects.exists():
-            if dry_run:
-                report.prune_job_created = not PeriodicTask.objects.filter(
-                    name=retention.PRUNE_BEAT_ROW
-                ).exists()
-            else:
-                report.prune_job_created = retention.ensure_prune_beat_row()
+            report.job_rows_created = (
+                housekeeping.missing_job_rows() if dry_run else housekeeping.ensure_job_rows()
+            )
     return report

@@ -5,7 +5,7 @@ import json
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask, PeriodicTasks
 
-from periodic_instructor_reports import conf
+from periodic_instructor_reports import conf, schedules
 
 DISPATCH_TASK = "periodic_instructor_reports.tasks.dispatch_report_schedule"
 LEGACY_DISPATCH_TASK = "periodic_instructor_reports.tasks.periodic_task_wrapper"
@@ -15,6 +15,19 @@ OWN_TASKS = (DISPATCH_TASK, LEGACY_DISPATCH_TASK)
 def beat_row_name(schedule_id):
     """Return the unique beat row name of a schedule (beat names are unique)."""
     return f"periodic-instructor-reports-schedule-{schedule_id}"
+
+
+def expire_seconds(schedule):
+    """
+    Return how long a message beat sends for ``schedule`` stays valid: until its next due time.
+
+    A worker drops an expired message unrun, so fires queued while the workers were down do not
+    run in a pile when they come back (the run that follows counts them as missed).
+    """
+    gap = schedules.shortest_gap(schedule)
+    if gap is None or gap.total_seconds() < 1:
+        return None
+    return int(gap.total_seconds())
 
 
 def expected_values(schedule):
@@ -31,6 +44,7 @@ def expected_values(schedule):
         "one_off": False,
         "enabled": schedule.enabled,
         "queue": conf.get("QUEUE"),
+        "expire_seconds": expire_seconds(schedule),
         "description": f"Periodic instructor report schedule {schedule.pk}",
     }
 
@@ -57,6 +71,9 @@ def sync(schedule, row=None):
         row = row or PeriodicTask()
         for name, value in expected_values(schedule).items():
             setattr(row, name, value)
+        if row.interval_id and schedule.enabled:
+            # Beat fires an interval one interval after last_run_at: start it on the schedule's grid.
+            row.last_run_at = schedules.due_time(schedule, timezone.now())
         row.save()
     if schedule.celery_task_id != row.pk:
         type(schedule).objects.filter(pk=schedule.pk).update(celery_task=row)
@@ -65,17 +82,18 @@ def sync(schedule, row=None):
     return row, created, changed
 
 
-def set_enabled(schedules, enabled):
+def set_enabled(schedules_, enabled, *, now=None):
     """
-    Mirror ``enabled`` onto the beat rows of ``schedules`` in one update and tell beat.
+    Mirror ``enabled`` onto the beat rows of ``schedules_`` in one update and tell beat.
 
-    Like ``PeriodicTask.save()``, the update clears ``last_run_at`` and stamps ``date_changed``,
-    which beat counts a row's interval from: a resumed schedule runs one interval after the
-    resume, not at once.
+    A resumed schedule's anchor is the resume (``now``); its row's ``last_run_at`` is set to it,
+    which beat counts the interval from: it runs one interval after the resume, not at once. A
+    paused row's ``last_run_at`` is cleared, as ``PeriodicTask.save()`` does.
     """
+    now = now or timezone.now()
     count = PeriodicTask.objects.filter(
-        pk__in=[schedule.celery_task_id for schedule in schedules if schedule.celery_task_id]
-    ).update(enabled=enabled, last_run_at=None, date_changed=timezone.now())
+        pk__in=[schedule.celery_task_id for schedule in schedules_ if schedule.celery_task_id]
+    ).update(enabled=enabled, last_run_at=now if enabled else None, date_changed=now)
     if count:
         # QuerySet.update() skips save(), so beat's change tracker must be told.
         PeriodicTasks.update_changed()

@@ -26,6 +26,14 @@ DEFAULTS = {
     "RETRY_ATTEMPTS": 3,
     # Seconds between those attempts.
     "RETRY_DELAY": 600,
+    # Seconds without progress after which a run is taken to have lost its worker and is resumed.
+    "RESUME_AFTER": 900,
+    # How many times a run is resumed before it ends as an error.
+    "MAX_RESUMPTIONS": 5,
+    # Seconds to wait before going on when the platform could not queue a report (broker outage).
+    "OUTAGE_DELAY": 60,
+    # Seconds a dispatch may take per course before its soft time limit (plus five minutes).
+    "SECONDS_PER_COURSE": 1,
     # Whether a schedule's owner gets an e-mail when a run has failed or refused courses.
     "FAILURE_EMAILS": True,
     # Seconds a schedule must leave between runs at least: shorter intervals and crontabs are

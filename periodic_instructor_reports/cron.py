@@ -1,11 +1,12 @@
 """Running the schedules that are due, for sites that run no celery beat."""
 
+import datetime
 import logging
 
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from periodic_instructor_reports import dispatch, schedules
+from periodic_instructor_reports import conf, dispatch, schedules
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
 
 log = logging.getLogger(__name__)
@@ -17,16 +18,20 @@ def due_schedules(*, now):
     Return ``[(schedule, due time)]`` of the enabled schedules due at ``now``, in one query.
 
     A schedule is due when one of its due times passed since the last due time it ran for by
-    beat or cron (or since it was created); the latest such time is the one it runs for.
+    beat or cron (or since its anchor: creation, resume or interval change); the latest such
+    time is the one it runs for. Schedules that ran less than the ``MIN_INTERVAL`` setting ago
+    cannot be due (their due times are at least that far apart) and are not even loaded.
     """
+    recent = now - datetime.timedelta(seconds=conf.get("MIN_INTERVAL"))
     candidates = PeriodicReportSchedule.objects.filter(enabled=True).select_related(
         "interval", "crontab"
     ).annotate(
         last_due=Max("runs__planned_at", filter=Q(runs__trigger__in=ReportRun.AUTOMATIC_TRIGGERS)),
-    ).order_by("pk")
+    ).filter(Q(last_due__isnull=True) | Q(last_due__lte=recent)).order_by("pk")
     due = []
     for schedule in candidates:
-        due_time = schedules.latest_due(schedule, since=schedule.last_due or schedule.created, now=now)
+        since = max(filter(None, [schedule.last_due, schedule.anchor]))
+        due_time = schedules.latest_due(schedule, since=since, now=now)
         if due_time is not None:
             due.append((schedule, due_time))
     return due

@@ -1,365 +1,485 @@
-"""Running a schedule: one call of its report function per course, each isolated."""
+"""
+Running a schedule: claim the run for its due time, record its courses, submit them in batches.
 
+Every course is recorded before anything is submitted, each batch is marked ``submitting``
+before the platform is called and its outcomes are stored after, so a run stopped anywhere (a
+killed worker, a time limit, a database or broker outage) is resumed for exactly the courses
+without an outcome, and a course whose submission was in flight is looked up in the platform's
+own task table before it is submitted again.
+"""
+
+import datetime
 import logging
+import uuid
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import DatabaseError
 from django.utils import timezone
 from edx_django_utils.monitoring import set_custom_attribute
-from kombu.exceptions import OperationalError as BrokerError
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import ccx, conf, folders, history, notify, reports, schedules
+from periodic_instructor_reports import (
+    conf,
+    courses,
+    folders,
+    history,
+    housekeeping,
+    notify,
+    platform,
+    reports,
+    schedules,
+)
 from periodic_instructor_reports.exceptions import ReportFunctionError
-from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
+from periodic_instructor_reports.models import Outcome, PeriodicReportSchedule, ReportRun, ReportRunCourse
 from periodic_instructor_reports.requests import build_report_request
 
 log = logging.getLogger(__name__)
 
-SUBMITTED = "submitted"
-ALREADY_RUNNING = "already_running"
-QUEUE_ERROR = "queue_error"
-FAILED = "failed"
-INVALID_COURSE = "invalid_course"
-CCX_UNAVAILABLE = "ccx_unavailable"
-REFUSED = "refused"
-
-DONE = "done"
+# What starting a run can come to, besides a run to work on.
+STARTED = "started"
 MISSING = "missing"
-TOO_SOON = "too_soon"
 DISABLED = "disabled"
+TOO_SOON = "too_soon"
 ALREADY_RAN = "already_ran"
+BUSY = "busy"
+REFUSED = "refused"
+# What working on a run can come to, besides the run's own status.
+HANDED_OVER = "handed_over"
+LOST = "lost"
 
 ERROR_LIMIT = 500
+# Clocks of workers on different hosts may differ a little.
+INTENT_SLACK = datetime.timedelta(seconds=5)
 
 
-@dataclass
-class CourseOutcome:
-    """What happened for one course of a run."""
-
-    course_id: str
-    outcome: str
-    task_id: str = None
-    upload_parent_dir: str = None
-    error: str = ""
+def new_holder():
+    """Return a fresh holder name (the Celery task id a continuation will have)."""
+    return str(uuid.uuid4())
 
 
-def _platform_errors():
-    """Return the platform's (AlreadyRunningError, QueueConnectionError), or empty tuples."""
-    try:
-        from lms.djangoapps.instructor_task.api_helper import (  # pylint: disable=import-outside-toplevel
-            AlreadyRunningError,
-            QueueConnectionError,
-        )
-    except ImportError:
-        return (), ()
-    return AlreadyRunningError, QueueConnectionError
-
-
-def _summary(err):
-    return f"{type(err).__name__}: {err}"[:ERROR_LIMIT]
-
-
-def _result(schedule_id, status, courses=(), error="", run_id=None):
-    courses = [asdict(course) for course in courses]
-    counts = {}
-    for course in courses:
-        counts[course["outcome"]] = counts.get(course["outcome"], 0) + 1
+def result(status, *, schedule_id=None, run_id=None, counts=None, error=""):
+    """Return the JSON-ready summary a dispatch returns (and the result backend keeps): no course list."""
     return {
-        "schedule_id": schedule_id,
-        "run_id": run_id,
-        "status": status,
-        "error": error,
-        "counts": counts,
-        "courses": courses,
+        "schedule_id": schedule_id, "run_id": run_id, "status": status,
+        "counts": counts or {}, "error": error,
     }
-
-
-def target_courses(schedule, only=None):
-    """
-    Return ``(course keys to run, outcomes for ids that cannot run)`` for a schedule.
-
-    Listed ids run as given; with ``include_ccx`` the CCXs of listed master courses run after
-    their master, and with ``only_ccx`` the masters themselves are left out. ``only`` (course id
-    strings) keeps just those of the result.
-    """
-    keys, skipped = _target_courses(schedule)
-    if only is not None:
-        wanted = set(only)
-        keys = [key for key in keys if str(key) in wanted]
-        skipped = [outcome for outcome in skipped if outcome.course_id in wanted]
-    return keys, skipped
-
-
-def _target_courses(schedule):
-    keys, skipped = [], []
-    for course_id in schedule.course_ids or []:
-        try:
-            keys.append(CourseKey.from_string(course_id))
-        except InvalidKeyError as err:
-            skipped.append(CourseOutcome(str(course_id), INVALID_COURSE, error=_summary(err)))
-    if not (schedule.include_ccx or schedule.only_ccx):
-        return list(dict.fromkeys(keys)), skipped
-    masters = [key for key in keys if not ccx.is_ccx(key)]
-    try:
-        ccx_keys = ccx.ccx_keys_by_master(masters) if masters else {}
-    except LookupError as err:
-        skipped.extend(CourseOutcome(str(key), CCX_UNAVAILABLE, error=str(err)) for key in masters)
-        ccx_keys = {}
-    expanded = []
-    for key in keys:
-        if not ccx.is_ccx(key):
-            if not schedule.only_ccx:
-                expanded.append(key)
-            expanded.extend(ccx_keys.get(key, []))
-        else:
-            expanded.append(key)
-    return list(dict.fromkeys(expanded)), skipped
-
-
-@dataclass
-class PlannedCall:
-    """One call of the report function the dispatcher would make."""
-
-    course_key: object
-    kwargs: dict
-    upload_parent_dir: str = None
 
 
 @dataclass
 class Plan:
-    """Everything one attempt of a run would call, or why it cannot run."""
+    """How one run calls its report function, or why it cannot."""
 
     schedule: PeriodicReportSchedule
     function: object = None
     leading: tuple = ()
-    arguments: list = None
-    calls: list = None
-    skipped: list = None
+    arguments: list = field(default_factory=list)
+    keyword_arguments: dict = field(default_factory=dict)
+    upload: bool = False
+    run_date: object = None
     refusal: str = ""
 
+    def call_for(self, course_key):
+        """Return ``(keyword arguments, upload folder or None)`` of the call for one course."""
+        kwargs = dict(self.keyword_arguments)
+        if not self.upload:
+            return kwargs, None
+        schedule = self.schedule
+        folder = kwargs[reports.UPLOAD_PARENT_DIR] = folders.upload_parent_dir(
+            structure=schedule.upload_folder_structure, prefix=schedule.upload_folder_prefix,
+            course_key=course_key, run_date=self.run_date,
+        )
+        if schedule.upload_folder_structure != folders.REGULAR:
+            filename = reports.ccx_filename(schedule.task.path, course_key, kwargs)
+            if filename:
+                kwargs["filename"] = filename
+        return kwargs, folder
 
-def _refusal(schedule):
+
+def plan(schedule, *, moment):
+    """
+    Return how a run of ``schedule`` due at ``moment`` calls its report, without calling it.
+
+    The report path is checked against the allowlist again (it may have changed since the
+    schedule was saved), and an owner who is no longer active refuses the run.
+    """
     task = schedule.task
     try:
         function = reports.load(task.path)
     except ReportFunctionError as err:
-        return None, str(err)[:ERROR_LIMIT]
+        return Plan(schedule, refusal=str(err)[:ERROR_LIMIT])
     if task.requires_request and not schedule.owner.is_active:
-        return None, f"owner (user id {schedule.owner_id}) is inactive"
-    return function, ""
-
-
-def plan(schedule, *, moment, keys=None, only=None):
-    """
-    Return the calls one attempt of ``schedule`` makes, without making them.
-
-    Arguments:
-        schedule: a ``PeriodicReportSchedule`` with its task and owner.
-        moment: the run's due time; ``by_date`` folders use its date in the schedule's time zone.
-        keys: the course keys to run (a retry); defaults to the schedule's target courses.
-        only: course id strings to keep of the schedule's target courses.
-    """
-    function, refusal = _refusal(schedule)
-    if refusal:
-        return Plan(schedule, refusal=refusal)
-    task = schedule.task
-    skipped = []
-    if keys is None:
-        keys, skipped = target_courses(schedule, only)
+        return Plan(schedule, refusal=f"owner (user id {schedule.owner_id}) is inactive")
     arguments = schedule.arguments or []
-    keyword_arguments = reports.with_defaults(
-        function, task.path, requires_request=task.requires_request,
-        arguments=arguments, keyword_arguments=schedule.keyword_arguments or {},
+    return Plan(
+        schedule,
+        function=function,
+        leading=(build_report_request(schedule.owner),) if task.requires_request else (),
+        arguments=arguments,
+        keyword_arguments=reports.with_defaults(
+            function, task.path, requires_request=task.requires_request,
+            arguments=arguments, keyword_arguments=schedule.keyword_arguments or {},
+        ),
+        upload=reports.accepts_upload_dir(function),
+        run_date=schedules.run_date(schedule, moment),
     )
-    upload = reports.accepts_upload_dir(function)
-    date = schedules.run_date(schedule, moment)
-    calls = []
-    for key in keys:
-        call = PlannedCall(key, dict(keyword_arguments))
-        if upload:
-            call.upload_parent_dir = call.kwargs[reports.UPLOAD_PARENT_DIR] = folders.upload_parent_dir(
-                structure=schedule.upload_folder_structure,
-                prefix=schedule.upload_folder_prefix,
-                course_key=key,
-                run_date=date,
-            )
-            if schedule.upload_folder_structure != folders.REGULAR:
-                filename = reports.ccx_filename(task.path, key, call.kwargs)
-                if filename:
-                    call.kwargs["filename"] = filename
-        calls.append(call)
-    leading = (build_report_request(schedule.owner),) if task.requires_request else ()
-    return Plan(schedule, function, leading, arguments, calls, skipped)
 
 
-def _call(schedule_id, plan_, call, already_running, queue_error):
-    outcome = CourseOutcome(str(call.course_key), SUBMITTED, upload_parent_dir=call.upload_parent_dir)
-    try:
-        submitted = plan_.function(*plan_.leading, call.course_key, *plan_.arguments, **call.kwargs)
-    except already_running as err:
-        outcome.outcome, outcome.error = ALREADY_RUNNING, _summary(err)
-    except queue_error as err:
-        outcome.outcome, outcome.error = QUEUE_ERROR, _summary(err)
-    except Exception as err:  # pylint: disable=broad-except
-        log.exception("Periodic report schedule %s failed for %s.", schedule_id, call.course_key)
-        outcome.outcome, outcome.error = FAILED, _summary(err)
-    else:
-        task_id = getattr(submitted, "task_id", None)
-        outcome.task_id = str(task_id) if task_id else None
-    log.info("Periodic report schedule %s, course %s: %s.", schedule_id, call.course_key, outcome.outcome)
-    return outcome
-
-
-def _load_schedule(schedule_id):
+def load_schedule(schedule_id):
+    """Return the schedule with what a run reads of it, or None if it is gone."""
+    if schedule_id is None:
+        return None
     return PeriodicReportSchedule.objects.select_related(
         "task", "owner", "crontab", "interval"
     ).filter(pk=schedule_id).first()
 
 
-def run_schedule(schedule_id, *, trigger=ReportRun.TRIGGER_BEAT, planned_at=None, only=None, now=None):
-    """
-    Generate the schedule's report once per course, record the run and return a JSON-ready summary.
+@dataclass
+class Start:
+    """What starting a run came to: ``status`` STARTED with the run to work on, or why not."""
 
-    Does nothing when the schedule is gone, or paused (except for a manual run), or when it already
-    ran for ``planned_at``. Re-checks the report path against the allowlist. A failure for one
-    course is recorded and the other courses still run; courses refused as already running are
-    retried later. Must not be called inside ``transaction.atomic``: the platform's
-    ``submit_task`` requires that.
+    status: str
+    schedule_id: int
+    run: ReportRun = None
+    error: str = ""
+
+    def result(self):
+        """Return the JSON-ready summary of a start that did not lead to work."""
+        counts = self.run.counts if self.run is not None else {}
+        return result(self.status, schedule_id=self.schedule_id, run_id=self.run and self.run.pk,
+                      counts=counts, error=self.error)
+
+
+def start(schedule_id, *, trigger, holder, planned_at=None, only=None):
+    """
+    Claim the run of ``schedule_id`` for its due time and record its courses; return a ``Start``.
+
+    The due time is ``planned_at`` if given, the moment of a manual run, or the schedule's latest
+    due time on its own grid for beat and cron. Does nothing when the schedule is gone, or paused
+    (except for a manual run), when a beat or cron run comes too soon after the previous one,
+    or when the due time already has a run (which is taken over instead if it stalled unfinished).
+    """
+    set_custom_attribute("periodic_report_schedule_id", schedule_id)
+    schedule = load_schedule(schedule_id)
+    if schedule is None:
+        log.info("Periodic report schedule %s no longer exists; nothing to run.", schedule_id)
+        return Start(MISSING, schedule_id)
+    automatic = trigger in ReportRun.AUTOMATIC_TRIGGERS
+    if not schedule.enabled and automatic:
+        log.info("Periodic report schedule %s is paused; nothing to run.", schedule_id)
+        return Start(DISABLED, schedule_id)
+    now = timezone.now()
+    due = planned_at or (schedules.due_time(schedule, now) if automatic else now)
+    if automatic:
+        reason = history.too_soon(schedule, due)
+        if reason:
+            run = history.record_too_soon(schedule, trigger=trigger, planned_at=due, reason=reason)
+            return Start(TOO_SOON, schedule_id, run, reason)
+    run, created = history.claim_run(schedule, trigger=trigger, planned_at=due, holder=holder)
+    if not created:
+        if run.status not in ReportRun.UNFINISHED:
+            log.info("Periodic report schedule %s already ran for %s; not running again.",
+                     schedule_id, due.isoformat())
+            return Start(ALREADY_RAN, schedule_id, run)
+        run = history.take(run.pk, holder)
+        if run is None:
+            log.info("Periodic report schedule %s: its run for %s is in progress elsewhere.",
+                     schedule_id, due.isoformat())
+            return Start(BUSY, schedule_id)
+    else:
+        housekeeping.ensure_job_rows()
+        if automatic:
+            previous = history.previous_due_time(schedule, due)
+            if previous is not None:
+                run.missed = schedules.missed_between(schedule, previous, due)
+                if run.missed:
+                    log.warning("Periodic report schedule %s missed %s due times before %s.",
+                                schedule_id, run.missed, due.isoformat())
+                    run.save(update_fields=["missed"])
+    if run.course_total is None:
+        with ending_on_error(run, holder):
+            first = plan(schedule, moment=run.planned_at)
+            if first.refusal:
+                return _refuse(schedule, run, first.refusal, only)
+            keys, skipped = courses.target_courses(schedule, only)
+            history.record_courses(run, keys, skipped)
+        set_custom_attribute("periodic_report_course_count", run.course_total)
+    return Start(STARTED, schedule_id, run)
+
+
+# Failures a run is resumed after, rather than ended by: the service comes back, or the next
+# attempt has time left.
+TRANSIENT = (DatabaseError, SoftTimeLimitExceeded)
+
+
+@contextmanager
+def ending_on_error(run, holder):
+    """
+    End the run as ``error`` when the dispatcher itself fails, then re-raise.
+
+    A database error or a time limit leaves the run to be resumed instead; any other failure is a
+    fault that a resumed attempt would meet again, so the courses not submitted are recorded
+    with the error and the run ends.
+    """
+    try:
+        yield
+    except TRANSIENT:
+        raise
+    except Exception as err:
+        error = history.summary(err)
+        log.exception("Periodic report run %s failed: %s", run.pk, error)
+        history.close_open_rows(run, f"not submitted: the dispatcher failed: {error}")
+        history.finish_run(run, status=ReportRun.STATUS_ERROR, error=error, holder=holder)
+        raise
+
+
+def _refuse(schedule, run, error, only):
+    log.error("Periodic report schedule %s refused: %s", schedule.pk, error)
+    course_ids = only if only is not None else [str(course_id) for course_id in schedule.course_ids or []]
+    history.refuse_courses(run, course_ids, error)
+    history.finish_run(run, status=ReportRun.STATUS_REFUSED, error=error)
+    notify.notify_failures(schedule, run)
+    return Start(REFUSED, schedule.pk, run, error)
+
+
+def work(run_id, *, holder):
+    """
+    Submit the run's courses that have no outcome yet, batch by batch; return the summary.
+
+    ``holder`` must hold the run (or take it over, if its holder stalled). Between batches the
+    run's progress is recorded and its schedule checked: deleted or paused, the run stops and
+    records the courses it did not submit. Courses refused as already running are tried again
+    by a continuation after ``RETRY_DELAY``; a broker that refuses a submission hands the rest
+    over to a continuation after ``OUTAGE_DELAY``. A Celery soft time limit stops the batch,
+    records what was done and hands the rest over at once.
+
+    Raises:
+        DatabaseError: the database failed; the caller retries (the run is resumed where it was).
+    """
+    run = history.take(run_id, holder)
+    if run is None:
+        log.info("Periodic report run %s is held by another worker or finished; not working on it.", run_id)
+        return result(BUSY, run_id=run_id)
+    with ending_on_error(run, holder):
+        return _work(run, holder)
+
+
+def _work(run, holder):
+    schedule = load_schedule(run.schedule_id)
+    stop = _stop_reason(run, schedule)
+    if stop:
+        return _stop(run, schedule, holder, stop)
+    run_plan = plan(schedule, moment=run.planned_at)
+    if run_plan.refusal:
+        return _refuse_rest(run, schedule, holder, run_plan.refusal)
+    retrying = run.status == ReportRun.STATUS_WAITING
+    if retrying:
+        ReportRun.objects.filter(pk=run.pk, holder=holder).update(status=ReportRun.STATUS_RUNNING)
+    last_pk = 0
+    while True:
+        batch = history.open_rows(run, after_pk=last_pk, retrying=retrying)
+        if not batch:
+            break
+        if last_pk:  # the first batch comes right after taking the run and reading its schedule
+            held, schedule_state = history.check(run, holder)
+            if not held:
+                log.warning("Periodic report run %s was taken over by another worker; %s stops.",
+                            run.pk, holder)
+                return result(LOST, schedule_id=run.schedule_id, run_id=run.pk)
+            stop = _stop_reason(run, schedule_state)
+            if stop:
+                return _stop(run, schedule, holder, stop)
+        last_pk = batch[-1].pk
+        try:
+            outage = _submit_batch(run_plan, run, batch)
+        except SoftTimeLimitExceeded:
+            history.save_rows([row for row in batch if row.outcome != Outcome.SUBMITTING])
+            log.warning("Periodic report run %s reached its time limit; handing the rest over.", run.pk)
+            return _continue_later(run, holder, countdown=0, reason="time limit")
+        if outage:
+            return _continue_later(run, holder, countdown=conf.get("OUTAGE_DELAY"), reason=outage)
+    return _end_pass(run, schedule, holder)
+
+
+def _stop_reason(run, schedule):
+    """Return why the run must stop: its schedule (or ``{"enabled": ...}`` of it) is gone or paused."""
+    if schedule is None:
+        return "the schedule was deleted during the run"
+    enabled = schedule["enabled"] if isinstance(schedule, dict) else schedule.enabled
+    if not enabled and run.trigger in ReportRun.AUTOMATIC_TRIGGERS:
+        return "the schedule was paused during the run"
+    return ""
+
+
+def _stop(run, schedule, holder, reason):
+    closed = history.close_open_rows(run, f"not submitted: {reason}")
+    log.info("Periodic report run %s stops: %s (%s courses not submitted).", run.pk, reason, closed)
+    counts = history.finish_run(run, status=ReportRun.STATUS_DONE, error=f"stopped: {reason}", holder=holder)
+    if counts is not None and ReportRun.objects.filter(pk=run.pk, schedule__isnull=False).exists():
+        notify.notify_failures(schedule, run)
+    return result(run.status, schedule_id=run.schedule_id, run_id=run.pk, counts=counts, error=run.error)
+
+
+def _refuse_rest(run, schedule, holder, error):
+    log.error("Periodic report run %s refused: %s", run.pk, error)
+    now = timezone.now()
+    ReportRunCourse.objects.filter(run=run, outcome__in=ReportRunCourse.OPEN).update(
+        outcome=Outcome.REFUSED, error=error[:ERROR_LIMIT], finished_at=now,
+    )
+    counts = history.finish_run(run, status=ReportRun.STATUS_REFUSED, error=error, holder=holder)
+    notify.notify_failures(schedule, run)
+    return result(REFUSED, schedule_id=run.schedule_id, run_id=run.pk, counts=counts, error=error)
+
+
+def _submit_batch(run_plan, run, batch):
+    """Submit one batch; return why the rest must wait (the broker refused), or ""."""
+    in_flight = [row for row in batch if row.outcome == Outcome.SUBMITTING]
+    if in_flight:
+        _settle_in_flight(run_plan, in_flight)
+    to_submit = [row for row in batch if row.outcome != Outcome.SUBMITTED]
+    history.mark_submitting(to_submit)
+    already_running, queue_error = platform.report_errors()
+    outage = ""
+    for row in to_submit:
+        if outage:
+            row.outcome, row.attempt = Outcome.PENDING, row.attempt - 1
+            continue
+        outage = _submit(run_plan, row, already_running, queue_error)
+    history.save_rows(batch)
+    return outage
+
+
+def _settle_in_flight(run_plan, rows):
+    """Find the platform's task of courses whose submission was interrupted; mark those submitted."""
+    found = platform_tasks(run_plan, rows)
+    for row in rows:
+        task_id = found.get(row.course_id)
+        if task_id:
+            row.outcome, row.task_id, row.finished_at = Outcome.SUBMITTED, task_id, timezone.now()
+            row.error = "resumed: the platform had recorded this submission before the worker stopped"
+            log.info("Periodic report run %s: %s was submitted before the interruption (task %s).",
+                     row.run_id, row.course_id, task_id)
+
+
+def platform_tasks(run_plan, rows):
+    """
+    Return ``{course id: platform task id}`` of rows whose submission reached the platform.
+
+    Looks for the platform's own task row of each course, requested by the owner, of the
+    report's task type when known, created since the row's intent was recorded (one query).
+    """
+    model = platform.instructor_task_model()
+    if model is None or not rows:
+        return {}
+    since = min(row.started_at for row in rows) - INTENT_SLACK
+    tasks = model.objects.filter(
+        course_id__in=[row.course_id for row in rows], requester_id=run_plan.schedule.owner_id,
+        created__gte=since,
+    )
+    task_type = reports.task_type(run_plan.schedule.task.path)
+    if task_type:
+        tasks = tasks.filter(task_type=task_type)
+    started = {row.course_id: row.started_at - INTENT_SLACK for row in rows}
+    found = {}
+    rows = tasks.order_by("created").values_list("course_id", "task_id", "created")
+    for course_id, task_id, created in rows:
+        if created >= started.get(str(course_id), created):
+            found.setdefault(str(course_id), task_id)
+    return found
+
+
+def _submit(run_plan, row, already_running, queue_error):
+    """Call the report for one course and put the outcome on ``row``; return an outage reason or ""."""
+    try:
+        key = CourseKey.from_string(row.course_id)
+    except InvalidKeyError as err:
+        row.outcome, row.error = Outcome.SKIPPED, f"invalid_course: {history.summary(err)}"[:ERROR_LIMIT]
+        row.finished_at = timezone.now()
+        return ""
+    kwargs, folder = run_plan.call_for(key)
+    row.upload_parent_dir = (folder or "")[:300]
+    try:
+        submitted = run_plan.function(*run_plan.leading, key, *run_plan.arguments, **kwargs)
+    except (SoftTimeLimitExceeded, DatabaseError):
+        raise
+    except already_running as err:
+        row.outcome, row.error = Outcome.ALREADY_RUNNING, history.summary(err)
+    except queue_error as err:
+        if row.attempt <= conf.get("RETRY_ATTEMPTS"):
+            log.warning("Periodic report run %s: the platform could not queue %s (%s); the rest waits.",
+                        row.run_id, row.course_id, err)
+            row.outcome, row.error = Outcome.PENDING, f"queue_error: {history.summary(err)}"[:ERROR_LIMIT]
+            return f"the platform could not queue a report: {err}"
+        row.outcome, row.error = Outcome.FAILED, f"queue_error: {history.summary(err)}"[:ERROR_LIMIT]
+    except Exception as err:  # pylint: disable=broad-except
+        log.exception("Periodic report run %s failed for %s.", row.run_id, row.course_id)
+        row.outcome, row.error = Outcome.FAILED, history.summary(err)
+    else:
+        task_id = getattr(submitted, "task_id", None)
+        row.outcome, row.task_id, row.error = Outcome.SUBMITTED, str(task_id)[:255] if task_id else "", ""
+    row.finished_at = timezone.now()
+    log.info("Periodic report run %s, course %s: %s.", row.run_id, row.course_id, row.outcome)
+    return ""
+
+
+def _end_pass(run, schedule, holder):
+    """After the last batch: wait to retry courses already running, or finish the run."""
+    if history.has_retries(run):
+        counts = history.outcome_counts(run.pk)
+        ReportRun.objects.filter(pk=run.pk, holder=holder).update(
+            status=ReportRun.STATUS_WAITING, counts=counts,
+        )
+        return _continue_later(
+            run, holder, countdown=conf.get("RETRY_DELAY"), reason="courses already running",
+            status=ReportRun.STATUS_WAITING,
+        )
+    counts = history.finish_run(run, status=ReportRun.STATUS_DONE, holder=holder)
+    if counts is None:
+        return result(LOST, schedule_id=run.schedule_id, run_id=run.pk)
+    notify.notify_failures(schedule, run)
+    return result(ReportRun.STATUS_DONE, schedule_id=run.schedule_id, run_id=run.pk, counts=counts)
+
+
+def _continue_later(run, holder, *, countdown, reason, status=None):
+    """Hand the run over to a continuation task in ``countdown`` seconds; return the summary."""
+    from periodic_instructor_reports import tasks  # pylint: disable=import-outside-toplevel
+
+    until = timezone.now() + datetime.timedelta(seconds=countdown)
+    continuation = new_holder()
+    if not history.hand_over(run, holder, continuation, until=until):
+        return result(LOST, schedule_id=run.schedule_id, run_id=run.pk)
+    if not tasks.send_continuation(run.pk, continuation, countdown=countdown):
+        history.release(run, continuation, until=until)
+        log.error("Periodic report run %s: could not queue its continuation (%s); the recovery sweep "
+                  "resumes it.", run.pk, reason)
+    counts = history.outcome_counts(run.pk)
+    return result(
+        status or HANDED_OVER, schedule_id=run.schedule_id, run_id=run.pk, counts=counts, error=reason,
+    )
+
+
+def run_schedule(schedule_id, *, trigger=ReportRun.TRIGGER_BEAT, planned_at=None, only=None):
+    """
+    Run a schedule in this process: claim and record the run, then submit its courses; return the summary.
+
+    Used by the management commands and the tests; Celery's tasks split the two steps. Must
+    not be called inside ``transaction.atomic``: the platform's ``submit_task`` requires that.
 
     Arguments:
         schedule_id: primary key of a ``PeriodicReportSchedule``.
         trigger: ``beat``, ``manual`` or ``cron`` (recorded on the run).
-        planned_at: the due time this run is for (defaults to now); one run per due time.
+        planned_at: the due time this run is for (defaults to the schedule's latest due time for
+            beat and cron, or now for a manual run); one run per due time.
         only: course id strings to run, out of the schedule's courses (defaults to all).
-        now: the time ``by_date`` folders take their date from (defaults to ``planned_at``).
 
     Returns:
-        dict: ``status`` (done, retrying, missing, disabled, refused, already_ran, too_soon), ``run_id``,
-        ``counts`` per outcome and one entry per course with its outcome, platform task id,
-        upload folder and error.
+        dict: ``status`` (done, retrying, refused, missing, disabled, too_soon, already_ran,
+        busy, ...), ``run_id`` and ``counts`` per outcome.
     """
-    set_custom_attribute("periodic_report_schedule_id", schedule_id)
-    schedule = _load_schedule(schedule_id)
-    if schedule is None:
-        log.info("Periodic report schedule %s no longer exists; nothing to run.", schedule_id)
-        return _result(schedule_id, MISSING)
-    if not schedule.enabled and trigger != ReportRun.TRIGGER_MANUAL:
-        log.info("Periodic report schedule %s is paused; nothing to run.", schedule_id)
-        return _result(schedule_id, DISABLED)
-    if trigger in ReportRun.AUTOMATIC_TRIGGERS:
-        reason = history.too_soon(schedule, planned_at or timezone.now())
-        if reason:
-            run = history.record_too_soon(schedule, trigger=trigger, planned_at=planned_at, reason=reason)
-            return _result(schedule_id, TOO_SOON, error=reason, run_id=run.pk if run else None)
-    run = history.start_run(schedule, trigger=trigger, planned_at=planned_at)
-    if run is None:
-        return _result(schedule_id, ALREADY_RAN)
-    with _ending_on_error(run):
-        attempt_plan = plan(schedule, moment=now or run.planned_at, only=only)
-        if attempt_plan.refusal:
-            return _refuse(schedule, run, attempt_plan.refusal, only)
-        set_custom_attribute("periodic_report_course_count", len(attempt_plan.calls))
-        return _attempt(schedule, run, attempt_plan, attempt=1)
-
-
-@contextmanager
-def _ending_on_error(run):
-    """Mark the run as ended by an error when the dispatcher itself fails, then re-raise."""
-    try:
-        yield
-    except Exception as err:
-        history.finish_run(run, status=ReportRun.STATUS_ERROR, error=_summary(err))
-        raise
-
-
-def retry_courses(run_id, course_ids, *, attempt):
-    """
-    Try the run's courses ``course_ids`` again (attempt number ``attempt``) and record the outcomes.
-
-    Does nothing when the run is gone; when the schedule was paused meanwhile, the run ends with
-    the outcomes it has.
-
-    Returns:
-        dict: the summary of this attempt, as ``run_schedule`` returns it.
-    """
-    run = ReportRun.objects.filter(pk=run_id).first()
-    if run is None:
-        log.info("Periodic report run %s no longer exists; nothing to retry.", run_id)
-        return _result(None, MISSING, run_id=run_id)
-    schedule = _load_schedule(run.schedule_id) if run.schedule_id else None
-    if schedule is None:
-        log.info("Periodic report run %s: its schedule was deleted; not retrying.", run_id)
-        history.finish_run(run, status=ReportRun.STATUS_DONE)
-        return _result(None, MISSING, run_id=run_id)
-    if not schedule.enabled and run.trigger != ReportRun.TRIGGER_MANUAL:
-        log.info("Periodic report schedule %s is paused; not retrying run %s.", schedule.pk, run_id)
-        _finish(schedule, run, None, attempt, status=ReportRun.STATUS_DONE)
-        return _result(schedule.pk, DISABLED, run_id=run_id)
-    with _ending_on_error(run):
-        keys = [CourseKey.from_string(course_id) for course_id in course_ids]
-        attempt_plan = plan(schedule, moment=run.planned_at, keys=keys)
-        if attempt_plan.refusal:
-            return _refuse(schedule, run, attempt_plan.refusal, course_ids, attempt=attempt)
-        return _attempt(schedule, run, attempt_plan, attempt=attempt)
-
-
-def _refuse(schedule, run, error, course_ids, attempt=1):
-    log.error("Periodic report schedule %s refused: %s", schedule.pk, error)
-    courses = [
-        CourseOutcome(str(course_id), REFUSED, error=error)
-        for course_id in (course_ids if course_ids is not None else schedule.course_ids or [])
-    ]
-    summary = _result(schedule.pk, REFUSED, courses, error=error, run_id=run.pk)
-    history.record_courses(run, summary["courses"], attempt=attempt, started_at=run.started_at)
-    _finish(schedule, run, summary, attempt, status=ReportRun.STATUS_REFUSED, error=error)
-    return summary
-
-
-def _attempt(schedule, run, attempt_plan, *, attempt):
-    started_at = timezone.now()
-    already_running, queue_error = _platform_errors()
-    outcomes = list(attempt_plan.skipped)
-    for call in attempt_plan.calls:
-        outcomes.append(_call(schedule.pk, attempt_plan, call, already_running, queue_error))
-    summary = _result(schedule.pk, DONE, outcomes, run_id=run.pk)
-    history.record_courses(run, summary["courses"], attempt=attempt, started_at=started_at)
-    waiting = [c["course_id"] for c in summary["courses"] if c["outcome"] == ALREADY_RUNNING]
-    if waiting and attempt <= conf.get("RETRY_ATTEMPTS"):
-        # Marked first: with an eager or very fast worker the retry may end the run before
-        # apply_async returns.
-        _finish(schedule, run, summary, attempt, status=ReportRun.STATUS_RETRYING)
-        if _schedule_retry(run, waiting, attempt + 1):
-            summary["status"] = ReportRun.STATUS_RETRYING
-            return summary
-    _finish(schedule, run, summary, attempt, status=ReportRun.STATUS_DONE)
-    return summary
-
-
-def _finish(schedule, run, summary, attempt, *, status, error=""):
-    """Store the run's status and counts; once it is over, tell the owner about failures."""
-    if attempt == 1 and summary is not None:
-        outcomes = {c["course_id"]: history.OUTCOMES[c["outcome"]] for c in summary["courses"]}
-    else:
-        outcomes = history.latest_outcomes(run.pk)
-    history.finish_run(run, status=status, error=error, outcomes=outcomes)
-    if status != ReportRun.STATUS_RETRYING:
-        notify.notify_failures(schedule, run, outcomes)
-
-
-def _schedule_retry(run, course_ids, attempt):
-    from periodic_instructor_reports import tasks  # pylint: disable=import-outside-toplevel
-
-    delay = conf.get("RETRY_DELAY")
-    try:
-        tasks.retry_report_courses.apply_async(
-            args=[run.pk, course_ids, attempt], countdown=delay, queue=conf.get("QUEUE"),
-        )
-    except (BrokerError, OSError):
-        log.exception("Periodic report run %s: could not queue the retry of %s courses; the run ends.",
-                      run.pk, len(course_ids))
-        return False
-    log.info("Periodic report run %s: retrying %s courses in %s seconds (attempt %s).",
-             run.pk, len(course_ids), delay, attempt)
-    return True
+    holder = new_holder()
+    started = start(schedule_id, trigger=trigger, holder=holder, planned_at=planned_at, only=only)
+    if started.status != STARTED:
+        return started.result()
+    return work(started.run.pk, holder=holder)

@@ -1,56 +1,222 @@
-"""Recording runs: one row per dispatch, one per course and attempt, in the users' vocabulary."""
+"""
+Recording runs: one row per run, one per course, written as the run goes, in bounded queries.
 
+A run owns its work through a lease: ``holder`` names the Celery task working on it and
+``heartbeat_at`` says when it last made progress. Another worker takes the run over only once
+that holder has stalled, so two dispatches of one due time never submit the same course.
+"""
+
+import datetime
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
-from periodic_instructor_reports import conf, retention
-from periodic_instructor_reports.models import ReportRun, ReportRunCourse
+from periodic_instructor_reports import conf
+from periodic_instructor_reports.models import Outcome, ReportRun, ReportRunCourse
 
 log = logging.getLogger(__name__)
 
 ERROR_LIMIT = 500
-
-# The dispatcher's outcomes -> what the run history shows. Where they differ, the dispatcher's
-# outcome starts the error summary, so the detail stays visible.
-OUTCOMES = {
-    "submitted": ReportRunCourse.SUBMITTED,
-    "already_running": ReportRunCourse.ALREADY_RUNNING,
-    "failed": ReportRunCourse.FAILED,
-    "queue_error": ReportRunCourse.FAILED,
-    "invalid_course": ReportRunCourse.SKIPPED,
-    "ccx_unavailable": ReportRunCourse.SKIPPED,
-    "refused": ReportRunCourse.REFUSED,
-}
-# Outcomes the owner is told about by e-mail.
-FAILURES = (ReportRunCourse.FAILED, ReportRunCourse.REFUSED)
+# Course rows written or updated per query.
+BATCH_SIZE = 500
 
 
-def start_run(schedule, *, trigger, planned_at=None):
+def summary(error):
+    """Return an exception as the one-line text the history keeps."""
+    return f"{type(error).__name__}: {error}"[:ERROR_LIMIT]
+
+
+def claim_run(schedule, *, trigger, planned_at, holder):
     """
-    Record the start of a run; return it, or None when the schedule already ran for ``planned_at``.
+    Record the start of a run held by ``holder``; return ``(run, created)``.
 
-    ``planned_at`` defaults to now. The database refuses a second run of one schedule for one
-    due time, so concurrent callers with the same due time cannot both run. The run keeps the
-    schedule's name, report and owner id, so it still says what it was once the schedule is
-    deleted. The first run also registers the job that prunes old runs.
+    The database refuses a second run of one schedule for one due time: a caller that loses
+    that race gets the existing run and ``created`` False. The run keeps the schedule's name,
+    report and owner id, so it still says what it was once the schedule is deleted.
     """
-    started_at = timezone.now()
+    now = timezone.now()
     try:
         with transaction.atomic():
             run = ReportRun.objects.create(
                 schedule=schedule, schedule_name=str(schedule)[:255], report_name=schedule.task.name,
-                report_path=schedule.task.path, owner_user_id=schedule.owner_id,
-                trigger=trigger, planned_at=planned_at or started_at, started_at=started_at,
+                report_path=schedule.task.path, owner_user_id=schedule.owner_id, trigger=trigger,
+                planned_at=planned_at, started_at=now, holder=holder, heartbeat_at=now,
             )
     except IntegrityError:
-        log.info("Periodic report schedule %s already ran for %s; not running again.",
-                 schedule.pk, planned_at)
+        return ReportRun.objects.get(schedule=schedule, planned_at=planned_at), False
+    return run, True
+
+
+def take(run_id, holder, *, now=None):
+    """
+    Make ``holder`` the one working on an unfinished run; return the run, or None if it may not.
+
+    The holder named on the run keeps it (a redelivered message after its worker was lost has
+    the same task id). A run without a holder, or whose holder made no progress for the
+    ``RESUME_AFTER`` setting, is taken over, and counted as resumed.
+    """
+    now = now or timezone.now()
+    unfinished = ReportRun.objects.filter(pk=run_id, status__in=ReportRun.UNFINISHED)
+    if unfinished.filter(holder=holder).update(heartbeat_at=now):
+        return ReportRun.objects.get(pk=run_id)
+    stale = now - datetime.timedelta(seconds=conf.get("RESUME_AFTER"))
+    taken = unfinished.filter(
+        Q(holder="", heartbeat_at__lte=now) | Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)
+    ).exclude(holder=holder)
+    if not taken.update(holder=holder, heartbeat_at=now, resumptions=F("resumptions") + 1):
         return None
-    retention.ensure_prune_beat_row()
-    return run
+    log.info("Periodic report run %s is resumed by %s.", run_id, holder)
+    return ReportRun.objects.get(pk=run_id)
+
+
+def heartbeat(run, holder, *, until=None):
+    """
+    Record progress of ``holder`` on ``run``; return False when another holder took the run.
+
+    ``until`` (default now) is when progress is next expected: the time of a retry.
+    """
+    held = ReportRun.objects.filter(pk=run.pk, holder=holder)
+    return bool(held.update(heartbeat_at=until or timezone.now()))
+
+
+def check(run, holder):
+    """
+    Record progress of ``holder`` and read the schedule's state; return ``(held, state)``.
+
+    ``held`` is False once another holder took the run; ``state`` is ``{"enabled": bool}``, or
+    None when the schedule was deleted (two queries).
+    """
+    if not heartbeat(run, holder):
+        return False, None
+    row = ReportRun.objects.filter(pk=run.pk).values("schedule_id", "schedule__enabled").first()
+    if row is None or row["schedule_id"] is None:
+        return True, None
+    return True, {"enabled": row["schedule__enabled"]}
+
+
+def hand_over(run, old_holder, new_holder, *, until):
+    """Pass the run from ``old_holder`` to ``new_holder`` (a continuation); return whether it moved."""
+    return bool(ReportRun.objects.filter(pk=run.pk, holder=old_holder).update(
+        holder=new_holder, heartbeat_at=until,
+    ))
+
+
+def release(run, holder, *, until):
+    """Leave the run without a holder; the recovery sweep resumes it from ``until``."""
+    ReportRun.objects.filter(pk=run.pk, holder=holder).update(holder="", heartbeat_at=until)
+
+
+def record_courses(run, keys, skipped):
+    """
+    Record every course of the run as pending (ids that cannot run as skipped), in batches.
+
+    Safe to repeat for a run interrupted while recording: rows already there are kept.
+    """
+    now = timezone.now()
+    rows = [ReportRunCourse(run=run, course_id=str(key)[:255]) for key in keys] + [
+        ReportRunCourse(run=run, course_id=item.course_id[:255], outcome=Outcome.SKIPPED, error=item.error,
+                        started_at=now, finished_at=now)
+        for item in skipped
+    ]
+    for start in range(0, len(rows), BATCH_SIZE):
+        ReportRunCourse.objects.bulk_create(rows[start:start + BATCH_SIZE], ignore_conflicts=True)
+    run.course_total = len(rows)
+    run.save(update_fields=["course_total"])
+
+
+def refuse_courses(run, course_ids, error):
+    """Record these courses (all of the run) as refused with ``error``, in batches."""
+    now = timezone.now()
+    rows = [
+        ReportRunCourse(run=run, course_id=str(course_id)[:255], outcome=Outcome.REFUSED,
+                        error=error[:ERROR_LIMIT], started_at=now, finished_at=now)
+        for course_id in course_ids
+    ]
+    for start in range(0, len(rows), BATCH_SIZE):
+        ReportRunCourse.objects.bulk_create(rows[start:start + BATCH_SIZE], ignore_conflicts=True)
+    run.course_total = ReportRunCourse.objects.filter(run=run).count()
+    run.save(update_fields=["course_total"])
+
+
+def open_rows(run, *, after_pk, retrying):
+    """
+    Return the next batch of the run's courses still to submit, in id order.
+
+    Pending and submitting rows always; with ``retrying``, also rows refused as already running
+    that have attempts left.
+    """
+    wanted = Q(outcome__in=ReportRunCourse.OPEN)
+    if retrying:
+        wanted |= Q(outcome=Outcome.ALREADY_RUNNING, attempt__lte=conf.get("RETRY_ATTEMPTS"))
+    return list(ReportRunCourse.objects.filter(wanted, run=run, pk__gt=after_pk).order_by("pk")[:BATCH_SIZE])
+
+
+def mark_submitting(rows):
+    """Record the intent to submit these rows now, before the platform is called (one query)."""
+    now = timezone.now()
+    ReportRunCourse.objects.filter(pk__in=[row.pk for row in rows]).update(
+        outcome=Outcome.SUBMITTING, started_at=now, attempt=F("attempt") + 1,
+    )
+    for row in rows:
+        row.outcome, row.started_at, row.attempt = Outcome.SUBMITTING, now, row.attempt + 1
+
+
+OUTCOME_FIELDS = ["outcome", "task_id", "upload_parent_dir", "error", "started_at", "finished_at", "attempt"]
+
+
+def save_rows(rows):
+    """Store the outcomes of a batch of course rows (one query)."""
+    if rows:
+        ReportRunCourse.objects.bulk_update(rows, OUTCOME_FIELDS, batch_size=BATCH_SIZE)
+
+
+def open_count(run_id):
+    """Return how many courses of the run have no outcome yet (or wait for a retry)."""
+    return ReportRunCourse.objects.filter(
+        Q(outcome__in=ReportRunCourse.OPEN)
+        | Q(outcome=Outcome.ALREADY_RUNNING, attempt__lte=conf.get("RETRY_ATTEMPTS")),
+        run_id=run_id,
+    ).count()
+
+
+def has_retries(run):
+    """Return whether the run has courses refused as already running with attempts left."""
+    return ReportRunCourse.objects.filter(
+        run=run, outcome=Outcome.ALREADY_RUNNING, attempt__lte=conf.get("RETRY_ATTEMPTS"),
+    ).exists()
+
+
+def outcome_counts(run_id):
+    """Return ``{outcome: count}`` of the run's courses (one query)."""
+    rows = ReportRunCourse.objects.filter(run_id=run_id).values("outcome").annotate(n=Count("pk"))
+    return {row["outcome"]: row["n"] for row in rows}
+
+
+def finish_run(run, *, status, error="", holder=None):
+    """
+    Store the run's status, end time, error and counts per outcome; return the counts.
+
+    With ``holder`` the run is finished only if that holder still has it (returns None if not).
+    """
+    counts = outcome_counts(run.pk)
+    rows = ReportRun.objects.filter(pk=run.pk)
+    if holder is not None:
+        rows = rows.filter(holder=holder)
+    finished_at = None if status in ReportRun.UNFINISHED else timezone.now()
+    if not rows.update(status=status, counts=counts, error=error[:ERROR_LIMIT], finished_at=finished_at):
+        return None
+    run.status, run.counts, run.error, run.finished_at = status, counts, error[:ERROR_LIMIT], finished_at
+    return counts
+
+
+def close_open_rows(run, error):
+    """Record the run's courses that were never submitted as skipped, with ``error`` (one query)."""
+    now = timezone.now()
+    return ReportRunCourse.objects.filter(run=run, outcome__in=ReportRunCourse.OPEN).update(
+        outcome=Outcome.SKIPPED, error=error[:ERROR_LIMIT], finished_at=now,
+    )
 
 
 def too_soon(schedule, planned_at):
@@ -63,10 +229,7 @@ def too_soon(schedule, planned_at):
     the beat admin and schedules saved before the rule.
     """
     minimum = conf.get("MIN_INTERVAL")
-    earlier = ReportRun.objects.filter(
-        schedule=schedule, trigger__in=ReportRun.AUTOMATIC_TRIGGERS, planned_at__lt=planned_at,
-    ).exclude(status=ReportRun.STATUS_SKIPPED)
-    previous = earlier.order_by("-planned_at").values_list("planned_at", flat=True).first()
+    previous = previous_due_time(schedule, planned_at)
     if previous is None:
         return ""
     gap = (planned_at - previous).total_seconds()
@@ -76,6 +239,14 @@ def too_soon(schedule, planned_at):
         f"too soon: {gap:.0f} s after the previous run's due time; runs of a schedule are at least "
         f"{minimum} s apart (the {conf.PREFIX}MIN_INTERVAL setting)"
     )
+
+
+def previous_due_time(schedule, planned_at):
+    """Return the latest due time before ``planned_at`` the schedule ran for by beat or cron, or None."""
+    earlier = ReportRun.objects.filter(
+        schedule=schedule, trigger__in=ReportRun.AUTOMATIC_TRIGGERS, planned_at__lt=planned_at,
+    ).exclude(status=ReportRun.STATUS_SKIPPED)
+    return earlier.aggregate(latest=Max("planned_at"))["latest"]
 
 
 def record_too_soon(schedule, *, trigger, planned_at, reason):
@@ -94,8 +265,8 @@ def record_too_soon(schedule, *, trigger, planned_at, reason):
         latest.save(update_fields=["counts", "finished_at", "error"])
         log.warning("Periodic report schedule %s: skipped a run, %s.", schedule.pk, reason)
         return latest
-    run = start_run(schedule, trigger=trigger, planned_at=planned_at)
-    if run is not None:
+    run, created = claim_run(schedule, trigger=trigger, planned_at=planned_at, holder="")
+    if created:
         run.status, run.finished_at, run.error = ReportRun.STATUS_SKIPPED, now, reason[:ERROR_LIMIT]
         run.counts = {"skipped_dispatches": 1}
         run.save(update_fields=["status", "finished_at", "error", "counts"])
@@ -103,52 +274,8 @@ def record_too_soon(schedule, *, trigger, planned_at, reason):
     return run
 
 
-def _course_row(run, course, attempt, started_at, finished_at):
-    outcome = OUTCOMES[course["outcome"]]
-    error = course.get("error") or ""
-    if error and outcome != course["outcome"]:
-        error = f"{course['outcome']}: {error}"
-    return ReportRunCourse(
-        run=run, course_id=course["course_id"][:255], attempt=attempt, outcome=outcome,
-        task_id=(course.get("task_id") or "")[:255],
-        upload_parent_dir=(course.get("upload_parent_dir") or "")[:300],
-        error=error[:ERROR_LIMIT], started_at=started_at, finished_at=finished_at,
-    )
-
-
-def record_courses(run, courses, *, attempt, started_at):
-    """Record one attempt's outcome for each course (the dispatcher's course dicts), in one query."""
-    finished_at = timezone.now()
-    ReportRunCourse.objects.bulk_create(
-        [_course_row(run, course, attempt, started_at, finished_at) for course in courses]
-    )
-
-
-def latest_outcomes(run_id):
-    """Return ``{course id: outcome}`` of each course's latest attempt in the run."""
-    rows = ReportRunCourse.objects.filter(run_id=run_id).order_by("course_id", "attempt")
-    return dict(rows.values_list("course_id", "outcome"))
-
-
-def finish_run(run, *, status, error="", outcomes=None):
-    """
-    Store the run's status, end time and per-outcome counts of the courses' latest attempts.
-
-    ``outcomes`` is ``{course id: outcome}``; it is read from the database when not given.
-    A run waiting for a retry keeps no end time.
-    """
-    if outcomes is None:
-        outcomes = latest_outcomes(run.pk)
-    counts = {}
-    for outcome in outcomes.values():
-        counts[outcome] = counts.get(outcome, 0) + 1
-    run.status, run.counts, run.error = status, counts, error[:ERROR_LIMIT]
-    run.finished_at = None if status == ReportRun.STATUS_RETRYING else timezone.now()
-    run.save(update_fields=["status", "counts", "error", "finished_at"])
-
-
 def last_automatic_due_time(schedule):
     """Return the latest due time the schedule ran for by beat or cron, or None."""
     return ReportRun.objects.filter(
-        schedule=schedule, trigger__in=[ReportRun.TRIGGER_BEAT, ReportRun.TRIGGER_CRON],
+        schedule=schedule, trigger__in=ReportRun.AUTOMATIC_TRIGGERS,
     ).aggregate(latest=Max("planned_at"))["latest"]

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
@@ -149,6 +150,14 @@ class PeriodicReportSchedule(models.Model):
         ),
     )
     enabled = models.BooleanField(default=True, help_text=_("Paused schedules do not run."))
+    anchor = models.DateTimeField(
+        default=timezone.now, editable=False,
+        help_text=_(
+            "An interval schedule is due at whole intervals after this moment: when it was "
+            "created, its interval changed or it was resumed. A crontab schedule is due at its "
+            "times after it."
+        ),
+    )
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 
@@ -176,28 +185,32 @@ class ReportRun(models.Model):
     TRIGGER_BEAT = "beat"
     TRIGGER_MANUAL = "manual"
     TRIGGER_CRON = "cron"
+    TRIGGER_CATCH_UP = "catch_up"
     TRIGGER_CHOICES = [
         (TRIGGER_BEAT, _("celery beat")),
         (TRIGGER_MANUAL, _("run now")),
         (TRIGGER_CRON, _("cron command")),
+        (TRIGGER_CATCH_UP, _("caught up")),
     ]
     # Triggers that follow the schedule's own times (as opposed to a deliberate "run now").
-    AUTOMATIC_TRIGGERS = (TRIGGER_BEAT, TRIGGER_CRON)
+    AUTOMATIC_TRIGGERS = (TRIGGER_BEAT, TRIGGER_CRON, TRIGGER_CATCH_UP)
 
     STATUS_RUNNING = "running"
-    STATUS_RETRYING = "retrying"
+    STATUS_WAITING = "retrying"
     STATUS_DONE = "done"
     STATUS_REFUSED = "refused"
     STATUS_ERROR = "error"
     STATUS_SKIPPED = "skipped"
     STATUS_CHOICES = [
         (STATUS_RUNNING, _("running")),
-        (STATUS_RETRYING, _("waiting to retry")),
+        (STATUS_WAITING, _("waiting to retry")),
         (STATUS_DONE, _("done")),
         (STATUS_REFUSED, _("refused")),
         (STATUS_ERROR, _("dispatcher error")),
         (STATUS_SKIPPED, _("skipped: too soon")),
     ]
+    # A run in one of these still has work to do; it is resumed if it stops making progress.
+    UNFINISHED = (STATUS_RUNNING, STATUS_WAITING)
 
     schedule = models.ForeignKey(
         PeriodicReportSchedule, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs",
@@ -222,6 +235,23 @@ class ReportRun(models.Model):
     )
     error = models.CharField(max_length=500, blank=True, default="")
     notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    course_total = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("How many courses the run is for, once they are all recorded."),
+    )
+    missed = models.PositiveIntegerField(
+        default=0, help_text=_("Earlier due times that passed without a run (workers or broker down)."),
+    )
+    holder = models.CharField(
+        max_length=64, blank=True, default="", editable=False,
+        help_text=_("The Celery task id working on the run; another worker takes over only once it stalls."),
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text=_("When the run last made progress, or when it is due to go on (a retry)."),
+    )
+    resumptions = models.PositiveSmallIntegerField(
+        default=0, help_text=_("How many times the run was resumed after a worker stopped."),
+    )
 
     class Meta:
         verbose_name = _("Report run")
@@ -229,7 +259,10 @@ class ReportRun(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["schedule", "planned_at"], name="pir_run_once_per_due_time"),
         ]
-        indexes = [models.Index(fields=["status", "started_at"], name="pir_run_status_started")]
+        indexes = [
+            models.Index(fields=["status", "started_at"], name="pir_run_status_started"),
+            models.Index(fields=["status", "heartbeat_at"], name="pir_run_status_heartbeat"),
+        ]
 
     def __str__(self):
         return f"Run {self.pk} of {self.schedule_label}"
@@ -242,47 +275,69 @@ class ReportRun(models.Model):
         return self.schedule_name or f"schedule {self.schedule_id}"
 
 
+class Outcome(models.TextChoices):
+    """
+    What happened to one course of a run: the one vocabulary of the dispatcher, history and e-mail.
+
+    ``pending`` and ``submitting`` are steps of a run in progress (a course not tried yet, and a
+    course whose submission has started: the intent, recorded before calling the platform);
+    the others are what a call ended with.
+    """
+
+    PENDING = "pending", _("pending")
+    SUBMITTING = "submitting", _("submitting")
+    SUBMITTED = "submitted", _("submitted")
+    ALREADY_RUNNING = "already_running", _("already running")
+    FAILED = "failed", _("failed")
+    SKIPPED = "skipped", _("skipped")
+    REFUSED = "refused", _("refused")
+
+
 class ReportRunCourse(models.Model):
     """
-    One attempt of a run for one course: its outcome, the platform task id and an error summary.
+    One course of a run: its outcome, how many attempts it took, the platform task id, the error.
+
+    A run records all its courses as ``pending`` before it submits any, then each batch as
+    ``submitting`` before the platform is called, so a run interrupted anywhere can be resumed
+    without losing or doubling a course.
 
     .. no_pii:
     """
 
-    SUBMITTED = "submitted"
-    ALREADY_RUNNING = "already_running"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    REFUSED = "refused"
-    OUTCOME_CHOICES = [
-        (SUBMITTED, _("submitted")),
-        (ALREADY_RUNNING, _("already running")),
-        (FAILED, _("failed")),
-        (SKIPPED, _("skipped")),
-        (REFUSED, _("refused")),
-    ]
+    # Outcomes a run still has work to do for.
+    OPEN = (Outcome.PENDING, Outcome.SUBMITTING)
+    # Outcomes the owner is told about by e-mail.
+    FAILURES = (Outcome.FAILED, Outcome.REFUSED)
 
     run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="courses")
     course_id = models.CharField(max_length=255)
-    attempt = models.PositiveSmallIntegerField(default=1)
-    outcome = models.CharField(max_length=16, choices=OUTCOME_CHOICES)
+    attempt = models.PositiveSmallIntegerField(
+        default=0, help_text=_("How many times the report was requested for this course in this run."),
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
     task_id = models.CharField(
         max_length=255, blank=True, default="",
         help_text=_("The platform's instructor task id, when the report function returned one."),
     )
     upload_parent_dir = models.CharField(max_length=300, blank=True, default="")
     error = models.CharField(max_length=500, blank=True, default="")
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField()
+    started_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the latest attempt started (the intent to submit)."),
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("Report run course")
         verbose_name_plural = _("Report run courses")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "course_id"], name="pir_runcourse_once_per_run"),
+        ]
         indexes = [
             models.Index(fields=["course_id", "started_at"], name="pir_runcourse_course"),
             models.Index(fields=["outcome", "started_at"], name="pir_runcourse_outcome"),
             models.Index(fields=["started_at"], name="pir_runcourse_started"),
+            models.Index(fields=["run", "outcome"], name="pir_runcourse_run_outcome"),
         ]
 
     def __str__(self):
-        return f"{self.course_id} (run {self.run_id}, attempt {self.attempt})"
+        return f"{self.course_id} (run {self.run_id})"

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import conf, history
-from periodic_instructor_reports.models import ReportRun
+from periodic_instructor_reports import conf
+from periodic_instructor_reports.models import ReportRun, ReportRunCourse
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,11 @@ def run_history_url(run_id):
     return f"{conf.site_url()}{path}?run__id__exact={run_id}"
 
 
-def notify_failures(schedule, run, outcomes):
+# Course lines one e-mail lists at most; the run history has the rest.
+LISTED_LIMIT = 200
+
+
+def notify_failures(schedule, run):
     """
     E-mail the schedule's owner once about the run's failed and refused courses; return whether sent.
 
@@ -37,12 +41,14 @@ def notify_failures(schedule, run, outcomes):
     Arguments:
         schedule: the run's ``PeriodicReportSchedule``, with its task and owner.
         run: the finished ``ReportRun``.
-        outcomes: ``{course id: outcome}`` of each course's latest attempt.
     """
-    failed = sorted((course_id, outcome) for course_id, outcome in outcomes.items()
-                    if outcome in history.FAILURES)
-    if not failed or not conf.get("FAILURE_EMAILS"):
+    if not conf.get("FAILURE_EMAILS"):
         return False
+    failures = ReportRunCourse.objects.filter(run=run, outcome__in=ReportRunCourse.FAILURES)
+    count = failures.count()
+    if not count:
+        return False
+    failed = list(failures.order_by("course_id").values_list("course_id", "outcome")[:LISTED_LIMIT])
     address = schedule.owner.email
     if not address:
         log.info("Periodic report run %s had failures; its owner (user id %s) has no e-mail address.",
@@ -50,17 +56,18 @@ def notify_failures(schedule, run, outcomes):
         return False
     if not ReportRun.objects.filter(pk=run.pk, notified_at__isnull=True).update(notified_at=timezone.now()):
         return False
-    params = {"schedule": str(schedule), "count": len(failed), "run": run.pk}
+    params = {"schedule": str(schedule), "count": count, "run": run.pk}
     subject = ngettext(
         "Periodic report schedule %(schedule)s: %(count)d course failed in run %(run)s",
         "Periodic report schedule %(schedule)s: %(count)d courses failed in run %(run)s",
-        len(failed),
+        count,
     ) % params
     lines = [
         _("Run %(run)s of periodic report schedule %(schedule)s did not generate the report for "
           "these courses:") % params,
         "",
         *(f"  {course_id}: {outcome}" for course_id, outcome in failed),
+        *([_("  ... and %(more)d more") % {"more": count - len(failed)}] if count > len(failed) else []),
         "",
         _("The run history says why: %(url)s") % {"url": run_history_url(run.pk)},
     ]
@@ -71,5 +78,5 @@ def notify_failures(schedule, run, outcomes):
                       schedule.pk, run.pk)
         return False
     log.info("E-mailed the owner of periodic report schedule %s about %s failed courses of run %s.",
-             schedule.pk, len(failed), run.pk)
+             schedule.pk, count, run.pk)
     return True

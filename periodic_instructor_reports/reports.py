@@ -26,6 +26,23 @@ DEFAULT_FILENAMES = {
     conf.PROFILE_REPORT: "student_profile_info",
 }
 
+_API = "lms.djangoapps.instructor_task.api."
+# The platform's InstructorTask.task_type each report function creates its task row with.
+TASK_TYPES = {
+    conf.GRADE_REPORT: "grade_course",
+    conf.PROBLEM_GRADE_REPORT: "grade_problems",
+    conf.PROFILE_REPORT: "profile_info_csv",
+    _API + "submit_calculate_may_enroll_csv": "may_enroll_info_csv",
+    _API + "submit_calculate_inactive_enrolled_students_csv": "inactive_enrolled_students_info_csv",
+    _API + "submit_calculate_problem_responses_csv": "problem_responses_csv",
+    _API + "submit_course_survey_report": "course_survey_report",
+    _API + "submit_proctored_exam_results_report": "proctored_exam_results_report",
+    _API + "submit_export_ora2_data": "export_ora2_data",
+    _API + "submit_export_ora2_summary": "export_ora2_summary",
+    _API + "submit_export_ora2_submission_files": "export_ora2_submission_files",
+    _API + "generate_anonymous_ids": "generate_anonymous_ids_for_course",
+}
+
 _REQUEST = object()
 _COURSE_KEY = object()
 
@@ -55,6 +72,11 @@ def load(path):
     if not callable(function):
         raise ReportFunctionError(f"{path} is not callable.")
     return function
+
+
+def task_type(path):
+    """Return the platform task type the report at ``path`` records, or None if it is not known."""
+    return TASK_TYPES.get(path)
 
 
 def takes_request(function):

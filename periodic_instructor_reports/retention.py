@@ -1,22 +1,15 @@
-"""Keeping run history for a limited time: the pruning job and its own beat row."""
+"""Keeping run history for a limited time: deleting old runs, daily or when the cron command finds it due."""
 
 import datetime
 import logging
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_celery_beat.models import PeriodicTask
 
-from periodic_instructor_reports import conf, schedules
+from periodic_instructor_reports import conf, housekeeping, schedules
 from periodic_instructor_reports.models import ReportRun
 
 log = logging.getLogger(__name__)
-
-PRUNE_TASK = "periodic_instructor_reports.tasks.prune_report_runs"
-PRUNE_BEAT_ROW = "periodic-instructor-reports-prune-runs"
-# Daily at 03:17 UTC: off the hour, when few people generate reports.
-PRUNE_CRONTAB = {"minute": "17", "hour": "3", "day_of_week": "*", "day_of_month": "*",
-                 "month_of_year": "*", "timezone": "UTC"}
 
 
 def prune_runs(*, now=None):
@@ -40,32 +33,6 @@ def prune_runs(*, now=None):
     return total
 
 
-def ensure_prune_beat_row():
-    """
-    Create the daily beat row of the pruning job if it does not exist; return whether it was made.
-
-    Called when a run is recorded and by the reconcile command, never at import or start-up. An
-    existing row is left as it is, so operators may move or disable it.
-    """
-    if PeriodicTask.objects.filter(name=PRUNE_BEAT_ROW).exists():
-        return False
-    try:
-        with transaction.atomic():
-            crontab = CrontabSchedule.objects.filter(**PRUNE_CRONTAB).first() or (
-                CrontabSchedule.objects.create(**PRUNE_CRONTAB)
-            )
-            # Saving a PeriodicTask tells a running beat (its change tracker).
-            PeriodicTask.objects.create(
-                name=PRUNE_BEAT_ROW, task=PRUNE_TASK, crontab=crontab, queue=conf.get("QUEUE"),
-                description="Delete periodic instructor report runs older than the retention setting.",
-            )
-    except IntegrityError:
-        # Another worker's first run created it at the same moment (beat row names are unique).
-        return False
-    log.info("Created the beat row %s of the run history pruning job.", PRUNE_BEAT_ROW)
-    return True
-
-
 def prune_if_due(*, now=None):
     """
     Prune when the pruning job's beat row is due, for sites that run no beat; return the count.
@@ -75,7 +42,7 @@ def prune_if_due(*, now=None):
     """
     now = now or timezone.now()
     row = PeriodicTask.objects.select_related("crontab").filter(
-        name=PRUNE_BEAT_ROW, enabled=True, crontab__isnull=False
+        name=housekeeping.PRUNE_BEAT_ROW, enabled=True, crontab__isnull=False
     ).first()
     if row is None:
         return None

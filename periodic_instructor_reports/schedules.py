@@ -140,6 +140,8 @@ def latest_due(schedule, *, since, now):
         return None
     if not schedule.crontab_id:
         every = _interval(schedule)
+        if every <= datetime.timedelta(0):
+            return None
         elapsed = (now - since) // every
         return since + elapsed * every if elapsed else None
     for window in _LOOKBACK:
@@ -156,13 +158,54 @@ def latest_due(schedule, *, since, now):
     return None
 
 
-def next_run(schedule, *, last_run_at, now):
+def due_time(schedule, now):
+    """
+    Return the due time a run of ``schedule`` started at ``now`` is for: its latest at or before now.
+
+    Due times are the schedule's own grid, whoever starts the run: whole intervals after the
+    schedule's anchor, or its crontab's times in the crontab's zone. So two beats, a restarted
+    beat and the cron command all name the same due time, and the database's one run per
+    (schedule, due time) rule keeps them from running it twice. A run started before the first
+    due time after the anchor is for the anchor itself; an interval that is not positive has no
+    grid, and its runs are for ``now``.
+    """
+    if not schedule.crontab_id and _interval(schedule) <= datetime.timedelta(0):
+        return now
+    return latest_due(schedule, since=schedule.anchor, now=now) or min(schedule.anchor, now)
+
+
+# At most this many missed due times are counted between two runs.
+MISSED_LIMIT = 1000
+
+
+def missed_between(schedule, earlier, later):
+    """
+    Return how many due times of ``schedule`` lie strictly between two due times it ran for.
+
+    Times before the anchor (the schedule was paused, or its interval changed) are not counted.
+    """
+    start = max(earlier, schedule.anchor)
+    if later <= start:
+        return 0
+    if not schedule.crontab_id:
+        every = _interval(schedule)
+        if every <= datetime.timedelta(0):
+            return 0
+        return min(MISSED_LIMIT, max(0, -(-(later - start) // every) - 1))
+    count, moment = 0, cron_next_after(schedule.crontab, start)
+    while moment < later and count < MISSED_LIMIT:
+        count += 1
+        moment = cron_next_after(schedule.crontab, moment)
+    return count
+
+
+def next_run(schedule, *, last_due, now):
     """
     Return when the schedule runs next, or None when it is paused.
 
-    A crontab's next due time after ``now``; for an interval, one interval after ``last_run_at``
-    (beat's last run, or the last automatic run), or after creation when it never ran. A time in
-    the past means the schedule is overdue: beat (or the cron command) is not running it.
+    A crontab's next due time after ``now``; for an interval, the first due time after the last
+    one it ran for by beat or cron (or after its anchor). A time in the past means the schedule
+    is overdue: beat (or the cron command) is not running it.
     """
     if not schedule.enabled:
         return None
@@ -170,4 +213,4 @@ def next_run(schedule, *, last_run_at, now):
         return cron_next_after(schedule.crontab, now)
     if not schedule.interval_id:
         return None
-    return (last_run_at or schedule.created) + _interval(schedule)
+    return max(filter(None, [last_due, schedule.anchor])) + _interval(schedule)

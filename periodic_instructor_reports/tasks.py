@@ -1,35 +1,126 @@
-"""Celery entry points: thin wrappers around ``dispatch`` and ``retention``."""
+"""
+Celery entry points: thin wrappers around ``dispatch``, ``recovery`` and ``retention``.
+
+The dispatch tasks acknowledge their message only once done (``acks_late``) and give it back
+when their worker process is lost (``reject_on_worker_lost``): the message comes back with the
+same task id, which still holds the run, so it resumes at once where the lost process stopped.
+They return counts and the run id only, never a list of courses.
+"""
+
+import logging
 
 from celery import shared_task
+from django.db import DatabaseError, connections
+from kombu.exceptions import OperationalError as BrokerError
 
-from periodic_instructor_reports import beat, dispatch, retention
+from periodic_instructor_reports import beat, conf, dispatch, history, housekeeping, recovery, retention
+
+log = logging.getLogger(__name__)
+
+CONTINUE_TASK = "periodic_instructor_reports.tasks.continue_report_run"
+# Seconds a dispatch task waits before trying again after a database error.
+DATABASE_RETRY_DELAY = 30
+# Limits of the task that claims a run and records its courses (large course lists take a while).
+START_SOFT_LIMIT = 600
+# A continuation's soft limit is this plus SECONDS_PER_COURSE per course left; the hard limit
+# leaves it this much longer to record what it did.
+BASE_SOFT_LIMIT = 300
+HARD_LIMIT_MARGIN = 120
+
+DISPATCH_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "bind": True}
 
 
-@shared_task(name=beat.DISPATCH_TASK)
-def dispatch_report_schedule(schedule_id, trigger="beat"):
+def _close_connections():
+    """Drop database connections a failure may have broken, so the retry opens fresh ones."""
+    for connection in connections.all(initialized_only=True):
+        connection.close_if_unusable_or_obsolete()
+        if connection.connection is not None and not connection.is_usable():
+            connection.close()
+
+
+def time_limits(course_count):
+    """Return ``(soft, hard)`` limits in seconds for a continuation with ``course_count`` courses left."""
+    soft = BASE_SOFT_LIMIT + conf.get("SECONDS_PER_COURSE") * course_count
+    return soft, soft + HARD_LIMIT_MARGIN
+
+
+def send_continuation(run_id, holder, *, countdown):
     """
-    Run the report schedule ``schedule_id`` for each of its courses; return the summary.
+    Queue ``continue_report_run`` for the run as task ``holder`` in ``countdown`` seconds; return success.
+
+    Its time limits are sized from the courses the run has left.
+    """
+    soft, hard = time_limits(history.open_count(run_id))
+    try:
+        continue_report_run.apply_async(
+            args=[run_id], task_id=holder, countdown=countdown or None, queue=conf.get("QUEUE"),
+            soft_time_limit=soft, time_limit=hard,
+        )
+    except (BrokerError, OSError) as err:
+        log.error("Could not queue the continuation of periodic report run %s: %s", run_id, err)
+        return False
+    return True
+
+
+def _start(task, schedule_id, trigger):
+    """Start a run as ``task`` (its id holds the run) and hand its courses to a continuation."""
+    holder = task.request.id or dispatch.new_holder()
+    try:
+        started = dispatch.start(schedule_id, trigger=trigger, holder=holder)
+        if started.status != dispatch.STARTED:
+            return started.result()
+        continuation = dispatch.new_holder()
+        if not history.hand_over(started.run, holder, continuation, until=started.run.heartbeat_at):
+            return dispatch.result(dispatch.LOST, schedule_id=schedule_id, run_id=started.run.pk)
+        if not send_continuation(started.run.pk, continuation, countdown=0):
+            history.release(started.run, continuation, until=started.run.heartbeat_at)
+    except DatabaseError as err:
+        _close_connections()
+        log.warning("Periodic report schedule %s: database error (%s); trying again.", schedule_id, err)
+        raise task.retry(exc=err, countdown=DATABASE_RETRY_DELAY, max_retries=conf.get("MAX_RESUMPTIONS"))
+    started.run.refresh_from_db(fields=["status", "counts"])
+    return dispatch.result(started.run.status, schedule_id=schedule_id, run_id=started.run.pk,
+                           counts=started.run.counts)
+
+
+@shared_task(name=beat.DISPATCH_TASK, soft_time_limit=START_SOFT_LIMIT, **DISPATCH_OPTIONS)
+def dispatch_report_schedule(self, schedule_id, trigger="beat"):
+    """
+    Start a run of the report schedule ``schedule_id`` and hand its courses to a continuation.
 
     Arguments:
+        self: the task (its id holds the run while it starts).
         schedule_id: primary key of a ``PeriodicReportSchedule``.
         trigger: ``beat`` (from its beat row) or ``manual`` (run now).
     """
-    return dispatch.run_schedule(schedule_id, trigger=trigger)
+    return _start(self, schedule_id, trigger)
 
 
-@shared_task(name="periodic_instructor_reports.tasks.retry_report_courses")
-def retry_report_courses(run_id, course_ids, attempt):
-    """Try the courses ``course_ids`` of the run ``run_id`` again; return the attempt's summary."""
-    return dispatch.retry_courses(run_id, course_ids, attempt=attempt)
+@shared_task(name=CONTINUE_TASK, **DISPATCH_OPTIONS)
+def continue_report_run(self, run_id):
+    """Submit the courses of run ``run_id`` that have no outcome yet; return its counts."""
+    try:
+        return dispatch.work(run_id, holder=self.request.id)
+    except DatabaseError as err:
+        _close_connections()
+        log.warning("Periodic report run %s: database error (%s); resuming in %s s.",
+                    run_id, err, DATABASE_RETRY_DELAY)
+        raise self.retry(exc=err, countdown=DATABASE_RETRY_DELAY, max_retries=conf.get("MAX_RESUMPTIONS"))
 
 
-@shared_task(name=retention.PRUNE_TASK)
+@shared_task(name=housekeeping.FOLLOW_UP_TASK)
+def follow_up():
+    """Resume stalled runs and catch up missed due times; return what was done."""
+    return recovery.sweep()
+
+
+@shared_task(name=housekeeping.PRUNE_TASK)
 def prune_report_runs():
     """Delete runs older than the retention setting; return how many went."""
     return retention.prune_runs()
 
 
-@shared_task(name=beat.LEGACY_DISPATCH_TASK)
-def periodic_task_wrapper(periodic_task_schedule_id):
+@shared_task(name=beat.LEGACY_DISPATCH_TASK, soft_time_limit=START_SOFT_LIMIT, **DISPATCH_OPTIONS)
+def periodic_task_wrapper(self, periodic_task_schedule_id):
     """Run a schedule fired by a beat row of the earlier implementation, until it is rewritten."""
-    return dispatch.run_schedule(periodic_task_schedule_id)
+    return _start(self, periodic_task_schedule_id, "beat")

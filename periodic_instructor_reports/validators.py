@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import ccx, conf, reports, schedules
+from periodic_instructor_reports import conf, platform, reports, schedules
 from periodic_instructor_reports.exceptions import ReportFunctionError
 
 PREFIX_MAX_LENGTH = 254
@@ -164,7 +164,7 @@ def validate_schedule(schedule):
         errors["keyword_arguments"] = _(
             "upload_parent_dir is set from the upload folder fields: remove it here."
         )
-    if (schedule.include_ccx or schedule.only_ccx) and not ccx.get_ccx_model():
+    if (schedule.include_ccx or schedule.only_ccx) and not platform.ccx_model():
         errors["include_ccx"] = _(
             "CCX is not enabled on this site (the lms.djangoapps.ccx app is not installed)."
         )

@@ -46,7 +46,20 @@ ALL = [
     "tests.reports.report_without_upload",
     "tests.reports.failing_report",
     "tests.reports.long_error_report",
+    "tests.reports.busy_report",
     "tests.reports.NOT_CALLABLE",
     "tests.reports.missing_function",
     "tests.missing_module.report",
 ]
+
+
+BUSY = "course-v1:Busy+Course+Run"
+
+
+def busy_report(request, course_key, **task_kwargs):
+    """Refuse ``BUSY`` as the platform refuses a course whose report runs; else act as ``failing_report``."""
+    from lms.djangoapps.instructor_task.api_helper import AlreadyRunningError
+
+    if str(course_key) == BUSY:
+        raise AlreadyRunningError()
+    return failing_report(request, course_key, **task_kwargs)

@@ -76,9 +76,12 @@ class BeatRowLifecycleTests(TestCase):
         self.assertEqual(PeriodicTask.objects.filter(enabled=True).count(), 3)
         self.assertEqual(PeriodicReportSchedule.objects.filter(enabled=True).count(), 3)
         resumed = PeriodicTask.objects.filter(args__in=[json.dumps([s.pk]) for s in schedules[:2]])
+        anchors = set(PeriodicReportSchedule.objects.filter(pk__in=[s.pk for s in schedules[:2]])
+                      .values_list("anchor", flat=True))
+        self.assertEqual(len(anchors), 1)
         for row in resumed:
-            # Beat counts the interval from date_changed when last_run_at is empty.
-            self.assertIsNone(row.last_run_at)
+            # Beat counts the interval from last_run_at: the resume, which is the schedule's new anchor.
+            self.assertEqual({row.last_run_at}, anchors)
             self.assertLess(timezone.now() - row.date_changed, datetime.timedelta(minutes=1))
 
     def test_resume_recreates_a_missing_row(self):

@@ -109,11 +109,3 @@ class DeleteAfterRunsTests(TestCase):
         response = self.client.post(reverse(f"{SCHEDULES}_delete", args=[schedule.pk]), {"post": "yes"})
         self.assertEqual(response.status_code, 403)
         self.assertTrue(PeriodicReportSchedule.objects.exists())
-
-    def test_a_run_waiting_to_retry_ends_when_its_schedule_is_deleted(self):
-        schedule = self.ran()
-        run = schedule.runs.first()
-        schedule.delete()
-        self.assertEqual(dispatch.retry_courses(run.pk, [factories.COURSE], attempt=2)["status"], "missing")
-        run.refresh_from_db()
-        self.assertEqual(run.status, "done")

@@ -7,13 +7,15 @@ from unittest import mock
 
 import ddt
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import TestCase, TransactionTestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from lms.djangoapps.ccx.models import CustomCourseForEdX
 from lms.djangoapps.instructor_task.models import InstructorTask
 
 from periodic_instructor_reports import api, conf, dispatch, tasks
-from periodic_instructor_reports.models import ReportRun
+from periodic_instructor_reports.models import ReportRun, ReportRunCourse
 from tests import factories, reports
 from tests.base import ReportFilesMixin
 
@@ -27,8 +29,13 @@ def sha1(text):
     return hashlib.sha1(text.encode()).hexdigest()
 
 
+def rows(result):
+    """Return the run's course rows, in the order the dispatcher recorded them."""
+    return list(ReportRunCourse.objects.filter(run_id=result["run_id"]).order_by("pk"))
+
+
 def outcomes(result):
-    return {course["course_id"]: course["outcome"] for course in result["courses"]}
+    return {row.course_id: row.outcome for row in rows(result)}
 
 
 def make_ccx(master, coach):
@@ -42,7 +49,7 @@ class ReportFileTests(ReportFilesMixin, TestCase):
     def run_files(self, **fields):
         schedule = factories.schedule(**fields)
         result = tasks.dispatch_report_schedule.delay(schedule.pk).get()
-        self.assertEqual(result["status"], "done", result)
+        self.assertEqual(ReportRun.objects.get(pk=result["run_id"]).status, "done", result)
         return result, self.report_files()
 
     def assert_files(self, files, patterns):
@@ -119,7 +126,7 @@ class ReportFileTests(ReportFilesMixin, TestCase):
     def test_platform_records_the_owner_as_requester(self):
         owner = factories.user()
         result, _ = self.run_files(owner=owner)
-        row = InstructorTask.objects.get(task_id=result["courses"][0]["task_id"])
+        row = InstructorTask.objects.get(task_id=rows(result)[0].task_id)
         self.assertEqual(row.requester, owner)
         self.assertEqual(row.task_state, "SUCCESS")
 
@@ -159,12 +166,12 @@ class DispatchTests(ReportFilesMixin, TestCase):
             keyword_arguments={"filename": "nightly"}, upload_folder_structure="by_date",
             upload_folder_prefix="p/",
         )
-        result = dispatch.run_schedule(schedule.pk, now=day)
+        result = dispatch.run_schedule(schedule.pk, planned_at=day)
         call = reports.CALLS[0]
         self.assertEqual(str(call["course_key"]), COURSE)
         self.assertEqual(call["kwargs"], {"filename": "nightly", "upload_parent_dir": "p/2026-03-02"})
-        self.assertEqual(result["courses"][0]["task_id"], "task-1")
-        self.assertEqual(result["courses"][0]["upload_parent_dir"], "p/2026-03-02")
+        row = rows(result)[0]
+        self.assertEqual((row.task_id, row.upload_parent_dir, row.attempt), ("task-1", "p/2026-03-02", 1))
 
     def test_report_without_request(self):
         task = factories.report_task("tests.reports.report_without_request", requires_request=False)
@@ -176,7 +183,7 @@ class DispatchTests(ReportFilesMixin, TestCase):
         task = factories.report_task("tests.reports.report_without_upload")
         result = dispatch.run_schedule(factories.schedule(task=task).pk)
         self.assertEqual(reports.CALLS[0]["kwargs"], {})
-        self.assertIsNone(result["courses"][0]["upload_parent_dir"])
+        self.assertEqual(rows(result)[0].upload_parent_dir, "")
 
     def test_include_ccx(self):
         first, second = make_ccx(COURSE, self.coach), make_ccx(COURSE, self.coach)
@@ -194,10 +201,16 @@ class DispatchTests(ReportFilesMixin, TestCase):
         self.assertEqual(list(outcomes(result)), [CCX.format(first.pk), listed])
 
     def test_ccx_app_missing_at_dispatch(self):
-        schedule = self.recording_schedule(include_ccx=True)
-        with mock.patch("periodic_instructor_reports.ccx.get_ccx_model", return_value=None):
-            result = dispatch.run_schedule(schedule.pk)
-        self.assertEqual(result["counts"], {"ccx_unavailable": 1, "submitted": 1})
+        include = self.recording_schedule(include_ccx=True)
+        only = self.recording_schedule(only_ccx=True)
+        with mock.patch("periodic_instructor_reports.platform.ccx_model", return_value=None):
+            with self.assertLogs("periodic_instructor_reports.courses", "WARNING"):
+                result = dispatch.run_schedule(include.pk)
+            self.assertEqual(result["counts"], {"submitted": 1})
+            with self.assertLogs("periodic_instructor_reports.courses", "WARNING"):
+                result = dispatch.run_schedule(only.pk)
+        self.assertEqual(result["counts"], {"skipped": 1})
+        self.assertIn("ccx_unavailable: the CCX app", rows(result)[0].error)
 
     def test_a_failing_course_does_not_stop_the_others(self):
         task = factories.report_task("tests.reports.failing_report")
@@ -206,8 +219,8 @@ class DispatchTests(ReportFilesMixin, TestCase):
         with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
             result = dispatch.run_schedule(schedule.pk)
         self.assertEqual(outcomes(result), {COURSE: "submitted", bad: "failed", OTHER: "submitted"})
-        failed = next(c for c in result["courses"] if c["outcome"] == "failed")
-        self.assertEqual(failed["error"], "RuntimeError: the grading backend is down")
+        failed = next(row for row in rows(result) if row.outcome == "failed")
+        self.assertEqual(failed.error, "RuntimeError: the grading backend is down")
 
     def test_already_running_is_recorded_and_others_run(self):
         schedule = factories.schedule(course_ids=[COURSE, OTHER])
@@ -215,29 +228,56 @@ class DispatchTests(ReportFilesMixin, TestCase):
             course_id=COURSE, task_type="grade_course", task_key="", task_input="{}",
             task_id="earlier", task_state="PROGRESS", requester=self.coach,
         )
-        result = dispatch.run_schedule(schedule.pk)
+        with override_settings(PERIODIC_INSTRUCTOR_REPORTS_RETRY_ATTEMPTS=0):
+            result = dispatch.run_schedule(schedule.pk)
         self.assertEqual(outcomes(result), {COURSE: "already_running", OTHER: "submitted"})
-        self.assertIn("AlreadyRunningError", result["courses"][0]["error"])
+        self.assertIn("AlreadyRunningError", rows(result)[0].error)
         self.assertEqual(len(self.report_files()), 1)
 
-    def test_queue_connection_error_is_recorded(self):
+    def test_a_queue_error_holds_the_rest_until_the_broker_is_back(self):
         schedule = factories.schedule(course_ids=[COURSE, OTHER])
+        calls = []
+
+        def broker_down_once(*args, **kwargs):
+            calls.append(kwargs["task_id"])
+            if len(calls) == 1:
+                raise OSError("broker down")
+
         with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_grades_csv.apply_async",
-                        side_effect=[OSError("broker down"), mock.DEFAULT]):
-            result = dispatch.run_schedule(schedule.pk)
-        self.assertEqual(outcomes(result), {COURSE: "queue_error", OTHER: "submitted"})
+                        side_effect=broker_down_once):
+            with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
+                result = dispatch.run_schedule(schedule.pk)
+        self.assertIn("could not queue course-v1:edX+DemoX+Demo_Course", " ".join(logs.output))
+        # Celery runs eagerly here: the continuation went on at once and submitted both.
+        self.assertEqual(outcomes(result), {COURSE: "submitted", OTHER: "submitted"})
+        self.assertEqual([row.attempt for row in rows(result)], [2, 1])
+        self.assertEqual(len(calls), 3)
+        self.assertEqual(ReportRun.objects.get().status, "done")
+
+    @override_settings(PERIODIC_INSTRUCTOR_REPORTS_RETRY_ATTEMPTS=1)
+    def test_a_course_the_broker_keeps_refusing_fails_after_its_attempts(self):
+        schedule = factories.schedule(course_ids=[COURSE])
+        with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_grades_csv.apply_async",
+                        side_effect=OSError("no route")):
+            with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING"):
+                result = dispatch.run_schedule(schedule.pk)
+        row = rows(result)[0]
+        self.assertEqual((row.outcome, row.attempt), ("failed", 2))
+        self.assertIn("queue_error: QueueConnectionError", row.error)
 
     def test_invalid_stored_course_id(self):
         schedule = self.recording_schedule()
         type(schedule).objects.filter(pk=schedule.pk).update(course_ids=["nonsense", OTHER])
         result = dispatch.run_schedule(schedule.pk)
-        self.assertEqual(outcomes(result), {"nonsense": "invalid_course", OTHER: "submitted"})
+        self.assertEqual(outcomes(result), {"nonsense": "skipped", OTHER: "submitted"})
+        skipped = ReportRunCourse.objects.get(course_id="nonsense")
+        self.assertIn("invalid_course: InvalidKeyError", skipped.error)
 
     def test_error_summary_is_bounded(self):
         task = factories.report_task("tests.reports.long_error_report")
         with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
             result = dispatch.run_schedule(factories.schedule(task=task).pk)
-        self.assertEqual(len(result["courses"][0]["error"]), dispatch.ERROR_LIMIT)
+        self.assertEqual(len(rows(result)[0].error), dispatch.ERROR_LIMIT)
 
     def test_missing_and_paused(self):
         with self.assertLogs("periodic_instructor_reports.dispatch", "INFO") as logs:
@@ -262,23 +302,30 @@ class DispatchTests(ReportFilesMixin, TestCase):
         result = dispatch.run_schedule(schedule.pk)
         self.assertEqual((result["status"], reports.CALLS), ("refused", []))
 
-    def test_query_count_does_not_grow_with_courses(self):
+    def test_queries_per_batch_not_per_course(self):
+        def queries(schedule, trigger=ReportRun.TRIGGER_MANUAL):
+            with CaptureQueriesContext(connection) as context:
+                dispatch.run_schedule(schedule.pk, trigger=trigger)
+            return len(context.captured_queries)
+
         one = self.recording_schedule(course_ids=[COURSE])
-        many = self.recording_schedule(course_ids=[COURSE, OTHER, "course-v1:A+B+C", "course-v1:D+E+F"])
-        manual = ReportRun.TRIGGER_MANUAL
-        dispatch.run_schedule(one.pk, trigger=manual)  # the first run also registers the run pruning job
-        # Read the schedule, record the run (3 with its savepoint), check the pruning job, record
-        # the courses in one insert, finish the run.
-        with self.assertNumQueries(7):
-            dispatch.run_schedule(one.pk, trigger=manual)
-        with self.assertNumQueries(7):
-            dispatch.run_schedule(many.pk, trigger=manual)
+        dispatch.run_schedule(one.pk, trigger=ReportRun.TRIGGER_MANUAL)  # also registers the job rows
+        base = queries(one)
+        three = self.recording_schedule(course_ids=[COURSE, OTHER, "course-v1:A+B+C"])
+        self.assertEqual(queries(three), base)
+        # Read the schedule, claim the run (3 with its savepoint), check the job rows, record the
+        # courses and their count, take the run and read it, read the schedule; per batch of 500:
+        # read it (then check the lease and the schedule), mark it submitting, store its
+        # outcomes; then look for retries, count, finish, count failures for the e-mail.
+        self.assertEqual(base, 18)
+        many = self.recording_schedule(course_ids=[f"course-v1:Org+C{n}+Run" for n in range(1001)])
+        # Two more batches to record and to submit; storing 500 outcomes takes a few queries on
+        # sqlite, which limits the parameters of one query.
+        self.assertLessEqual(queries(many) - base, 30)
         with_ccx = self.recording_schedule(course_ids=[COURSE, OTHER], include_ccx=True)
-        with self.assertNumQueries(8):
-            dispatch.run_schedule(with_ccx.pk, trigger=manual)
-        # A beat run also reads the previous run's due time (the minimum interval).
-        with self.assertNumQueries(8):
-            dispatch.run_schedule(many.pk)
+        self.assertEqual(queries(with_ccx), base + 1)
+        # A beat run also reads the previous run's due time (twice: minimum interval, missed times).
+        self.assertEqual(queries(one, trigger=ReportRun.TRIGGER_BEAT), base + 2)
 
     def test_result_is_json_ready(self):
         import json

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from lms.djangoapps.instructor_task.models import InstructorTask
 
-from periodic_instructor_reports import api, conf, cron, retention, tasks
+from periodic_instructor_reports import api, conf, cron, housekeeping, retention, tasks
 from periodic_instructor_reports.exceptions import BrokerUnavailable
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
 from tests import factories, reports
@@ -32,10 +32,9 @@ def command(*args):
 
 
 def age(schedule, **delta):
-    """Pretend the schedule was created ``delta`` ago."""
-    PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(
-        created=timezone.now() - datetime.timedelta(**delta)
-    )
+    """Pretend the schedule was created (and its due times started) ``delta`` ago."""
+    then = timezone.now() - datetime.timedelta(**delta)
+    PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(created=then, anchor=then)
 
 
 @override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=ALLOWED)
@@ -202,9 +201,10 @@ class RunDueCommandTests(TestCase):
         seen_by_second = cron.due_schedules(now=timezone.now())
         command("run_due_report_schedules")
         with mock.patch("periodic_instructor_reports.cron.due_schedules", return_value=seen_by_second):
-            with self.assertLogs("periodic_instructor_reports.history", "INFO") as logs:
+            with self.assertLogs("periodic_instructor_reports.dispatch", "INFO") as logs:
                 output = command("run_due_report_schedules")
-        self.assertEqual(output, f"schedule {schedule.pk}: already_ran\n")
+        run = ReportRun.objects.get()
+        self.assertEqual(output, f"schedule {schedule.pk}: already_ran (run {run.pk}: 1 submitted)\n")
         self.assertIn("already ran for", logs.output[-1])
         self.assertEqual(ReportRun.objects.count(), 1)
         self.assertEqual(len(reports.CALLS), 1)
@@ -256,39 +256,40 @@ class RetentionTests(TestCase):
         schedule = factories.schedule()
         self.assertIn("nothing to do", command("reconcile_report_schedules"))
         self.make_runs(schedule, 1)
-        self.assertIn("would have created beat row 'periodic-instructor-reports-prune-runs'",
-                      command("reconcile_report_schedules", "--dry-run"))
-        with self.assertLogs("periodic_instructor_reports.retention", "INFO"):
-            self.assertIn("created beat row 'periodic-instructor-reports-prune-runs'",
-                          command("reconcile_report_schedules"))
+        dry_run = command("reconcile_report_schedules", "--dry-run")
+        self.assertIn("would have created beat row 'periodic-instructor-reports-prune-runs'", dry_run)
+        self.assertIn("would have created beat row 'periodic-instructor-reports-follow-up'", dry_run)
+        with self.assertLogs("periodic_instructor_reports.housekeeping", "INFO"):
+            output = command("reconcile_report_schedules")
+        self.assertIn("created beat row 'periodic-instructor-reports-prune-runs'", output)
+        self.assertIn("created beat row 'periodic-instructor-reports-follow-up'", output)
         self.assertIn("nothing to do", command("reconcile_report_schedules"))
-        self.assertEqual(PeriodicTask.objects.get(name=retention.PRUNE_BEAT_ROW).task, retention.PRUNE_TASK)
+        row = PeriodicTask.objects.get(name=housekeeping.PRUNE_BEAT_ROW)
+        self.assertEqual(row.task, housekeeping.PRUNE_TASK)
 
-    def test_operator_changes_to_the_pruning_job_are_kept(self):
-        with self.assertLogs("periodic_instructor_reports.retention", "INFO"):
-            retention.ensure_prune_beat_row()
-        PeriodicTask.objects.filter(name=retention.PRUNE_BEAT_ROW).update(enabled=False)
-        self.assertFalse(retention.ensure_prune_beat_row())
-        self.assertFalse(PeriodicTask.objects.get(name=retention.PRUNE_BEAT_ROW).enabled)
+    def test_operator_changes_to_the_job_rows_are_kept(self):
+        with self.assertLogs("periodic_instructor_reports.housekeeping", "INFO"):
+            housekeeping.ensure_job_rows()
+        PeriodicTask.objects.filter(name=housekeeping.PRUNE_BEAT_ROW).update(enabled=False)
+        self.assertEqual(housekeeping.ensure_job_rows(), [])
+        self.assertFalse(PeriodicTask.objects.get(name=housekeeping.PRUNE_BEAT_ROW).enabled)
 
-    def test_two_first_runs_at_once_make_one_pruning_job(self):
-        from django.db.models.query import QuerySet
-
-        with self.assertLogs("periodic_instructor_reports.retention", "INFO"):
-            self.assertTrue(retention.ensure_prune_beat_row())
-        # The other worker checked before the row existed, then tries to create it too.
-        with mock.patch.object(QuerySet, "exists", return_value=False):
-            self.assertFalse(retention.ensure_prune_beat_row())
-        self.assertEqual(PeriodicTask.objects.filter(name=retention.PRUNE_BEAT_ROW).count(), 1)
+    def test_two_first_runs_at_once_make_one_row_of_each_job(self):
+        with self.assertLogs("periodic_instructor_reports.housekeeping", "INFO"):
+            self.assertEqual(housekeeping.ensure_job_rows(), list(housekeeping.JOB_ROWS))
+        # The other worker checked before the rows existed, then tries to create them too.
+        with mock.patch.object(housekeeping, "missing_job_rows", return_value=list(housekeeping.JOB_ROWS)):
+            self.assertEqual(housekeeping.ensure_job_rows(), [])
+        self.assertEqual(PeriodicTask.objects.filter(name__in=housekeeping.JOB_ROWS).count(), 2)
         dispatch_result = tasks.dispatch_report_schedule.delay(factories.schedule().pk).get()
         self.assertEqual(dispatch_result["status"], "done")
 
     def test_cron_command_prunes_when_the_job_is_due(self):
         schedule = factories.schedule(enabled=False)
         self.make_runs(schedule, 100)
-        with self.assertLogs("periodic_instructor_reports.retention", "INFO"):
-            retention.ensure_prune_beat_row()
-        row = PeriodicTask.objects.get(name=retention.PRUNE_BEAT_ROW)
+        with self.assertLogs("periodic_instructor_reports.housekeeping", "INFO"):
+            housekeeping.ensure_job_rows()
+        row = PeriodicTask.objects.get(name=housekeeping.PRUNE_BEAT_ROW)
         row.last_run_at = timezone.now() - datetime.timedelta(days=2)
         row.save()
         with self.assertLogs("periodic_instructor_reports.retention", "INFO"):

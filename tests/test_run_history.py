@@ -10,7 +10,7 @@ from django.test import TestCase, override_settings
 from django_celery_beat.models import PeriodicTask
 from lms.djangoapps.instructor_task.models import InstructorTask
 
-from periodic_instructor_reports import conf, dispatch, history, retention, tasks
+from periodic_instructor_reports import conf, dispatch, history, housekeeping, notify, recovery, tasks
 from periodic_instructor_reports.models import ReportRun, ReportRunCourse
 from tests import factories, reports
 from tests.base import ReportFilesMixin
@@ -20,9 +20,8 @@ BAD = "course-v1:Bad+Course+Run"
 
 
 def course_rows(run):
-    """Return (course id, attempt, outcome) by attempt, then course id (sorted here: collations differ)."""
-    rows = run.courses.values_list("course_id", "attempt", "outcome")
-    return sorted(rows, key=lambda row: (row[1], row[0]))
+    """Return (course id, attempts, outcome) by course id (sorted here: collations differ)."""
+    return sorted(run.courses.values_list("course_id", "attempt", "outcome"))
 
 
 def block(course_id, requester):
@@ -88,14 +87,15 @@ class RunRecordTests(ReportFilesMixin, TestCase):
         schedule = factories.schedule(task=factories.report_task("tests.reports.recording_report"),
                                       include_ccx=True)
         type(schedule).objects.filter(pk=schedule.pk).update(course_ids=["nonsense", COURSE])
-        with mock.patch("periodic_instructor_reports.ccx.get_ccx_model", return_value=None):
-            dispatch.run_schedule(schedule.pk)
+        with mock.patch("periodic_instructor_reports.platform.ccx_model", return_value=None):
+            with self.assertLogs("periodic_instructor_reports.courses", "WARNING") as logs:
+                dispatch.run_schedule(schedule.pk)
         # The master course still runs; its CCXs could not be looked up.
+        self.assertIn("its CCXs are not run", logs.output[0])
         rows = sorted(ReportRunCourse.objects.values_list("course_id", "outcome"))
-        self.assertEqual(rows, [(COURSE, "skipped"), (COURSE, "submitted"), ("nonsense", "skipped")])
-        errors = sorted(ReportRunCourse.objects.filter(outcome="skipped").values_list("error", flat=True))
-        self.assertTrue(errors[0].startswith("ccx_unavailable: "), errors)
-        self.assertTrue(errors[1].startswith("invalid_course: InvalidKeyError"), errors)
+        self.assertEqual(rows, [(COURSE, "submitted"), ("nonsense", "skipped")])
+        error = ReportRunCourse.objects.get(outcome="skipped").error
+        self.assertTrue(error.startswith("invalid_course: InvalidKeyError"), error)
 
     def test_refused_run_records_each_course_as_refused(self):
         schedule = factories.schedule(task=factories.report_task("tests.reports.recording_report"),
@@ -133,7 +133,7 @@ class RunRecordTests(ReportFilesMixin, TestCase):
         schedule = factories.schedule()
         due = datetime.datetime(2026, 3, 2, 7, tzinfo=datetime.UTC)
         self.assertEqual(dispatch.run_schedule(schedule.pk, trigger="cron", planned_at=due)["status"], "done")
-        with self.assertLogs("periodic_instructor_reports.history", "INFO"):
+        with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
             second = dispatch.run_schedule(schedule.pk, trigger="cron", planned_at=due)
         self.assertEqual(second["status"], "already_ran")
         self.assertEqual(ReportRun.objects.count(), 1)
@@ -160,49 +160,62 @@ class RunRecordTests(ReportFilesMixin, TestCase):
         self.assertEqual((run.status, run.error), ("error", "RuntimeError: disk full"))
         self.assertIsNotNone(run.finished_at)
 
-    def test_first_run_registers_the_pruning_job(self):
-        self.assertFalse(PeriodicTask.objects.filter(name=retention.PRUNE_BEAT_ROW).exists())
+    def test_first_run_registers_the_job_rows(self):
+        self.assertFalse(PeriodicTask.objects.filter(name__in=housekeeping.JOB_ROWS).exists())
         dispatch.run_schedule(factories.schedule().pk)
-        row = PeriodicTask.objects.get(name=retention.PRUNE_BEAT_ROW)
-        self.assertEqual((row.task, row.crontab.hour, row.crontab.minute), (retention.PRUNE_TASK, "3", "17"))
+        row = PeriodicTask.objects.get(name=housekeeping.PRUNE_BEAT_ROW)
+        self.assertEqual((row.task, row.crontab.hour, row.crontab.minute),
+                         (housekeeping.PRUNE_TASK, "3", "17"))
         self.assertTrue(row.enabled)
+        row = PeriodicTask.objects.get(name=housekeeping.FOLLOW_UP_BEAT_ROW)
+        self.assertEqual((row.task, row.interval.every, row.interval.period),
+                         (housekeeping.FOLLOW_UP_TASK, 60, "seconds"))
 
 
 @override_settings(PERIODIC_INSTRUCTOR_REPORTS_RETRY_ATTEMPTS=2, PERIODIC_INSTRUCTOR_REPORTS_RETRY_DELAY=300)
 class RetryTests(ReportFilesMixin, TestCase):
-    """A course refused as already running is tried again later, each attempt recorded."""
+    """A course refused as already running is tried again later, each attempt counted."""
 
     def setUp(self):
         super().setUp()
         self.requester = factories.user()
 
-    def test_retry_is_scheduled_with_the_delay_for_the_blocked_courses_only(self):
-        schedule = factories.schedule(course_ids=[COURSE, OTHER])
-        block(COURSE, self.requester)
-        with mock.patch.object(tasks.retry_report_courses, "apply_async") as retry:
+    def waiting_run(self, schedule):
+        """Run ``schedule`` with its continuation held back; return the run, waiting to retry."""
+        with mock.patch.object(tasks, "send_continuation", return_value=True) as send:
             result = dispatch.run_schedule(schedule.pk)
         run = ReportRun.objects.get()
         self.assertEqual((result["status"], run.status, run.finished_at), ("retrying", "retrying", None))
-        retry.assert_called_once_with(args=[run.pk, [COURSE], 2], countdown=300, queue=None)
+        send.assert_called_once_with(run.pk, run.holder, countdown=300)
+        return run
+
+    def continue_run(self, run):
+        """Run the continuation the dispatcher queued, as the worker would."""
+        return tasks.continue_report_run.apply(args=[run.pk], task_id=run.holder).get()
+
+    def test_a_retry_is_queued_with_the_delay(self):
+        schedule = factories.schedule(course_ids=[COURSE, OTHER])
+        block(COURSE, self.requester)
+        run = self.waiting_run(schedule)
+        self.assertEqual(course_rows(run), [(OTHER, 1, "submitted"), (COURSE, 1, "already_running")])
+        self.assertEqual(run.counts, {"already_running": 1, "submitted": 1})
+        self.assertGreater(run.heartbeat_at, run.started_at + datetime.timedelta(seconds=290))
 
     def test_blocked_then_free(self):
         schedule = factories.schedule(course_ids=[COURSE, OTHER], upload_folder_structure="by_date")
         blocker = block(COURSE, self.requester)
-        with mock.patch.object(tasks.retry_report_courses, "apply_async"):
-            dispatch.run_schedule(schedule.pk)
-        run = ReportRun.objects.get()
+        run = self.waiting_run(schedule)
         blocker.task_state = "SUCCESS"
         blocker.save()
-        result = tasks.retry_report_courses.delay(run.pk, [COURSE], 2).get()
-        self.assertEqual(result["counts"], {"submitted": 1})
+        result = self.continue_run(run)
+        self.assertEqual(result["counts"], {"submitted": 2})
         run.refresh_from_db()
-        self.assertEqual(course_rows(run), [
-            (OTHER, 1, "submitted"), (COURSE, 1, "already_running"), (COURSE, 2, "submitted"),
-        ])
+        self.assertEqual(course_rows(run), [(OTHER, 1, "submitted"), (COURSE, 2, "submitted")])
         self.assertEqual((run.status, run.counts), ("done", {"submitted": 2}))
         self.assertIsNotNone(run.finished_at)
-        retried = run.courses.get(attempt=2)
+        retried = run.courses.get(course_id=COURSE)
         self.assertEqual(retried.upload_parent_dir, run.planned_at.date().isoformat())
+        self.assertEqual(len(self.report_files()), 2)
 
     def test_attempts_are_limited(self):
         schedule = factories.schedule()
@@ -210,63 +223,69 @@ class RetryTests(ReportFilesMixin, TestCase):
         # Celery runs eagerly here, so the retries happen at once, one after the other.
         dispatch.run_schedule(schedule.pk)
         run = ReportRun.objects.get()
-        self.assertEqual(course_rows(run), [(COURSE, n, "already_running") for n in (1, 2, 3)])
+        self.assertEqual(course_rows(run), [(COURSE, 3, "already_running")])
         self.assertEqual((run.status, run.counts), ("done", {"already_running": 1}))
 
-    def test_a_retry_the_broker_refuses_ends_the_run(self):
+    def test_a_retry_the_broker_refuses_waits_for_the_recovery_sweep(self):
         from kombu.exceptions import OperationalError
 
         schedule = factories.schedule()
-        block(COURSE, self.requester)
-        with mock.patch.object(tasks.retry_report_courses, "apply_async",
+        blocker = block(COURSE, self.requester)
+        with mock.patch.object(tasks.continue_report_run, "apply_async",
                                side_effect=OperationalError("broker down")):
-            with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
-                result = dispatch.run_schedule(schedule.pk)
+            with self.assertLogs("periodic_instructor_reports", "ERROR") as logs:
+                dispatch.run_schedule(schedule.pk)
+        self.assertIn("could not queue its continuation", " ".join(logs.output))
         run = ReportRun.objects.get()
-        self.assertEqual((result["status"], run.status, run.counts), ("done", "done", {"already_running": 1}))
-        self.assertIsNotNone(run.finished_at)
+        self.assertEqual((run.status, run.holder), ("retrying", ""))
+        blocker.task_state = "SUCCESS"
+        blocker.save()
+        self.assertEqual(recovery.resume_stalled(now=run.heartbeat_at - datetime.timedelta(seconds=1)), [])
+        done = recovery.resume_stalled(now=run.heartbeat_at, inline=True)
+        self.assertEqual(done, [(run.pk, "done")])
+        run.refresh_from_db()
+        self.assertEqual((run.status, run.counts, run.resumptions), ("done", {"submitted": 1}, 1))
 
-    def test_pausing_before_the_retry_ends_the_run_and_still_reports_failures(self):
+    @override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL)
+    def test_pausing_before_the_retry_stops_the_run_and_still_reports_failures(self):
         owner = factories.user(email="owner@example.com")
-        schedule = factories.schedule(course_ids=[COURSE, OTHER], owner=owner)
-        block(COURSE, self.requester)
-        with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_grades_csv.apply_async",
-                        side_effect=[OSError("broker down")]), \
-                mock.patch.object(tasks.retry_report_courses, "apply_async"):
-            dispatch.run_schedule(schedule.pk)
+        schedule = factories.schedule(task=factories.report_task("tests.reports.busy_report"), owner=owner,
+                                      course_ids=[COURSE, reports.BUSY, BAD])
+        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+            run = self.waiting_run(schedule)
         self.assertEqual(mail.outbox, [])  # not yet: the run is waiting for its retry
-        run = ReportRun.objects.get()
         type(schedule).objects.filter(pk=schedule.pk).update(enabled=False)
         with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
-            dispatch.retry_courses(run.pk, [COURSE], attempt=2)
+            self.continue_run(run)
         run.refresh_from_db()
-        self.assertEqual((run.status, run.counts), ("done", {"already_running": 1, "failed": 1}))
+        self.assertEqual((run.status, run.error), ("done", "stopped: the schedule was paused during the run"))
+        self.assertEqual(run.counts, {"already_running": 1, "failed": 1, "submitted": 1})
         self.assertEqual(len(mail.outbox), 1)
-        self.assertIn(f"  {OTHER}: failed", mail.outbox[0].body)
+        self.assertIn(f"  {BAD}: failed", mail.outbox[0].body)
 
     @override_settings(PERIODIC_INSTRUCTOR_REPORTS_RETRY_ATTEMPTS=0)
     def test_retries_can_be_turned_off(self):
         schedule = factories.schedule()
         block(COURSE, self.requester)
-        with mock.patch.object(tasks.retry_report_courses, "apply_async") as retry:
+        with mock.patch.object(tasks, "send_continuation") as send:
             dispatch.run_schedule(schedule.pk)
-        retry.assert_not_called()
+        send.assert_not_called()
         self.assertEqual(ReportRun.objects.get().status, "done")
 
-    def test_no_retry_after_pause_or_deletion(self):
+    def test_no_retry_after_deletion(self):
         schedule = factories.schedule()
         block(COURSE, self.requester)
-        with mock.patch.object(tasks.retry_report_courses, "apply_async"):
-            dispatch.run_schedule(schedule.pk)
-        run = ReportRun.objects.get()
-        type(schedule).objects.filter(pk=schedule.pk).update(enabled=False)
+        run = self.waiting_run(schedule)
+        schedule.delete()
         with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
-            self.assertEqual(dispatch.retry_courses(run.pk, [COURSE], attempt=2)["status"], "disabled")
+            self.continue_run(run)
         run.refresh_from_db()
-        self.assertEqual((run.status, run.courses.count()), ("done", 1))
+        self.assertEqual((run.status, run.error),
+                         ("done", "stopped: the schedule was deleted during the run"))
+        self.assertEqual(course_rows(run), [(COURSE, 1, "already_running")])
         run.delete()
         with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
-            self.assertEqual(dispatch.retry_courses(run.pk, [COURSE], attempt=2)["status"], "missing")
+            self.assertEqual(self.continue_run(run)["status"], "busy")
 
 
 @override_settings(
@@ -309,9 +328,7 @@ class FailureEmailTests(ReportFilesMixin, TestCase):
     def test_never_twice_for_one_run(self):
         schedule = self.failing_schedule()
         run = self.run_once(schedule)
-        from periodic_instructor_reports import notify
-
-        self.assertFalse(notify.notify_failures(schedule, run, history.latest_outcomes(run.pk)))
+        self.assertFalse(notify.notify_failures(schedule, run))
         self.assertEqual(len(mail.outbox), 1)
 
     def test_no_mail_without_failures(self):
@@ -332,12 +349,10 @@ class FailureEmailTests(ReportFilesMixin, TestCase):
         schedule = factories.schedule(course_ids=[COURSE, OTHER], owner=factories.user(email="o@example.com"))
         block(OTHER, factories.user())
         with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_grades_csv.apply_async",
-                        side_effect=[OSError("broker down")]):
-            self.run_once(schedule)  # eager retries: attempt 2 runs at once and ends the run
+                        side_effect=OSError("broker down")):
+            self.run_once(schedule)  # eager continuations: each goes on at once until the run ends
         run = ReportRun.objects.get()
-        self.assertEqual(course_rows(run), [
-            (OTHER, 1, "already_running"), (COURSE, 1, "failed"), (OTHER, 2, "already_running"),
-        ])
+        self.assertEqual(course_rows(run), [(OTHER, 2, "already_running"), (COURSE, 2, "failed")])
         self.assertEqual(len(mail.outbox), 1)
         self.assertIn(f"  {COURSE}: failed", mail.outbox[0].body)
         self.assertNotIn(OTHER, mail.outbox[0].body)

@@ -85,21 +85,42 @@ class NextRunTests(TestCase):
 
     def test_next_run(self):
         interval = factories.schedule(interval=factories.interval(1, "days"))
+        interval.anchor = utc(2025, 12, 30, 8)
         self.assertEqual(
-            schedules.next_run(interval, last_run_at=utc(2026, 1, 1, 8), now=utc(2026, 1, 1, 9)),
+            schedules.next_run(interval, last_due=utc(2026, 1, 1, 8), now=utc(2026, 1, 1, 9)),
             utc(2026, 1, 2, 8),
         )
         self.assertEqual(
-            schedules.next_run(interval, last_run_at=None, now=utc(2026, 1, 1)),
-            interval.created + datetime.timedelta(days=1),
+            schedules.next_run(interval, last_due=None, now=utc(2026, 1, 1)), utc(2025, 12, 31, 8),
         )
         cron = factories.schedule(interval=None, crontab=factories.crontab(minute="30", hour="*"))
         self.assertEqual(
-            schedules.next_run(cron, last_run_at=None, now=utc(2026, 1, 1, 9, 31)), utc(2026, 1, 1, 10, 30)
+            schedules.next_run(cron, last_due=None, now=utc(2026, 1, 1, 9, 31)), utc(2026, 1, 1, 10, 30)
         )
         api.pause_schedules(PeriodicReportSchedule.objects.filter(pk=cron.pk))
         cron.refresh_from_db()
-        self.assertIsNone(schedules.next_run(cron, last_run_at=None, now=utc(2026, 1, 1)))
+        self.assertIsNone(schedules.next_run(cron, last_due=None, now=utc(2026, 1, 1)))
+
+    def test_due_times_are_the_schedule_s_own_grid(self):
+        schedule = factories.schedule(interval=factories.interval(6, "hours"))
+        schedule.anchor = utc(2026, 3, 1, 7, 0, 13)
+        # Whoever starts a run (two beats, a restarted beat, cron) names the same due time.
+        for moment in (utc(2026, 3, 1, 13, 0, 13), utc(2026, 3, 1, 13, 0, 14), utc(2026, 3, 1, 18, 59)):
+            self.assertEqual(schedules.due_time(schedule, moment), utc(2026, 3, 1, 13, 0, 13))
+        self.assertEqual(schedules.due_time(schedule, utc(2026, 3, 1, 9)), schedule.anchor)
+        ran = utc(2026, 3, 1, 13, 0, 13)
+        self.assertEqual(schedules.missed_between(schedule, ran, utc(2026, 3, 2, 7, 0, 13)), 2)
+        self.assertEqual(schedules.missed_between(schedule, ran, utc(2026, 3, 1, 19, 0, 13)), 0)
+        # Paused meanwhile: the anchor moved to the resume, and times before it are not missed.
+        schedule.anchor = utc(2026, 3, 1, 20)
+        self.assertEqual(schedules.missed_between(schedule, ran, utc(2026, 3, 2, 8)), 1)
+
+    def test_crontab_due_times_and_missed(self):
+        schedule = factories.schedule(interval=None, crontab=factories.crontab(minute="0", hour="7,19"))
+        schedule.anchor = utc(2026, 3, 1)
+        self.assertEqual(schedules.due_time(schedule, utc(2026, 3, 2, 18, 59)), utc(2026, 3, 2, 7))
+        self.assertEqual(schedules.due_time(schedule, utc(2026, 3, 2, 19, 0, 1)), utc(2026, 3, 2, 19))
+        self.assertEqual(schedules.missed_between(schedule, utc(2026, 3, 1, 7), utc(2026, 3, 2, 19)), 2)
 
     @ddt.unpack
     @ddt.data(

@@ -79,10 +79,7 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         return f"{status}: {text}" if text else status
 
     def _next_run(self, obj, now):
-        beat_last = obj.celery_task.last_run_at if obj.celery_task_id and obj.celery_task else None
-        last_due = getattr(obj, "_last_due", None)
-        last = max(filter(None, [beat_last, last_due]), default=None)
-        return schedules.next_run(obj, last_run_at=last, now=now)
+        return schedules.next_run(obj, last_due=getattr(obj, "_last_due", None), now=now)
 
     @admin.display(description=_("Next run"))
     def next_run(self, obj):

@@ -3,16 +3,16 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from periodic_instructor_reports import dispatch
-from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
+from periodic_instructor_reports import courses, dispatch
+from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
 
 
-def describe_call(schedule, plan, call):
-    """Return the report call of ``call`` as text, the request shown by its user id."""
+def describe_call(schedule, plan, course_key, kwargs):
+    """Return the report call for one course as text, the request shown by its user id."""
     parts = [f"<request of user {schedule.owner_id}>"] if plan.leading else []
-    parts.append(repr(str(call.course_key)))
+    parts.append(repr(str(course_key)))
     parts.extend(repr(argument) for argument in plan.arguments)
-    parts.extend(f"{name}={value!r}" for name, value in call.kwargs.items())
+    parts.extend(f"{name}={value!r}" for name, value in kwargs.items())
     return f"{schedule.task.path}({', '.join(parts)})"
 
 
@@ -40,40 +40,44 @@ class Command(BaseCommand):
         ).filter(pk=options["schedule_id"]).first()
         if schedule is None:
             raise CommandError(f"There is no periodic report schedule {options['schedule_id']}.")
-        courses = options["courses"]
-        if courses:
-            keys, skipped = dispatch.target_courses(schedule)
-            known = {str(key) for key in keys} | {outcome.course_id for outcome in skipped}
-            unknown = [course for course in courses if course not in known]
+        only = options["courses"]
+        if only:
+            keys, skipped = courses.target_courses(schedule)
+            known = {str(key) for key in keys} | {item.course_id for item in skipped}
+            unknown = [course for course in only if course not in known]
             if unknown:
                 raise CommandError(
                     f"Not courses of schedule {schedule.pk}: {', '.join(unknown)}. "
                     f"Its courses are: {', '.join(sorted(known))}."
                 )
         if options["dry_run"]:
-            self.dry_run(schedule, courses)
+            self.dry_run(schedule, only)
         else:
-            self.run(schedule, courses)
+            self.run(schedule, only)
 
-    def dry_run(self, schedule, courses):
-        plan = dispatch.plan(schedule, moment=timezone.now(), only=courses)
+    def dry_run(self, schedule, only):
+        plan = dispatch.plan(schedule, moment=timezone.now())
         if plan.refusal:
             raise CommandError(f"Schedule {schedule.pk} would be refused: {plan.refusal}")
-        for call in plan.calls:
-            self.stdout.write(f"{call.course_key}: would call {describe_call(schedule, plan, call)}")
-            self.stdout.write(f"    upload folder: {call.upload_parent_dir!r}"
-                              if call.upload_parent_dir is not None
+        keys, skipped = courses.target_courses(schedule, only)
+        for key in keys:
+            kwargs, folder = plan.call_for(key)
+            self.stdout.write(f"{key}: would call {describe_call(schedule, plan, key, kwargs)}")
+            self.stdout.write(f"    upload folder: {folder!r}" if folder is not None
                               else "    upload folder: the platform's own (this report takes none)")
-        for outcome in plan.skipped:
-            self.stdout.write(f"{outcome.course_id}: would be skipped ({outcome.outcome}: {outcome.error})")
+        for item in skipped:
+            self.stdout.write(f"{item.course_id}: would be skipped ({item.error})")
         self.stdout.write(f"Dry run: nothing was called for schedule {schedule.pk}.")
 
-    def run(self, schedule, courses):
-        summary = dispatch.run_schedule(schedule.pk, trigger=ReportRun.TRIGGER_MANUAL, only=courses)
-        for course in summary["courses"]:
-            detail = course["task_id"] or course["error"]
-            line = f"{course['course_id']}: {course['outcome']}"
-            self.stdout.write(f"{line} ({detail})" if detail else line)
+    def run(self, schedule, only):
+        summary = dispatch.run_schedule(schedule.pk, trigger=ReportRun.TRIGGER_MANUAL, only=only)
+        if summary["run_id"]:
+            rows = ReportRunCourse.objects.filter(run_id=summary["run_id"]).order_by("pk")
+            fields = ("course_id", "outcome", "task_id", "error")
+            for course_id, outcome, task_id, error in rows.values_list(*fields):
+                detail = task_id or error
+                line = f"{course_id}: {outcome}"
+                self.stdout.write(f"{line} ({detail})" if detail else line)
         self.stdout.write(f"Schedule {schedule.pk}: {summary['status']}, run {summary['run_id']}.")
         if summary["status"] == dispatch.REFUSED:
             raise CommandError(f"Schedule {schedule.pk} was refused: {summary['error']}")

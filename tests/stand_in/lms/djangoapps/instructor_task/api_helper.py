@@ -13,10 +13,14 @@ only enforces that rule when the setting ``STAND_IN_ENFORCE_NO_ATOMIC`` is true 
 tests of code that must call the API outside a transaction can turn it on (with
 ``TransactionTestCase``).
 
+``STAND_IN_SUBMIT_DELAY`` (seconds, default 0) makes each submission that long, like a busy
+LMS database: the fault-injection scenarios use it to stop a dispatch part-way.
+
 The platform calls ``apply_async(args, task_id=...)`` and its Celery router picks the queue from
 the task name; the stand-in passes that same queue explicitly as ``queue=``.
 """
 import logging
+import time
 
 from celery.states import FAILURE, READY_STATES
 from django.conf import settings
@@ -104,6 +108,9 @@ def _get_xblock_instance_args(request, task_id):
 
 def submit_task(request, task_type, task_class, course_key, task_input, task_key):
     """Reserve an ``InstructorTask`` row and send ``task_class`` to Celery; return the row."""
+    delay = float(getattr(settings, "STAND_IN_SUBMIT_DELAY", 0) or 0)
+    if delay:
+        time.sleep(delay)
     enforce = getattr(settings, "STAND_IN_ENFORCE_NO_ATOMIC", False)
     if enforce and transaction.get_connection().in_atomic_block:
         raise transaction.TransactionManagementError("Cannot be inside an atomic block.")

@@ -1,0 +1,296 @@
+"""Exactly once and crash-safe: one submission per course and due time, whatever stops a run."""
+
+import datetime
+from unittest import mock
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import OperationalError
+from django.db.models import Count
+from django.test import TestCase, override_settings
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+from lms.djangoapps.instructor_task import api as platform_api
+from lms.djangoapps.instructor_task.models import InstructorTask
+
+from periodic_instructor_reports import beat, cron, dispatch, folders, history, recovery, tasks
+from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
+from tests import factories
+from tests.base import ReportFilesMixin
+
+COURSES = [f"course-v1:Org+C{n}+Run" for n in range(7)]
+HOUR = datetime.timedelta(hours=1)
+
+
+def submissions():
+    """Return ``{course id: how many platform task rows}``: the platform's own count of submissions."""
+    rows = InstructorTask.objects.values("course_id").annotate(n=Count("pk"))
+    return {str(row["course_id"]): row["n"] for row in rows}
+
+
+def anchored(schedule, anchor):
+    PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(anchor=anchor, created=anchor)
+    schedule.refresh_from_db()
+    return schedule
+
+
+def frozen(moment):
+    """Return a patch making it ``moment`` for the plugin (and Django) while it is active."""
+    return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+class OnePerDueTimeTests(ReportFilesMixin, TestCase):
+    """Two beats, beat and cron, a restarted beat: the schedule's own due times keep one run each."""
+
+    def setUp(self):
+        super().setUp()
+        self.anchor = timezone.now() - datetime.timedelta(hours=5, minutes=30)
+        self.schedule = anchored(factories.schedule(course_ids=COURSES[:3]), self.anchor)
+
+    def fire(self, at, trigger="beat"):
+        with frozen(at):
+            task = tasks.dispatch_report_schedule
+            return task.apply(args=[self.schedule.pk], kwargs={"trigger": trigger}).get()
+
+    def test_two_beats_submit_each_course_once_per_due_time(self):
+        for hours in (1, 2, 3):
+            due = self.anchor + hours * HOUR
+            first = self.fire(due + datetime.timedelta(milliseconds=3))
+            second = self.fire(due + datetime.timedelta(milliseconds=40))
+            self.assertEqual((first["status"], second["status"]), ("done", "already_ran"))
+        self.assertEqual(submissions(), {course: 3 for course in COURSES[:3]})
+        self.assertEqual(
+            sorted(ReportRun.objects.values_list("planned_at", flat=True)),
+            [self.anchor + hours * HOUR for hours in (1, 2, 3)],
+        )
+
+    def test_beat_and_the_cron_command_together(self):
+        due = self.anchor + 5 * HOUR
+        # The cron command read the due times just before beat's run recorded itself.
+        seen_by_cron = cron.due_schedules(now=due + datetime.timedelta(seconds=30))
+        self.assertEqual(seen_by_cron, [(self.schedule, due)])
+        self.fire(due + datetime.timedelta(seconds=2))
+        with mock.patch.object(cron, "due_schedules", return_value=seen_by_cron):
+            with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
+                summaries = cron.run_due(now=due + datetime.timedelta(seconds=30))
+        self.assertEqual([summary["status"] for summary in summaries], ["already_ran"])
+        # Afterwards it does not even find the schedule due.
+        self.assertEqual(cron.due_schedules(now=due + datetime.timedelta(minutes=20)), [])
+        self.assertEqual(submissions(), {course: 1 for course in COURSES[:3]})
+
+    def test_a_beat_restarted_mid_interval_fires_again_for_nothing(self):
+        due = self.anchor + 4 * HOUR
+        self.fire(due + datetime.timedelta(seconds=1))
+        # Beat restarted before saving last_run_at: it fires at once, 25 minutes into the interval.
+        self.assertEqual(self.fire(due + datetime.timedelta(minutes=25))["status"], "already_ran")
+        self.assertEqual(submissions(), {course: 1 for course in COURSES[:3]})
+
+    def test_run_now_is_a_separate_deliberate_run(self):
+        due = self.anchor + 4 * HOUR
+        self.fire(due + datetime.timedelta(seconds=1))
+        self.assertEqual(self.fire(due + datetime.timedelta(seconds=9), trigger="manual")["status"], "done")
+        self.assertEqual(ReportRun.objects.filter(trigger="manual").count(), 1)
+
+    def test_missed_due_times_are_counted_on_the_next_run(self):
+        self.fire(self.anchor + HOUR + datetime.timedelta(seconds=1))
+        # Workers were down for three due times; their messages expired unrun.
+        self.fire(self.anchor + 5 * HOUR + datetime.timedelta(seconds=1))
+        run = ReportRun.objects.latest("planned_at")
+        self.assertEqual((run.planned_at, run.missed), (self.anchor + 5 * HOUR, 3))
+
+    def test_beat_messages_expire_before_the_next_due_time(self):
+        row = PeriodicTask.objects.get(pk=self.schedule.celery_task_id)
+        self.assertEqual(row.expire_seconds, 3600)
+        weekly = factories.schedule(interval=None, crontab=factories.crontab(day_of_week="1,4"))
+        self.assertEqual(PeriodicTask.objects.get(pk=weekly.celery_task_id).expire_seconds, 3 * 24 * 3600)
+
+    def test_beat_row_starts_on_the_schedule_s_grid(self):
+        schedule = factories.schedule()
+        row = PeriodicTask.objects.get(pk=schedule.celery_task_id)
+        self.assertEqual(row.last_run_at, schedule.anchor)
+        self.assertEqual(beat.drifted_fields(row, schedule), [])
+
+
+@override_settings(PERIODIC_INSTRUCTOR_REPORTS_RESUME_AFTER=900)
+class ResumeTests(ReportFilesMixin, TestCase):
+    """A run stopped anywhere is resumed for the courses without an outcome, never twice for one."""
+
+    def setUp(self):
+        super().setUp()
+        self.schedule = factories.schedule(course_ids=COURSES)
+
+    def started(self):
+        started = dispatch.start(self.schedule.pk, trigger="manual", holder="lost-worker")
+        self.assertEqual(started.status, dispatch.STARTED)
+        return started.run
+
+    def later(self, run, seconds=901):
+        return run.heartbeat_at + datetime.timedelta(seconds=seconds)
+
+    def test_a_run_whose_worker_died_after_recording_its_courses(self):
+        run = self.started()
+        self.assertEqual(run.course_total, 7)
+        self.assertEqual(recovery.resume_stalled(now=self.later(run, 899)), [])
+        with self.assertLogs("periodic_instructor_reports.history", "INFO"):
+            self.assertEqual(recovery.resume_stalled(now=self.later(run)), [(run.pk, "resumed")])
+        run.refresh_from_db()
+        self.assertEqual((run.status, run.resumptions, run.counts), ("done", 1, {"submitted": 7}))
+        self.assertEqual(submissions(), {course: 1 for course in COURSES})
+
+    def test_a_submission_in_flight_is_found_in_the_platform_not_submitted_again(self):
+        run = self.started()
+        batch = history.open_rows(run, after_pk=0, retrying=False)
+        history.mark_submitting(batch)
+        # The worker was killed after the platform recorded the first two, before the outcomes.
+        request = dispatch.plan(self.schedule, moment=run.planned_at).leading[0]
+        for row in batch[:2]:
+            platform_api.submit_calculate_grades_csv(request, row.course_id)
+        with self.assertLogs("periodic_instructor_reports", "INFO") as logs:
+            recovery.resume_stalled(now=self.later(run))
+        self.assertIn("was submitted before the interruption", " ".join(logs.output))
+        self.assertEqual(submissions(), {course: 1 for course in COURSES})
+        resumed = ReportRunCourse.objects.filter(run=run, course_id__in=[row.course_id for row in batch[:2]])
+        for row in resumed:
+            self.assertEqual(row.outcome, "submitted")
+            self.assertTrue(row.task_id)
+            self.assertIn("resumed: the platform had recorded this submission", row.error)
+
+    def test_the_lost_worker_s_redelivered_message_resumes_at_once(self):
+        run = self.started()
+        # acks_late + reject_on_worker_lost: the same task id comes back, and still holds the run.
+        result = tasks.continue_report_run.apply(args=[run.pk], task_id="lost-worker").get()
+        self.assertEqual(result["status"], "done")
+        self.assertEqual(submissions(), {course: 1 for course in COURSES})
+
+    def test_a_second_dispatch_never_works_on_a_run_held_by_a_live_worker(self):
+        run = self.started()
+        with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
+            result = tasks.continue_report_run.apply(args=[run.pk], task_id="someone-else").get()
+        self.assertEqual(result["status"], "busy")
+        self.assertEqual(submissions(), {})
+
+    def test_the_soft_time_limit_hands_the_rest_over(self):
+        real = platform_api.submit_calculate_grades_csv
+        calls = []
+
+        def slow(request, course_key, **kwargs):
+            calls.append(str(course_key))
+            if len(calls) == 3:
+                raise SoftTimeLimitExceeded()
+            return real(request, course_key, **kwargs)
+
+        with mock.patch.object(platform_api, "submit_calculate_grades_csv", slow):
+            with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
+                dispatch.run_schedule(self.schedule.pk, trigger="manual")
+        self.assertIn("reached its time limit", " ".join(logs.output))
+        run = ReportRun.objects.get()
+        # Celery runs eagerly here: the continuation went on at once.
+        self.assertEqual((run.status, run.counts), ("done", {"submitted": 7}))
+        self.assertEqual(submissions(), {course: 1 for course in COURSES})
+        self.assertEqual(ReportRunCourse.objects.get(course_id=COURSES[2]).attempt, 2)
+
+    def test_a_database_error_leaves_the_run_to_resume_where_it_was(self):
+        run = self.started()
+        real = history.save_rows
+        failures = []
+
+        def drop_once(rows):
+            if not failures:
+                failures.append(True)
+                raise OperationalError("server closed the connection unexpectedly")
+            return real(rows)
+
+        with mock.patch.object(history, "save_rows", drop_once):
+            with self.assertRaises(OperationalError):
+                dispatch.work(run.pk, holder="lost-worker")
+        run.refresh_from_db()
+        self.assertEqual(run.status, "running")
+        self.assertEqual(set(run.courses.values_list("outcome", flat=True)), {"submitting"})
+        tasks.continue_report_run.apply(args=[run.pk], task_id="lost-worker").get()
+        run.refresh_from_db()
+        self.assertEqual((run.status, run.counts), ("done", {"submitted": 7}))
+        self.assertEqual(submissions(), {course: 1 for course in COURSES})
+
+    def test_a_run_that_keeps_stopping_ends_as_an_error(self):
+        run = self.started()
+        ReportRun.objects.filter(pk=run.pk).update(resumptions=5)
+        with self.assertLogs("periodic_instructor_reports.recovery", "ERROR"):
+            self.assertEqual(recovery.resume_stalled(now=self.later(run)), [(run.pk, "error")])
+        run.refresh_from_db()
+        self.assertEqual((run.status, run.counts), ("error", {"skipped": 7}))
+        self.assertIn("gave up after 5 resumptions", run.error)
+        self.assertIsNotNone(run.finished_at)
+
+    def test_an_unexpected_dispatcher_fault_ends_the_run_at_once(self):
+        run = self.started()
+        fault = mock.patch.object(folders, "upload_parent_dir", side_effect=KeyError("boom"))
+        with fault, self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+            with self.assertRaises(KeyError):
+                dispatch.work(run.pk, holder="lost-worker")
+        run.refresh_from_db()
+        self.assertEqual((run.status, run.error, run.counts), ("error", "KeyError: 'boom'", {"skipped": 7}))
+        self.assertEqual(recovery.stalled_runs(now=self.later(run, 10**6)).count(), 0)
+
+
+class StopMidRunTests(ReportFilesMixin, TestCase):
+    """A schedule deleted or paused mid-run stops the dispatch at the next batch."""
+
+    def run_stopping(self, stop):
+        schedule = factories.schedule(course_ids=COURSES)
+        real = platform_api.submit_calculate_grades_csv
+        calls = []
+
+        def then_stop(request, course_key, **kwargs):
+            calls.append(course_key)
+            if len(calls) == 2:
+                stop(schedule)
+            return real(request, course_key, **kwargs)
+
+        with mock.patch.object(history, "BATCH_SIZE", 3), \
+                mock.patch.object(platform_api, "submit_calculate_grades_csv", then_stop):
+            with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
+                dispatch.run_schedule(schedule.pk)
+        return ReportRun.objects.get(), calls
+
+    def test_deleted(self):
+        run, calls = self.run_stopping(lambda schedule: schedule.delete())
+        self.assertEqual(len(calls), 3)  # the batch under way ends, no other starts
+        self.assertEqual((run.status, run.schedule_id), ("done", None))
+        self.assertEqual(run.counts, {"submitted": 3, "skipped": 4})
+        self.assertEqual(run.error, "stopped: the schedule was deleted during the run")
+        skipped = run.courses.filter(outcome="skipped").first()
+        self.assertEqual(skipped.error, "not submitted: the schedule was deleted during the run")
+
+    def test_paused(self):
+        run, calls = self.run_stopping(
+            lambda schedule: PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(enabled=False)
+        )
+        self.assertEqual(len(calls), 3)
+        self.assertEqual(run.counts, {"submitted": 3, "skipped": 4})
+        self.assertEqual(run.error, "stopped: the schedule was paused during the run")
+
+
+class CatchUpTests(ReportFilesMixin, TestCase):
+    """A due time nobody ran (the broker was down when beat fired) is run once, late."""
+
+    def test_the_follow_up_job_runs_a_missed_due_time_once(self):
+        anchor = timezone.now() - datetime.timedelta(hours=2, minutes=10)
+        schedule = anchored(factories.schedule(), anchor)
+        with self.assertLogs("periodic_instructor_reports.recovery", "WARNING"):
+            done = tasks.follow_up.apply().get()
+        self.assertEqual(done["caught_up"], [(schedule.pk, "caught up")])
+        run = ReportRun.objects.get()
+        self.assertEqual((run.trigger, run.planned_at, run.status), ("catch_up", anchor + 2 * HOUR, "done"))
+        self.assertEqual(tasks.follow_up.apply().get()["caught_up"], [])
+        self.assertEqual(submissions(), {factories.COURSE: 1})
+
+    def test_a_due_time_beat_just_fired_is_left_to_beat(self):
+        anchored(factories.schedule(), timezone.now() - datetime.timedelta(hours=1, minutes=1))
+        self.assertEqual(recovery.catch_up(), [])
+
+
+class ResultBackendTests(ReportFilesMixin, TestCase):
+    def test_the_result_keeps_counts_and_the_run_id_only(self):
+        schedule = factories.schedule(course_ids=COURSES)
+        result = tasks.dispatch_report_schedule.apply(args=[schedule.pk]).get()
+        self.assertEqual(set(result), {"schedule_id", "run_id", "status", "counts", "error"})
+        self.assertEqual(result["counts"], {"submitted": 7})
