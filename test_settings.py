@@ -20,6 +20,8 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 ROOT_URLCONF = "tests.urls"
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+# Tests log users in; a fast hasher keeps that from dominating the run time.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # PIR_TEST_DB picks the database: sqlite (default, in memory), postgres or mysql (the local
 # services CI runs; Django creates and drops a test_<NAME> database on them).
@@ -51,9 +53,18 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.messages",
     "django.contrib.sessions",
+    "common.djangoapps.student",
+    "openedx.core.djangoapps.site_configuration",
+    "lms.djangoapps.instructor",
     "lms.djangoapps.instructor_task",
     "lms.djangoapps.ccx",
     "periodic_instructor_reports",
+]
+
+# As in the LMS: bridgekeeper answers the platform's rule-based permissions (instructor.research).
+AUTHENTICATION_BACKENDS = [
+    "bridgekeeper.backends.RulePermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 MIDDLEWARE = [

@@ -77,9 +77,9 @@ def _ccx(coach):
     return ccx
 
 
-def _report_task(name, path):
+def _report_task(admin, name, path):
     existing = PeriodicReportTask.objects.filter(path=path).order_by("pk").first()
-    return existing or api.create_report_task(name=name, path=path, requires_request=True)
+    return existing or api.create_report_task(acting_user=admin, name=name, path=path, requires_request=True)
 
 
 def _schedule(*, task, structure, prefix, **fields):
@@ -89,7 +89,9 @@ def _schedule(*, task, structure, prefix, **fields):
     if existing:
         return existing
     return api.create_schedule(
-        task=task, upload_folder_structure=structure, upload_folder_prefix=prefix, **fields
+        acting_user=fields["owner"], task=task, upload_folder_structure=structure,
+        upload_folder_prefix=prefix,
+        **fields,
     )
 
 
@@ -106,7 +108,7 @@ def seed(*, every_seconds=20):
     interval, _ = IntervalSchedule.objects.get_or_create(
         every=every_seconds, period=IntervalSchedule.SECONDS
     )
-    grade, problem_grade, profile = (_report_task(name, path) for name, path in REPORT_TASKS)
+    grade, problem_grade, profile = (_report_task(admin, name, path) for name, path in REPORT_TASKS)
     common = {"owner": admin, "interval": interval}
     # regular + empty prefix: the instructor dashboard's own folder, for the course and its CCX.
     _schedule(

@@ -50,9 +50,18 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.sessions",
     "django.contrib.staticfiles",
+    "common.djangoapps.student",
+    "openedx.core.djangoapps.site_configuration",
+    "lms.djangoapps.instructor",
     "lms.djangoapps.instructor_task",
     "lms.djangoapps.ccx",
     "periodic_instructor_reports",
+]
+
+# As in the LMS: bridgekeeper answers the platform's rule-based permissions (instructor.research).
+AUTHENTICATION_BACKENDS = [
+    "bridgekeeper.backends.RulePermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 MIDDLEWARE = [

@@ -7,13 +7,14 @@ Each write validates, saves and keeps the schedule's celery beat row in step in 
 import logging
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from kombu.exceptions import OperationalError as BrokerError
 
-from periodic_instructor_reports import beat, conf, housekeeping, reports
-from periodic_instructor_reports.exceptions import BrokerUnavailable, ReportFunctionError
+from periodic_instructor_reports import beat, conf, housekeeping, permissions
+from periodic_instructor_reports.exceptions import BrokerUnavailable
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 
 log = logging.getLogger(__name__)
@@ -43,122 +44,127 @@ SCHEDULE_FIELDS = {
 }
 
 
-def create_report_task(*, name: str, path: str, requires_request: bool = False) -> PeriodicReportTask:
+def create_report_task(
+    *, acting_user, name: str, path: str, requires_request: bool = False
+) -> PeriodicReportTask:
     """
     Register a report function schedules may run.
 
     Raises:
+        PermissionDenied: ``acting_user`` is not a superuser.
         ValidationError: the path is not allowed, does not import or does not fit.
     """
-    return save_report_task(PeriodicReportTask(name=name, path=path, requires_request=requires_request))
+    task = PeriodicReportTask(name=name, path=path, requires_request=requires_request)
+    return save_report_task(task, acting_user=acting_user)
 
 
-def save_report_task(task: PeriodicReportTask) -> PeriodicReportTask:
+def save_report_task(task: PeriodicReportTask, *, acting_user) -> PeriodicReportTask:
     """
     Validate and save a new or changed report task.
 
+    The registry says which platform functions may be called with learner data: superusers only.
+
     Raises:
+        PermissionDenied: ``acting_user`` is not a superuser.
         ValidationError: the path is not allowed, does not import, does not fit the request
             setting or the arguments of the task's schedules.
     """
+    permissions.check_report_task_change(acting_user)
     task.full_clean()
     task.save()
-    log.info("Saved periodic report task %s.", task.pk)
+    log.info("User %s saved periodic report task %s.", acting_user.pk, task.pk)
     return task
 
 
 @transaction.atomic
-def delete_report_task(task: PeriodicReportTask) -> None:
-    """Delete a report task with its schedules and their beat rows."""
+def delete_report_task(task: PeriodicReportTask, *, acting_user) -> None:
+    """
+    Delete a report task with its schedules and their beat rows.
+
+    Raises:
+        PermissionDenied: ``acting_user`` is not a superuser.
+    """
+    permissions.check_report_task_change(acting_user)
     task_id = task.pk
     task.delete()
-    log.info("Deleted periodic report task %s and its schedules.", task_id)
+    log.info("User %s deleted periodic report task %s and its schedules.", acting_user.pk, task_id)
 
 
-def create_schedule(**fields) -> PeriodicReportSchedule:
+def create_schedule(*, acting_user, **fields) -> PeriodicReportSchedule:
     """
-    Create a schedule and its beat row.
+    Create a schedule and its beat row, on behalf of ``acting_user``.
 
     Keyword arguments are the schedule's fields: ``task``, ``owner``, ``interval`` or
     ``crontab`` (exactly one), ``course_ids`` and optionally ``arguments``,
     ``keyword_arguments``, ``include_ccx``, ``only_ccx``, ``upload_folder_prefix``,
-    ``upload_folder_structure``, ``enabled``.
+    ``upload_folder_structure``, ``enabled``. Only a superuser may name another user as
+    ``owner``; anyone else becomes the owner.
 
     Raises:
+        PermissionDenied: a non-superuser named someone else as the owner.
         ValidationError: a field is invalid; nothing is saved.
         TypeError: an unknown field was given.
     """
     unknown = set(fields) - SCHEDULE_FIELDS
     if unknown:
         raise TypeError(f"unknown schedule fields: {', '.join(sorted(unknown))}")
-    return save_schedule(PeriodicReportSchedule(**fields))
+    return save_schedule(PeriodicReportSchedule(**fields), acting_user=acting_user)
 
 
-def update_schedule(schedule: PeriodicReportSchedule, **changes) -> PeriodicReportSchedule:
+def update_schedule(schedule: PeriodicReportSchedule, *, acting_user, **changes) -> PeriodicReportSchedule:
     """
-    Change some fields of a schedule and keep its beat row in step.
+    Change some fields of a schedule on behalf of ``acting_user`` and keep its beat row in step.
 
     Raises:
+        PermissionDenied: a non-superuser named someone else as the owner.
         ValidationError: a field is invalid; nothing is saved.
         TypeError: an unknown field was given.
     """
     unknown = set(changes) - SCHEDULE_FIELDS
     if unknown:
         raise TypeError(f"unknown schedule fields: {', '.join(sorted(unknown))}")
+    owner = changes.get("owner")
+    if owner is not None and owner.pk != acting_user.pk and not permissions.is_superuser(acting_user):
+        raise PermissionDenied("Only superusers may make someone else the owner of a schedule.")
     for name, value in changes.items():
         setattr(schedule, name, value)
-    return save_schedule(schedule)
+    return save_schedule(schedule, acting_user=acting_user)
 
 
-def save_schedule(schedule: PeriodicReportSchedule) -> PeriodicReportSchedule:
+def save_schedule(schedule: PeriodicReportSchedule, *, acting_user) -> PeriodicReportSchedule:
     """
-    Validate and save a new or changed schedule, then create or update its beat row.
+    Validate and save a new or changed schedule on behalf of ``acting_user``, then its beat row.
 
-    The report's default keyword arguments (the profile report's ``features``) are filled in
-    when the schedule does not give them, so the admin shows what will be passed.
+    Only superusers may make someone else the owner: anyone else who saves a schedule becomes
+    its owner, and must be entitled to the data of its courses. Changes of owner are logged with
+    both user ids.
 
     Raises:
+        PermissionDenied: a non-superuser named someone else as the owner of a new schedule.
         ValidationError: a field is invalid; nothing is saved.
     """
-    _fill_default_arguments(schedule)
+    permissions.apply_owner_rule(schedule, acting_user)
     schedule.full_clean()
     with transaction.atomic():
-        if schedule.pk and _times_change(schedule):
+        before = PeriodicReportSchedule.objects.filter(pk=schedule.pk).values(
+            "interval_id", "crontab_id", "enabled", "owner_id"
+        ).first() if schedule.pk else None
+        if before and _times_change(schedule, before):
             schedule.anchor = timezone.now()
         schedule.save()
         beat.sync(schedule)
-    log.info("Saved periodic report schedule %s.", schedule.pk)
+    if before and before["owner_id"] != schedule.owner_id:
+        log.warning("User %s made user %s the owner of periodic report schedule %s (was user %s).",
+                    acting_user.pk, schedule.owner_id, schedule.pk, before["owner_id"])
+    log.info("User %s saved periodic report schedule %s.", acting_user.pk, schedule.pk)
     return schedule
 
 
-def _times_change(schedule):
+def _times_change(schedule, before):
     """Return whether saving ``schedule`` restarts its due times: a new interval or crontab, or a resume."""
-    before = PeriodicReportSchedule.objects.filter(pk=schedule.pk).values(
-        "interval_id", "crontab_id", "enabled"
-    ).first()
-    if before is None:
-        return True
     return (
         (before["interval_id"], before["crontab_id"]) != (schedule.interval_id, schedule.crontab_id)
         or (schedule.enabled and not before["enabled"])
-    )
-
-
-def _fill_default_arguments(schedule):
-    if not schedule.task_id or not isinstance(schedule.keyword_arguments or {}, dict):
-        return
-    if not isinstance(schedule.arguments or [], list):
-        return
-    try:
-        function = reports.load(schedule.task.path)
-    except ReportFunctionError:
-        return
-    schedule.keyword_arguments = reports.with_defaults(
-        function,
-        schedule.task.path,
-        requires_request=schedule.task.requires_request,
-        arguments=schedule.arguments or [],
-        keyword_arguments=schedule.keyword_arguments or {},
     )
 
 

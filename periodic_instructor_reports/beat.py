@@ -1,11 +1,14 @@
 """Keeping each schedule's one celery beat row (``PeriodicTask``) in step with it."""
 
 import json
+import logging
 
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask, PeriodicTasks
 
 from periodic_instructor_reports import conf, schedules
+
+log = logging.getLogger(__name__)
 
 DISPATCH_TASK = "periodic_instructor_reports.tasks.dispatch_report_schedule"
 LEGACY_DISPATCH_TASK = "periodic_instructor_reports.tasks.periodic_task_wrapper"
@@ -52,6 +55,28 @@ def expected_values(schedule):
 def drifted_fields(row, schedule):
     """Return the names of the row's fields that differ from what ``schedule`` needs."""
     return [name for name, value in expected_values(schedule).items() if getattr(row, name) != value]
+
+
+def row_problem(schedule):
+    """
+    Return what is wrong with the schedule's beat row: ``[]``, ``["missing"]`` or the drifted fields.
+
+    ``schedule.celery_task`` must be loaded. A row edited in the beat admin (another task or
+    arguments, another schedule, disabled) or deleted there no longer runs this schedule.
+    """
+    if schedule.celery_task_id is None or schedule.celery_task is None:
+        return ["missing"]
+    return drifted_fields(schedule.celery_task, schedule)
+
+
+def restore(schedule):
+    """Put back the beat row of the schedule if it was changed or deleted elsewhere; return what was wrong."""
+    problem = row_problem(schedule)
+    if problem:
+        log.warning("The beat row of periodic report schedule %s was changed outside the plugin (%s); "
+                    "putting it back.", schedule.pk, ", ".join(problem))
+        sync(schedule, row=None if problem == ["missing"] else schedule.celery_task)
+    return problem
 
 
 def sync(schedule, row=None):

@@ -36,6 +36,8 @@ DEFAULTS = {
     "SECONDS_PER_COURSE": 1,
     # Whether a schedule's owner gets an e-mail when a run has failed or refused courses.
     "FAILURE_EMAILS": True,
+    # A folder every upload folder must be inside (except a course's own platform folder); "" for none.
+    "FOLDER_ROOT": "",
     # Seconds a schedule must leave between runs at least: shorter intervals and crontabs are
     # refused at save, and a run closer than this to the previous one is skipped.
     "MIN_INTERVAL": 3600,

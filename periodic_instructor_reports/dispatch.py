@@ -22,12 +22,14 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from periodic_instructor_reports import (
+    beat,
     conf,
     courses,
     folders,
     history,
     housekeeping,
     notify,
+    permissions,
     platform,
     reports,
     schedules,
@@ -68,6 +70,9 @@ def result(status, *, schedule_id=None, run_id=None, counts=None, error=""):
     }
 
 
+NO_DATA_ACCESS = "owner has no data access to this course"
+
+
 @dataclass
 class Plan:
     """How one run calls its report function, or why it cannot."""
@@ -80,10 +85,13 @@ class Plan:
     upload: bool = False
     run_date: object = None
     refusal: str = ""
+    features_by_org: dict = field(default_factory=dict)
 
     def call_for(self, course_key):
         """Return ``(keyword arguments, upload folder or None)`` of the call for one course."""
         kwargs = dict(self.keyword_arguments)
+        if "features" in reports.PROVIDED_ARGUMENTS.get(self.schedule.task.path, ()):
+            kwargs["features"] = self._features(course_key)
         if not self.upload:
             return kwargs, None
         schedule = self.schedule
@@ -96,6 +104,29 @@ class Plan:
             if filename:
                 kwargs["filename"] = filename
         return kwargs, folder
+
+    def _features(self, course_key):
+        """Return the profile columns for the course's organisation (read once per run and org)."""
+        if course_key.org not in self.features_by_org:
+            features, left_out = reports.profile_features(course_key, self.keyword_arguments.get("features"))
+            if left_out:
+                log.warning("Periodic report schedule %s: the site configuration of %s does not allow %s; "
+                            "left out.", self.schedule.pk, course_key.org, ", ".join(left_out))
+            self.features_by_org[course_key.org] = features
+        return self.features_by_org[course_key.org]
+
+    def refusal_for(self, course_key, folder):
+        """Return why this course may not run: the owner's access to its data, its folder; or ""."""
+        if not permissions.may_access_course_data(self.schedule.owner, course_key):
+            return NO_DATA_ACCESS
+        if folder is not None:
+            problem = folders.folder_problem(
+                folder, structure=self.schedule.upload_folder_structure, course_key=course_key,
+                root=conf.get("FOLDER_ROOT"),
+            )
+            if problem:
+                return f"folder refused: {problem}"
+        return ""
 
 
 def plan(schedule, *, moment):
@@ -112,16 +143,16 @@ def plan(schedule, *, moment):
         return Plan(schedule, refusal=str(err)[:ERROR_LIMIT])
     if task.requires_request and not schedule.owner.is_active:
         return Plan(schedule, refusal=f"owner (user id {schedule.owner_id}) is inactive")
-    arguments = schedule.arguments or []
+    arguments, keyword_arguments = reports.as_keywords(
+        function, requires_request=task.requires_request, arguments=schedule.arguments or [],
+        keyword_arguments=schedule.keyword_arguments or {},
+    )
     return Plan(
         schedule,
         function=function,
         leading=(build_report_request(schedule.owner),) if task.requires_request else (),
         arguments=arguments,
-        keyword_arguments=reports.with_defaults(
-            function, task.path, requires_request=task.requires_request,
-            arguments=arguments, keyword_arguments=schedule.keyword_arguments or {},
-        ),
+        keyword_arguments=keyword_arguments,
         upload=reports.accepts_upload_dir(function),
         run_date=schedules.run_date(schedule, moment),
     )
@@ -132,7 +163,7 @@ def load_schedule(schedule_id):
     if schedule_id is None:
         return None
     return PeriodicReportSchedule.objects.select_related(
-        "task", "owner", "crontab", "interval"
+        "task", "owner", "crontab", "interval", "celery_task"
     ).filter(pk=schedule_id).first()
 
 
@@ -170,6 +201,7 @@ def start(schedule_id, *, trigger, holder, planned_at=None, only=None):
     if not schedule.enabled and automatic:
         log.info("Periodic report schedule %s is paused; nothing to run.", schedule_id)
         return Start(DISABLED, schedule_id)
+    beat.restore(schedule)
     now = timezone.now()
     due = planned_at or (schedules.due_time(schedule, now) if automatic else now)
     if automatic:
@@ -400,6 +432,11 @@ def _submit(run_plan, row, already_running, queue_error):
         return ""
     kwargs, folder = run_plan.call_for(key)
     row.upload_parent_dir = (folder or "")[:300]
+    refusal = run_plan.refusal_for(key, folder)
+    if refusal:
+        row.outcome, row.error, row.finished_at = Outcome.REFUSED, refusal, timezone.now()
+        log.warning("Periodic report run %s refused %s: %s.", row.run_id, row.course_id, refusal)
+        return ""
     try:
         submitted = run_plan.function(*run_plan.leading, key, *run_plan.arguments, **kwargs)
     except (SoftTimeLimitExceeded, DatabaseError):

@@ -1,10 +1,19 @@
 """The ``upload_parent_dir`` each folder structure gives the platform's report store."""
 
 import hashlib
+import re
 
 REGULAR = "regular"
 BY_DATE = "by_date"
 FLAT = "flat"
+
+# The platform keeps each course's reports in a folder named by the sha1 of its id.
+COURSE_FOLDER = re.compile(r"^[0-9a-fA-F]{40}$")
+
+
+def course_folder(course_key):
+    """Return the platform's own folder of a course's reports: the sha1 of its id."""
+    return hashlib.sha1(str(course_key).encode("utf-8")).hexdigest()
 
 
 def upload_parent_dir(*, structure, prefix, course_key, run_date):
@@ -22,9 +31,33 @@ def upload_parent_dir(*, structure, prefix, course_key, run_date):
         run_date: the date of the run, used by ``by_date`` as ``yyyy-mm-dd``.
     """
     if structure == REGULAR:
-        return prefix + hashlib.sha1(str(course_key).encode("utf-8")).hexdigest()
+        return prefix + course_folder(course_key)
     if structure == BY_DATE:
         return prefix + run_date.strftime("%Y-%m-%d")
     if structure == FLAT:
         return prefix
     raise ValueError(f"unknown upload folder structure {structure!r}")
+
+
+def folder_problem(folder, *, structure, course_key, root=""):
+    """
+    Return why reports of ``course_key`` may not go to ``folder``, or "" if they may.
+
+    A folder may never be, or be inside, a folder the platform uses for a course (a segment of
+    40 hex digits at any depth), except the course's own hashed folder, which the ``regular``
+    structure appends to the prefix: so one course's report never lands where another course's
+    team sees it. With ``root`` (the ``FOLDER_ROOT`` setting), every folder but the course's
+    own platform folder must be inside it.
+    """
+    own = course_folder(course_key)
+    if folder in ("", own):
+        return ""
+    segments = folder.rstrip("/").split("/")
+    if structure == REGULAR and segments[-1] == own:
+        segments = segments[:-1]
+    for segment in segments:
+        if COURSE_FOLDER.match(segment):
+            return f"{folder} is inside the platform's report folder of a course ({segment})"
+    if root and not folder.startswith(root):
+        return f"{folder} is outside the folder root {root}"
+    return ""

@@ -1,6 +1,7 @@
 """
-The plugin's own jobs and their beat rows: pruning old runs daily, the follow-up every minute.
+The plugin's own jobs and their beat rows: the daily job and the follow-up every minute.
 
+The daily job prunes old runs and reconciles beat rows; the follow-up resumes and catches up.
 The rows are created when the first run is recorded and by the reconcile command, never at
 import time, in ``ready()`` or by a migration (a site with no runs has nothing to follow up or
 prune). An existing row is never rewritten, so operators may move or disable it.
@@ -40,7 +41,11 @@ def _schedule_of(name):
 
 
 DESCRIPTIONS = {
-    PRUNE_BEAT_ROW: ("Delete periodic instructor report runs older than the retention setting.", PRUNE_TASK),
+    PRUNE_BEAT_ROW: (
+        "Delete periodic instructor report runs older than the retention setting, and put back beat rows "
+        "of report schedules changed outside the plugin.",
+        PRUNE_TASK,
+    ),
     FOLLOW_UP_BEAT_ROW: (
         "Resume periodic instructor report runs whose worker stopped, and run due times that were missed.",
         FOLLOW_UP_TASK,

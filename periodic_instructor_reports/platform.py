@@ -35,3 +35,29 @@ def ccx_model():
         return apps.get_model("ccx", "CustomCourseForEdX")
     except LookupError:
         return None
+
+
+# The instructor dashboard's permission for the Data Download tab's reports.
+RESEARCH_PERMISSION = "instructor.research"
+
+
+def has_research_permission(user, course_key):
+    """
+    Return whether ``user`` holds the platform's ``instructor.research`` permission on the course.
+
+    The platform answers it through bridgekeeper's authentication backend (global staff, or the
+    course's or its organisation's data researcher role); the rule accepts a course key. Without
+    the platform no backend knows the permission, and Django answers True for active superusers only.
+    """
+    return user.has_perm(RESEARCH_PERMISSION, course_key)
+
+
+def site_value_for_org(org, name, default=None):
+    """Return the site configuration value ``name`` of the site serving ``org``, or ``default``."""
+    try:
+        from openedx.core.djangoapps.site_configuration.helpers import (  # pylint: disable=import-outside-toplevel
+            get_value_for_org,
+        )
+    except ImportError:
+        return default
+    return get_value_for_org(org, name, default)

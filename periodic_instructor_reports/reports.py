@@ -4,7 +4,9 @@ import inspect
 import json
 from importlib import import_module
 
-from periodic_instructor_reports import conf
+from django.conf import settings
+
+from periodic_instructor_reports import conf, platform
 from periodic_instructor_reports.exceptions import ReportFunctionError
 
 UPLOAD_PARENT_DIR = "upload_parent_dir"
@@ -13,12 +15,17 @@ TASK_INPUT_LIMIT = 10000
 # A sha1 hex digest: the longest folder name a structure appends to the prefix.
 FOLDER_NAME_LENGTH = 40
 
-DEFAULT_PROFILE_FEATURES = [
-    "id", "username", "name", "email", "language", "location", "year_of_birth",
-    "gender", "level_of_education", "mailing_address", "goals",
+# The profile columns the instructor dashboard requests when the site configuration names none
+# (its get_students_features view).
+PLATFORM_PROFILE_FEATURES = [
+    "id", "username", "name", "email", "language", "location", "year_of_birth", "gender",
+    "level_of_education", "mailing_address", "goals", "enrollment_mode", "last_login", "date_joined",
+    "external_user_key", "enrollment_date",
 ]
-# Keyword arguments a report gets when its schedule does not give them.
-DEFAULT_KEYWORD_ARGUMENTS = {conf.PROFILE_REPORT: {"features": DEFAULT_PROFILE_FEATURES}}
+# The columns the dashboard always puts last.
+LAST_PROFILE_FEATURES = ("city", "country")
+# Arguments the dispatcher gives a report itself, per course: schedules need not give them.
+PROVIDED_ARGUMENTS = {conf.PROFILE_REPORT: ("features",)}
 # The platform's file name of each supported report (before its course prefix and timestamp).
 DEFAULT_FILENAMES = {
     conf.GRADE_REPORT: "grade_report",
@@ -97,36 +104,82 @@ def _leading(requires_request):
     return (_REQUEST, _COURSE_KEY) if requires_request else (_COURSE_KEY,)
 
 
-def with_defaults(function, path, *, requires_request, arguments, keyword_arguments):
-    """Return the keyword arguments with the report's defaults for parameters not yet given."""
-    defaults = DEFAULT_KEYWORD_ARGUMENTS.get(path, {})
-    try:
-        bound = inspect.signature(function).bind_partial(
-            *_leading(requires_request), *arguments, **keyword_arguments
-        )
-    except TypeError:
-        return dict(keyword_arguments)
-    missing = {name: value for name, value in defaults.items() if name not in bound.arguments}
-    return {**missing, **keyword_arguments}
+def site_profile_features(course_key):
+    """
+    Return the profile columns the site allows for the course, as the instructor dashboard computes them.
+
+    The ``student_profile_download_fields`` site configuration value (else the dashboard's own
+    list), plus ``additional_student_profile_attributes``, both for the course's organisation;
+    minus the ``PROFILE_INFORMATION_REPORT_PRIVATE_FIELDS`` setting; city and country last.
+    The dashboard reads the first value from the site a person is on; a worker has no such site,
+    so the site that serves the course's organisation answers.
+    """
+    org = course_key.org
+    configured = platform.site_value_for_org(org, "student_profile_download_fields", None)
+    features = [name for name in configured if isinstance(name, str)] if configured else list(
+        PLATFORM_PROFILE_FEATURES
+    )
+    additional = platform.site_value_for_org(org, "additional_student_profile_attributes", None)
+    if isinstance(additional, (list, tuple)) and all(isinstance(name, str) and name for name in additional):
+        features.extend(additional)
+    private = set(getattr(settings, "PROFILE_INFORMATION_REPORT_PRIVATE_FIELDS", ["year_of_birth"]))
+    features = [name for name in features if name not in private and name not in LAST_PROFILE_FEATURES]
+    return list(dict.fromkeys(features)) + [name for name in LAST_PROFILE_FEATURES if name not in private]
 
 
-def check_call(function, *, requires_request, arguments, keyword_arguments, upload):
+def profile_features(course_key, requested=None):
+    """
+    Return ``(features, left out)`` of the profile report of a course.
+
+    The site's columns (``site_profile_features``), or the schedule's ``requested`` list narrowed
+    to them: a schedule may ask for fewer columns than the site allows, never more.
+    """
+    allowed = site_profile_features(course_key)
+    if requested is None:
+        return allowed, []
+    kept = [name for name in requested if name in allowed]
+    return kept, [name for name in requested if name not in allowed]
+
+
+def as_keywords(function, *, requires_request, arguments, keyword_arguments):
+    """
+    Return ``(arguments, keyword arguments)`` with the positional arguments given by name where possible.
+
+    So the dispatcher can see (and narrow) an argument whichever way the schedule gave it.
+    """
+    names = list(inspect.signature(function).parameters.values())[len(_leading(requires_request)):]
+    keywords, rest = dict(keyword_arguments), list(arguments)
+    for parameter, value in zip(names, arguments, strict=False):
+        if parameter.kind != parameter.POSITIONAL_OR_KEYWORD or parameter.name in keywords:
+            break
+        keywords[parameter.name] = value
+        rest.pop(0)
+    return rest, keywords
+
+
+def check_call(function, path, *, requires_request, arguments, keyword_arguments, upload):
     """
     Check that a call with these arguments fits the function's signature.
+
+    Arguments the dispatcher provides (the upload folder, the profile report's features) count
+    as given.
 
     Raises:
         TypeError: the call would fail; the message says why.
     """
+    signature = inspect.signature(function)
+    given = signature.bind_partial(*_leading(requires_request), *arguments, **keyword_arguments).arguments
     extra = {UPLOAD_PARENT_DIR: ""} if upload else {}
-    inspect.signature(function).bind(
-        *_leading(requires_request), *arguments, **keyword_arguments, **extra
-    )
+    extra.update({name: [] for name in PROVIDED_ARGUMENTS.get(path, ()) if name not in given})
+    signature.bind(*_leading(requires_request), *arguments, **keyword_arguments, **extra)
 
 
-def task_input_size(arguments, keyword_arguments, prefix):
+def task_input_size(path, arguments, keyword_arguments, prefix):
     """Return an upper bound of the task_input length the platform will store for one course."""
+    provided = {name: PLATFORM_PROFILE_FEATURES for name in PROVIDED_ARGUMENTS.get(path, ())}
     task_input = {
         "arguments": arguments,
+        **provided,
         **keyword_arguments,
         UPLOAD_PARENT_DIR: prefix + "x" * FOLDER_NAME_LENGTH,
     }

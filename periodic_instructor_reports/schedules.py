@@ -1,8 +1,10 @@
 """When a schedule runs: its time zone, its next run times and its latest due time."""
 
 import datetime
+import functools
 import itertools
 
+from celery.schedules import crontab as celery_crontab
 from django.utils import timezone
 from django.utils.translation import ngettext
 
@@ -43,8 +45,16 @@ _CALENDAR_DAYS = 28 * 365 + 7
 
 def _crontab_gap(crontab):
     """Return the shortest time between two due times of ``crontab``, or None if it never fires."""
+    return _gap_of_fields(
+        crontab.minute, crontab.hour, crontab.day_of_week, crontab.day_of_month, crontab.month_of_year,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _gap_of_fields(minute, hour, day_of_week, day_of_month, month_of_year):
     try:
-        cron = crontab.schedule
+        cron = celery_crontab(minute=minute, hour=hour, day_of_week=day_of_week, day_of_month=day_of_month,
+                              month_of_year=month_of_year)
     except ValueError:  # celery refuses a day that never occurs in the months given
         return None
     times = sorted(hour * 60 + minute for hour in cron.hour for minute in cron.minute)

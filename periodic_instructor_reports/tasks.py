@@ -116,8 +116,15 @@ def follow_up():
 
 @shared_task(name=housekeeping.PRUNE_TASK)
 def prune_report_runs():
-    """Delete runs older than the retention setting; return how many went."""
-    return retention.prune_runs()
+    """
+    The daily job: delete runs older than the retention setting, and reconcile the beat rows.
+
+    Reconciling puts back beat rows changed or deleted outside the plugin (the beat admin).
+    Returns how many runs were deleted and what reconciling changed.
+    """
+    from periodic_instructor_reports import api  # pylint: disable=import-outside-toplevel
+
+    return {"pruned": retention.prune_runs(), "reconciled": api.reconcile_beat().lines()}
 
 
 @shared_task(name=beat.LEGACY_DISPATCH_TASK, soft_time_limit=START_SOFT_LIMIT, **DISPATCH_OPTIONS)

@@ -1,12 +1,16 @@
-"""Validation of report tasks and schedules, shared by the admin and ``api.py``."""
+"""Validation of report tasks and schedules, shared by the admin and ``api.py``: bad input changes nothing."""
+
+import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import conf, platform, reports, schedules
+from periodic_instructor_reports import conf, folders, permissions, platform, reports, schedules
 from periodic_instructor_reports.exceptions import ReportFunctionError
 
 PREFIX_MAX_LENGTH = 254
@@ -42,6 +46,10 @@ def validate_course_ids(value):
                 params={"value": course_id},
             ))
             continue
+        char = unsafe_character(course_id)
+        if char:
+            errors.append(ValidationError(unsafe_message(char), code="invalid_course_id"))
+            continue
         if len(course_id) > COURSE_ID_MAX_LENGTH:
             errors.append(ValidationError(
                 _("A course id of %(length)s characters is too long: the platform stores at most %(limit)s."),
@@ -65,19 +73,78 @@ def validate_course_ids(value):
         raise ValidationError(errors)
 
 
+# Folder names of a prefix: ASCII letters, digits, "-", "_" and "." (not first), "/" between them.
+PREFIX_SEGMENT = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
+# A file name the platform may use as given: no folders, no dots first, nothing to escape.
+SAFE_FILENAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$")
+# Keyword arguments the platform turns into a file name.
+FILENAME_ARGUMENTS = ("filename",)
+
+
+def unsafe_character(text):
+    """
+    Return the first character of ``text`` that must never reach the database, logs or e-mail, or None.
+
+    Control characters (NUL, CR, LF...), format characters such as bidi overrides and
+    zero-width joiners, and line or paragraph separators.
+    """
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            return char
+    return None
+
+
+def _unsafe_in(value):
+    """Return the first unsafe character in a JSON value (its strings and keys), or None."""
+    if isinstance(value, str):
+        return unsafe_character(value)
+    if isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        found = _unsafe_in(item)
+        if found:
+            return found
+    return None
+
+
+def unsafe_message(char):
+    """Return the message refusing the character ``char``, shown by its code point."""
+    return _("It must not contain control or formatting characters (found U+%(code)04X).") % {
+        "code": ord(char),
+    }
+
+
+def validate_safe_text(value):
+    """Refuse text with control or formatting characters (names, e-mail subjects)."""
+    char = unsafe_character(value or "")
+    if char:
+        raise ValidationError(unsafe_message(char), code="unsafe_text")
+
+
 def validate_upload_folder_prefix(value):
-    """Require a relative storage prefix that cannot escape the reports folder."""
+    """
+    Require a relative storage prefix of safe folder names that cannot escape the reports folder.
+
+    Letters, digits, ``-``, ``_`` and ``.`` (not first) in each folder name, ``/`` between them;
+    so no ``.``/``..`` folder, no ``~``, no drive letter, no backslash, no percent-encoding, no
+    control or bidi characters, nothing that needs escaping in a URL or in HTML.
+    """
     problems = []
     if value.startswith("/"):
         problems.append(_("The upload folder prefix must be relative: remove the leading slash."))
-    if "\\" in value:
-        problems.append(_("The upload folder prefix must not contain a backslash."))
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
-        problems.append(_("The upload folder prefix must not contain control characters."))
-    if ".." in value.split("/"):
-        problems.append(_("The upload folder prefix must not contain a “..” folder."))
     if "//" in value:
         problems.append(_("The upload folder prefix must not contain empty folder names (//)."))
+    segments = [segment for segment in value.strip("/").split("/") if segment]
+    bad = [segment for segment in segments if not PREFIX_SEGMENT.match(segment)]
+    if bad:
+        problems.append(_(
+            "Folder names of the upload folder prefix may use only letters, digits, “-”, “_” and "
+            "“.” (not first): “%(segment)s” does not."
+        ) % {"segment": bad[0][:80].encode("unicode_escape").decode("ascii")})
     if len(value) > PREFIX_MAX_LENGTH:
         problems.append(_("The upload folder prefix must be at most %(limit)s characters.") % {
             "limit": PREFIX_MAX_LENGTH,
@@ -87,7 +154,10 @@ def validate_upload_folder_prefix(value):
 
 
 def validate_report_task(task):
-    """Require an allowed, importable path that fits the task's request setting and schedules."""
+    """Require a safe name, and an allowed, importable path that fits the request setting and schedules."""
+    char = unsafe_character(task.name or "")
+    if char:
+        raise ValidationError({"name": unsafe_message(char)}, code="unsafe_text")
     try:
         function = reports.load(task.path)
     except ReportFunctionError as err:
@@ -117,6 +187,7 @@ def _call_problem(function, task, schedule):
     try:
         reports.check_call(
             function,
+            task.path,
             requires_request=task.requires_request,
             arguments=schedule.arguments or [],
             keyword_arguments=schedule.keyword_arguments or {},
@@ -164,14 +235,97 @@ def validate_schedule(schedule):
         errors["keyword_arguments"] = _(
             "upload_parent_dir is set from the upload folder fields: remove it here."
         )
+    else:
+        problem = _keyword_problem(keyword_arguments)
+        if problem:
+            errors["keyword_arguments"] = problem
+    for name, value in (("arguments", arguments), ("course_ids", schedule.course_ids)):
+        char = _unsafe_in(value)
+        if char and name not in errors:
+            errors[name] = unsafe_message(char)
     if (schedule.include_ccx or schedule.only_ccx) and not platform.ccx_model():
         errors["include_ccx"] = _(
             "CCX is not enabled on this site (the lms.djangoapps.ccx app is not installed)."
         )
     if schedule.task_id and not errors:
         errors.update(_report_problems(schedule, arguments, keyword_arguments))
+    if not errors:
+        errors.update(_course_problems(schedule))
     if errors:
         raise ValidationError(errors)
+
+
+def _keyword_problem(keyword_arguments):
+    """Return why the keyword arguments cannot be used (unsafe text, an unsafe file name), or None."""
+    char = _unsafe_in(keyword_arguments)
+    if char:
+        return unsafe_message(char)
+    for name in FILENAME_ARGUMENTS:
+        if name not in keyword_arguments:
+            continue
+        value = keyword_arguments[name]
+        if not isinstance(value, str) or not SAFE_FILENAME.match(value) or ".." in value:
+            return _(
+                "%(name)s must be a file name of at most 100 letters, digits, “-”, “_” and “.” (not "
+                "first, no “..”): the platform writes the report under that name."
+            ) % {"name": name}
+    return None
+
+
+# Courses a refusal lists by id at most; the message counts the rest.
+LISTED_COURSES = 10
+
+
+def _listed(course_ids):
+    shown = ", ".join(course_ids[:LISTED_COURSES])
+    more = len(course_ids) - LISTED_COURSES
+    return shown + (_(" and %(more)d more") % {"more": more} if more > 0 else "")
+
+
+def _course_problems(schedule):
+    """Return what the listed courses refuse: the owner's access to their data, their folders."""
+    keys = []
+    for course_id in schedule.course_ids if isinstance(schedule.course_ids, list) else []:
+        try:
+            keys.append(CourseKey.from_string(course_id))
+        except (InvalidKeyError, TypeError, AttributeError):
+            continue
+    if schedule.owner_id and keys:
+        refused = permissions.courses_without_access(schedule.owner, keys)
+        if refused:
+            return {"course_ids": _(
+                "The owner (user id %(owner)s) may not have the data of %(courses)s: reports are "
+                "requested as the owner, who must be global staff or hold the data researcher role "
+                "(instructor.research) in each course."
+            ) % {"owner": schedule.owner_id, "courses": _listed([str(key) for key in refused])}}
+    features = (schedule.keyword_arguments or {}).get("features")
+    provided = reports.PROVIDED_ARGUMENTS.get(schedule.task.path, ()) if schedule.task_id else ()
+    if "features" in provided and features is not None:
+        if not isinstance(features, list) or not all(isinstance(name, str) for name in features):
+            return {"keyword_arguments": _("features must be a JSON list of column names.")}
+        for key in {key.org: key for key in keys}.values():
+            left_out = reports.profile_features(key, features)[1]
+            if left_out:
+                return {"keyword_arguments": _(
+                    "The site's configuration does not allow these profile columns for the courses "
+                    "of %(org)s: %(columns)s. Leave features out to get the columns the site allows."
+                ) % {"org": key.org, "columns": ", ".join(left_out)}}
+    today = timezone.localdate()
+    for key in keys:
+        folder = folders.upload_parent_dir(
+            structure=schedule.upload_folder_structure, prefix=schedule.upload_folder_prefix,
+            course_key=key, run_date=today,
+        )
+        problem = folders.folder_problem(
+            folder, structure=schedule.upload_folder_structure, course_key=key, root=conf.get("FOLDER_ROOT"),
+        )
+        if problem:
+            return {"upload_folder_prefix": _(
+                "Reports of %(course)s may not go there: %(problem)s. A folder named like the "
+                "platform's folder of a course (40 hex digits) would show one course's learners "
+                "to another course's team."
+            ) % {"course": key, "problem": problem}}
+    return {}
 
 
 def _report_problems(schedule, arguments, keyword_arguments):
@@ -191,7 +345,7 @@ def _report_problems(schedule, arguments, keyword_arguments):
         return {"arguments": _("The arguments do not fit %(path)s: %(error)s.") % {
             "path": task.path, "error": problem,
         }}
-    size = reports.task_input_size(arguments, keyword_arguments, schedule.upload_folder_prefix)
+    size = reports.task_input_size(task.path, arguments, keyword_arguments, schedule.upload_folder_prefix)
     if size > reports.TASK_INPUT_LIMIT:
         return {"keyword_arguments": _(
             "The arguments make a task input of about %(size)s characters; the platform "

@@ -14,6 +14,14 @@ OTHER_COURSE = "course-v1:OrgX+CS101+2026"
 _numbers = itertools.count(1)
 
 
+def superuser():
+    """Return the superuser the factories act as (made once per test database state)."""
+    existing = get_user_model().objects.filter(username="factory-admin").first()
+    return existing or get_user_model().objects.create_user(
+        "factory-admin", "factory-admin@example.com", is_staff=True, is_superuser=True,
+    )
+
+
 def user(**fields):
     number = next(_numbers)
     defaults = {"username": f"user{number}", "email": f"user{number}@example.com"}
@@ -36,14 +44,16 @@ def report_task(path=conf.GRADE_REPORT, requires_request=True, name=None):
     if existing and name is None:
         return existing
     return api.create_report_task(
-        name=name or f"Report {next(_numbers)}", path=path, requires_request=requires_request
+        acting_user=superuser(), name=name or f"Report {next(_numbers)}", path=path,
+        requires_request=requires_request,
     )
 
 
-def schedule(**fields):
+def schedule(acting_user=None, **fields):
+    """Create a schedule through the api, as a superuser unless ``acting_user`` is given; owned by staff."""
     fields.setdefault("task", report_task())
-    fields.setdefault("owner", fields.pop("owner", None) or user())
+    fields.setdefault("owner", fields.pop("owner", None) or user(is_staff=True))
     if not fields.get("crontab"):
         fields.setdefault("interval", interval())
     fields.setdefault("course_ids", [COURSE])
-    return api.create_schedule(**fields)
+    return api.create_schedule(acting_user=acting_user or superuser(), **fields)

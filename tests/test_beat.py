@@ -47,16 +47,16 @@ class BeatRowLifecycleTests(TestCase):
         schedule = factories.schedule()
         before = last_change()
         new_interval = factories.interval(5, IntervalSchedule.MINUTES)
-        api.update_schedule(schedule, interval=new_interval)
+        api.update_schedule(schedule, acting_user=factories.superuser(), interval=new_interval)
         row = PeriodicTask.objects.get()
         self.assertEqual(row.interval, new_interval)
         self.assertGreater(last_change(), before)
 
     def test_disable_and_enable_one(self):
         schedule = factories.schedule()
-        api.update_schedule(schedule, enabled=False)
+        api.update_schedule(schedule, acting_user=factories.superuser(), enabled=False)
         self.assertFalse(PeriodicTask.objects.get().enabled)
-        api.update_schedule(schedule, enabled=True)
+        api.update_schedule(schedule, acting_user=factories.superuser(), enabled=True)
         self.assertTrue(PeriodicTask.objects.get().enabled)
 
     def test_bulk_pause_and_resume_tell_beat(self):
@@ -116,11 +116,11 @@ class BeatRowLifecycleTests(TestCase):
         factories.schedule(task=task)
         factories.schedule(task=task)
         other = factories.schedule(task=factories.report_task(name="Another grade report"))
-        api.delete_report_task(task)
+        api.delete_report_task(task, acting_user=factories.superuser())
         self.assertEqual(list(PeriodicTask.objects.all()), [other.celery_task])
 
     def test_cascade_from_owner(self):
-        owner = factories.user()
+        owner = factories.user(is_staff=True)
         factories.schedule(owner=owner)
         get_user_model().objects.filter(pk=owner.pk).delete()
         self.assertFalse(PeriodicReportSchedule.objects.exists())

@@ -21,7 +21,7 @@ class DeleteAfterRunsTests(TestCase):
         self.admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
         self.client.force_login(self.admin)
         self.task = factories.report_task("tests.reports.recording_report", name="Recorded report")
-        self.owner = factories.user()
+        self.owner = factories.user(is_staff=True)
 
     def ran(self, **fields):
         """Return a schedule that has run twice."""

@@ -124,7 +124,7 @@ class ReportFileTests(ReportFilesMixin, TestCase):
         self.assert_files(files, [f"w/edX_DemoX_Demo_Course_weekly_{STAMP}.csv"])
 
     def test_platform_records_the_owner_as_requester(self):
-        owner = factories.user()
+        owner = factories.user(is_staff=True)
         result, _ = self.run_files(owner=owner)
         row = InstructorTask.objects.get(task_id=rows(result)[0].task_id)
         self.assertEqual(row.requester, owner)
@@ -145,7 +145,7 @@ class DispatchTests(ReportFilesMixin, TestCase):
         return factories.schedule(**fields)
 
     def test_request_fields(self):
-        owner = factories.user()
+        owner = factories.user(is_staff=True)
         dispatch.run_schedule(self.recording_schedule(owner=owner).pk)
         request = reports.CALLS[0]["request"]
         self.assertEqual(request.user, owner)
@@ -296,7 +296,7 @@ class DispatchTests(ReportFilesMixin, TestCase):
         self.assertEqual(reports.CALLS, [])
 
     def test_inactive_owner_is_refused(self):
-        owner = factories.user()
+        owner = factories.user(is_staff=True)
         schedule = self.recording_schedule(owner=owner)
         get_user_model().objects.filter(pk=owner.pk).update(is_active=False)
         result = dispatch.run_schedule(schedule.pk)
@@ -351,5 +351,5 @@ class OutsideTransactionTests(ReportFilesMixin, TransactionTestCase):
 
     def test_api_write_then_dispatch(self):
         schedule = factories.schedule()
-        api.update_schedule(schedule, course_ids=[OTHER])
+        api.update_schedule(schedule, acting_user=factories.superuser(), course_ids=[OTHER])
         self.assertEqual(dispatch.run_schedule(schedule.pk)["counts"], {"submitted": 1})

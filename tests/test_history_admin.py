@@ -66,7 +66,7 @@ class ScheduleListTests(HistoryAdminTestCase):
         self.schedule_with_runs()
         one_row = self.queries_for(url)
         for _ in range(3):
-            self.schedule_with_runs(runs=3, owner=factories.user())
+            self.schedule_with_runs(runs=3, owner=factories.user(is_staff=True))
         factories.schedule(task=self.task, interval=None, crontab=factories.crontab())
         with self.assertNumQueries(one_row):
             response = self.client.get(url)

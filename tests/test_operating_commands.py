@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from lms.djangoapps.instructor_task.models import InstructorTask
 
-from periodic_instructor_reports import api, conf, cron, housekeeping, retention, tasks
+from periodic_instructor_reports import api, beat, conf, cron, housekeeping, retention, tasks
 from periodic_instructor_reports.exceptions import BrokerUnavailable
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
 from tests import factories, reports
@@ -65,7 +65,7 @@ class RunReportScheduleCommandTests(ReportFilesMixin, TestCase):
         self.assertFalse(ReportRun.objects.exists())
 
     def test_dry_run_prints_calls_and_folders_and_calls_nothing(self):
-        owner = factories.user()
+        owner = factories.user(is_staff=True)
         schedule = factories.schedule(
             owner=owner, task=factories.report_task("tests.reports.recording_report"),
             course_ids=[COURSE, OTHER], keyword_arguments={"filename": "weekly"},
@@ -241,10 +241,22 @@ class RetentionTests(TestCase):
             with self.assertLogs("periodic_instructor_reports.retention", "INFO") as logs:
                 # 2 full batches (select + cascade select + 2 deletes each) and the empty one.
                 with self.assertNumQueries(9):
-                    self.assertEqual(tasks.prune_report_runs.delay().get(), 4)
+                    self.assertEqual(retention.prune_runs(), 4)
         self.assertIn("Pruned 4 periodic report runs", logs.output[0])
         self.assertEqual(ReportRun.objects.count(), 2)
         self.assertEqual(ReportRunCourse.objects.count(), 2)
+
+    def test_the_daily_job_prunes_and_puts_back_beat_rows_changed_outside_the_plugin(self):
+        schedule = factories.schedule()
+        self.make_runs(schedule, 200, 1)
+        row = PeriodicTask.objects.filter(pk=schedule.celery_task_id)
+        row.update(task="celery.backend_cleanup", enabled=False)
+        with self.assertLogs("periodic_instructor_reports", "INFO"):
+            result = tasks.prune_report_runs.delay().get()
+        self.assertEqual(result["pruned"], 1)
+        self.assertIn(f"updated beat row of schedule {schedule.pk}", result["reconciled"])
+        row = PeriodicTask.objects.get(pk=schedule.celery_task_id)
+        self.assertEqual((row.task, row.enabled), (beat.DISPATCH_TASK, True))
 
     @override_settings(PERIODIC_INSTRUCTOR_REPORTS_RUN_RETENTION_DAYS=7)
     def test_retention_setting(self):

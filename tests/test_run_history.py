@@ -248,7 +248,7 @@ class RetryTests(ReportFilesMixin, TestCase):
 
     @override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL)
     def test_pausing_before_the_retry_stops_the_run_and_still_reports_failures(self):
-        owner = factories.user(email="owner@example.com")
+        owner = factories.user(email="owner@example.com", is_staff=True)
         schedule = factories.schedule(task=factories.report_task("tests.reports.busy_report"), owner=owner,
                                       course_ids=[COURSE, reports.BUSY, BAD])
         with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
@@ -295,7 +295,7 @@ class RetryTests(ReportFilesMixin, TestCase):
 )
 class FailureEmailTests(ReportFilesMixin, TestCase):
     def failing_schedule(self, **fields):
-        fields.setdefault("owner", factories.user(email="owner@example.com"))
+        fields.setdefault("owner", factories.user(email="owner@example.com", is_staff=True))
         return factories.schedule(task=factories.report_task("tests.reports.failing_report"),
                                   course_ids=[COURSE, BAD, OTHER], **fields)
 
@@ -332,7 +332,8 @@ class FailureEmailTests(ReportFilesMixin, TestCase):
         self.assertEqual(len(mail.outbox), 1)
 
     def test_no_mail_without_failures(self):
-        dispatch.run_schedule(factories.schedule(owner=factories.user(email="o@example.com")).pk)
+        owner = factories.user(email="o@example.com", is_staff=True)
+        dispatch.run_schedule(factories.schedule(owner=owner).pk)
         self.assertEqual(mail.outbox, [])
 
     def test_setting_turns_it_off(self):
@@ -341,12 +342,13 @@ class FailureEmailTests(ReportFilesMixin, TestCase):
         self.assertEqual(mail.outbox, [])
 
     def test_owner_without_address(self):
-        self.run_once(self.failing_schedule(owner=factories.user(email="")))
+        self.run_once(self.failing_schedule(owner=factories.user(email="", is_staff=True)))
         self.assertEqual(mail.outbox, [])
 
     @override_settings(PERIODIC_INSTRUCTOR_REPORTS_RETRY_ATTEMPTS=1)
     def test_sent_once_after_the_last_retry(self):
-        schedule = factories.schedule(course_ids=[COURSE, OTHER], owner=factories.user(email="o@example.com"))
+        owner = factories.user(email="o@example.com", is_staff=True)
+        schedule = factories.schedule(course_ids=[COURSE, OTHER], owner=owner)
         block(OTHER, factories.user())
         with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_grades_csv.apply_async",
                         side_effect=OSError("broker down")):

@@ -41,10 +41,12 @@ class CrontabScheduleTests(TestCase):
     def test_switching_between_interval_and_crontab_rewrites_the_row(self):
         schedule = factories.schedule()
         crontab = factories.crontab()
-        api.update_schedule(schedule, interval=None, crontab=crontab)
+        api.update_schedule(schedule, acting_user=factories.superuser(), interval=None, crontab=crontab)
         row = PeriodicTask.objects.get()
         self.assertEqual((row.crontab, row.interval), (crontab, None))
-        api.update_schedule(schedule, interval=factories.interval(), crontab=None)
+        api.update_schedule(
+            schedule, acting_user=factories.superuser(), interval=factories.interval(), crontab=None,
+        )
         row.refresh_from_db()
         self.assertEqual((row.crontab, row.interval), (None, factories.interval()))
 

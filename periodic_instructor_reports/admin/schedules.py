@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import api, schedules
+from periodic_instructor_reports import api, beat, permissions, schedules
 from periodic_instructor_reports.admin.common import RUN_COURSES_ADMIN, RUNS_ADMIN, counts_text, local_time
 from periodic_instructor_reports.exceptions import BrokerUnavailable
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
@@ -85,6 +85,8 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
     def next_run(self, obj):
         if not obj.enabled:
             return _("paused")
+        if self._not_running(obj):
+            return _("not running")
         upcoming = self._next_run(obj, timezone.now())
         return local_time(upcoming, schedules.time_zone(obj)) if upcoming else "-"
 
@@ -92,6 +94,8 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
     def upcoming_runs(self, obj):
         if not obj.pk or not (obj.interval_id or obj.crontab_id):
             return _("Save the schedule to see its next run times.")
+        if obj.enabled and self._not_running(obj):
+            return _("None: beat does not run this schedule until its beat row is put back (see Beat row).")
         now = timezone.now()
         first = self._next_run(obj, now) if obj.enabled else None
         if first is None:
@@ -144,6 +148,27 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         initial.setdefault("owner", request.user.pk)
         return initial
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """For anyone but a superuser, the schedule is theirs once saved: validate it as theirs."""
+        form = super().get_form(request, obj, change, **kwargs)
+        if permissions.is_superuser(request.user):
+            return form
+        editor = request.user
+
+        class OwnedByEditor(form):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, **form_kwargs)
+                self.instance.owner = editor
+
+        return OwnedByEditor
+
+    def get_readonly_fields(self, request, obj=None):
+        """Only superusers choose the owner; anyone else who saves a schedule becomes its owner."""
+        readonly = super().get_readonly_fields(request, obj)
+        if not permissions.is_superuser(request.user):
+            return (*readonly, "owner")
+        return readonly
+
     @admin.display(description=_("Owner"), ordering="owner__username")
     def owner_username(self, obj):
         return obj.owner.username
@@ -156,14 +181,30 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
     def beat_row(self, obj):
         if obj.pk is None:
             return _("made when the schedule is saved")
-        if obj.celery_task is None:
-            return _("missing: run the reconcile_report_schedules command")
+        problem = beat.row_problem(obj)
+        if problem == ["missing"]:
+            return _(
+                "not running: its beat row was deleted outside the plugin. It is put back at the daily "
+                "reconcile, or now with the reconcile_report_schedules command."
+            )
         url = reverse("admin:django_celery_beat_periodictask_change", args=[obj.celery_task.pk])
         state = _("enabled") if obj.celery_task.enabled else _("disabled")
-        return format_html('<a href="{}">{}</a> ({})', url, obj.celery_task.name, state)
+        link = format_html('<a href="{}">{}</a> ({})', url, obj.celery_task.name, state)
+        if problem:
+            return format_html(
+                '{} <strong class="pir-drift">{}</strong>', link,
+                _("changed outside the plugin (%(fields)s): it is put back at the next run and the daily "
+                  "reconcile.") % {"fields": ", ".join(problem)},
+            )
+        return link
+
+    def _not_running(self, obj):
+        """Return whether beat does not run the schedule as it is: its row is missing, disabled or changed."""
+        problem = beat.row_problem(obj)
+        return bool(problem) and not set(problem) <= {"description", "queue", "expire_seconds"}
 
     def save_model(self, request, obj, form, change):
-        api.save_schedule(obj)
+        api.save_schedule(obj, acting_user=request.user)
 
     def delete_model(self, request, obj):
         api.delete_schedule(obj)

@@ -4,14 +4,19 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from periodic_instructor_reports import api, reports
+from periodic_instructor_reports import api, permissions, reports
 from periodic_instructor_reports.exceptions import ReportFunctionError
 from periodic_instructor_reports.models import PeriodicReportTask
 
 
 @admin.register(PeriodicReportTask)
 class PeriodicReportTaskAdmin(admin.ModelAdmin):
-    """Register the report functions schedules may run."""
+    """
+    Register the report functions schedules may run: superusers only, whatever a staff user's permissions.
+
+    The registry decides which platform functions run with learner data; staff with model
+    permissions may still look at it.
+    """
 
     list_display = ("name", "path", "requires_request", "schedule_count")
     search_fields = ("name", "path")
@@ -23,8 +28,19 @@ class PeriodicReportTaskAdmin(admin.ModelAdmin):
     def schedule_count(self, obj):
         return obj._schedule_count  # pylint: disable=protected-access
 
+    def has_add_permission(self, request):
+        return permissions.may_manage_report_tasks(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = permissions.may_manage_report_tasks(request.user)
+        return allowed and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = permissions.may_manage_report_tasks(request.user)
+        return allowed and super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
-        api.save_report_task(obj)
+        api.save_report_task(obj, acting_user=request.user)
         try:
             function = reports.load(obj.path)
         except ReportFunctionError:
@@ -36,10 +52,10 @@ class PeriodicReportTaskAdmin(admin.ModelAdmin):
             ) % {"path": obj.path}, messages.WARNING)
 
     def delete_model(self, request, obj):
-        api.delete_report_task(obj)
+        api.delete_report_task(obj, acting_user=request.user)
 
     def delete_queryset(self, request, queryset):
         for task in queryset:
-            api.delete_report_task(task)
+            api.delete_report_task(task, acting_user=request.user)
 
 

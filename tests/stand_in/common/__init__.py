@@ -1,0 +1,1 @@
+"""Stand-in of the platform's ``common`` package for tests."""

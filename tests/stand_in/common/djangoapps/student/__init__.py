@@ -1,0 +1,1 @@
+"""Stand-in of ``common.djangoapps.student``: course access roles, for tests."""

@@ -1,0 +1,48 @@
+"""
+Stand-in of ``common.djangoapps.student.roles`` for tests: course and organisation roles.
+
+As in the platform, ``has_user`` is False for an inactive user, and a user's roles are read once
+and cached on the user object (``RoleCache``).
+"""
+from common.djangoapps.student.models import CourseAccessRole
+
+
+class RoleCache:
+    """All of one user's access roles, by course id string (``ungrouped`` for organisation roles)."""
+
+    def __init__(self, user):
+        self._roles_by_course_id = {}
+        for row in CourseAccessRole.objects.filter(user=user):
+            key = str(row.course_id) if row.course_id else "ungrouped"
+            self._roles_by_course_id.setdefault(key, []).append(row)
+
+    def has_role(self, role, course_id, org):
+        """Return whether the user has ``role`` in the course (or organisation when ``course_id`` is None)."""
+        key = str(course_id) if course_id else "ungrouped"
+        return any(row.role == role and row.org == org for row in self._roles_by_course_id.get(key, []))
+
+
+class RoleBase:
+    """A role in a course, or in an organisation."""
+
+    def __init__(self, role_name, org="", course_key=None):
+        self._role_name, self.org, self.course_key = role_name, org, course_key
+
+    def has_user(self, user, check_user_activation=True):
+        """Return whether ``user`` holds the role."""
+        if check_user_activation and not (user.is_authenticated and user.is_active):
+            return False
+        if not hasattr(user, "_roles"):
+            user._roles = RoleCache(user)  # pylint: disable=protected-access
+        return user._roles.has_role(self._role_name, self.course_key, self.org)  # pylint: disable=protected-access
+
+
+class CourseRole(RoleBase):
+    """A role in one course."""
+
+    def __init__(self, role, course_key):
+        super().__init__(role, course_key.org, course_key)
+
+
+class OrgRole(RoleBase):
+    """A role in every course of an organisation."""

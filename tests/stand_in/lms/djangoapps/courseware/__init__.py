@@ -1,0 +1,1 @@
+"""Stand-in of ``lms.djangoapps.courseware``: its bridgekeeper rules, for tests."""

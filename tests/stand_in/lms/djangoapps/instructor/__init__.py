@@ -1,0 +1,1 @@
+"""Stand-in of ``lms.djangoapps.instructor``: the instructor dashboard's permissions, for tests."""

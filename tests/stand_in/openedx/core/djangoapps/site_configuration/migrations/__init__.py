@@ -1,0 +1,1 @@
+"""Migrations of the stand-in ``site_configuration`` app."""
