@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import conf
+from periodic_instructor_reports import conf, validators
 from periodic_instructor_reports.models import ReportRun, ReportRunCourse
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,11 @@ def run_history_url(run_id):
     except NoReverseMatch:
         path = "/admin/periodic_instructor_reports/reportruncourse/"
     return f"{conf.site_url()}{path}?run__id__exact={run_id}"
+
+
+def header_text(text):
+    """Return ``text`` fit for an e-mail header: control and formatting characters become spaces."""
+    return "".join(" " if validators.unsafe_character(char) else char for char in text)
 
 
 # Course lines one e-mail lists at most; the run history has the rest.
@@ -72,7 +77,7 @@ def notify_failures(schedule, run):
         _("The run history says why: %(url)s") % {"url": run_history_url(run.pk)},
     ]
     try:
-        send_mail(subject, "\n".join(lines), None, [address])
+        send_mail(header_text(subject), "\n".join(lines), None, [address])
     except (OSError, smtplib.SMTPException):
         log.exception("Could not e-mail the owner of periodic report schedule %s about run %s.",
                       schedule.pk, run.pk)

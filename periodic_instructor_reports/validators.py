@@ -263,13 +263,20 @@ def _keyword_problem(keyword_arguments):
     for name in FILENAME_ARGUMENTS:
         if name not in keyword_arguments:
             continue
-        value = keyword_arguments[name]
-        if not isinstance(value, str) or not SAFE_FILENAME.match(value) or ".." in value:
+        try:
+            validate_schedule_filename(keyword_arguments[name])
+        except ValidationError:
             return _(
                 "%(name)s must be a file name of at most 100 letters, digits, “-”, “_” and “.” (not "
                 "first, no “..”): the platform writes the report under that name."
             ) % {"name": name}
     return None
+
+
+def validate_schedule_filename(value):
+    """Require a file name the platform can use as given: safe characters, no folder, no “..”."""
+    if not isinstance(value, str) or not SAFE_FILENAME.match(value) or ".." in value:
+        raise ValidationError(_("Enter a safe file name."), code="unsafe_filename")
 
 
 # Courses a refusal lists by id at most; the message counts the rest.

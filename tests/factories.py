@@ -52,7 +52,7 @@ def report_task(path=conf.GRADE_REPORT, requires_request=True, name=None):
 def schedule(acting_user=None, **fields):
     """Create a schedule through the api, as a superuser unless ``acting_user`` is given; owned by staff."""
     fields.setdefault("task", report_task())
-    fields.setdefault("owner", fields.pop("owner", None) or user(is_staff=True))
+    fields.setdefault("owner", fields.pop("owner", None) or acting_user or user(is_staff=True))
     if not fields.get("crontab"):
         fields.setdefault("interval", interval())
     fields.setdefault("course_ids", [COURSE])
