@@ -1,4 +1,4 @@
-"""The requirements files agree: lms.txt with the LMS's pins."""
+"""The requirements files agree: floors.txt with constraints.txt, lms.txt with the LMS's pins."""
 
 import pathlib
 import re
@@ -33,6 +33,18 @@ def versions(filename, operator):
         for op, version in specs
         if op == operator
     }
+
+
+class FloorsTests(SimpleTestCase):
+    def test_floors_pin_exactly_the_lower_bounds_of_the_constraints(self):
+        lower_bounds = versions("constraints.txt", ">=")
+        floors = versions("floors.txt", "==")
+        self.assertEqual(floors, lower_bounds)
+        self.assertEqual(set(floors), set(specifiers("floors.txt")), "floors.txt pins with == only")
+
+    def test_every_direct_dependency_has_a_floor(self):
+        direct = set(specifiers("base.in"))
+        self.assertEqual(direct - set(versions("constraints.txt", ">=")), set())
 
 
 class LmsPinsTests(SimpleTestCase):
