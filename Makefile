@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help requirements test test-django test-pytest test-integration test-browser demo demo-check \
-	quality bench test-tutor upgrade clean
+	quality bench test-tutor test-lms test-floors upgrade clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -8,6 +8,13 @@ BIN := $(VENV)/bin
 REQUIREMENTS ?= requirements/test.txt requirements/quality.txt
 INTEGRATION_DBS ?= postgres mysql
 DEMO_CHECK_PORT ?= 0
+LMS_TEST_DBS ?= sqlite mysql
+# The first Python X.Y that runs, looked for where .ci/run looks (the pyenv shim alone may not run).
+find_python = $(firstword $(foreach p,python$(1) $(wildcard /root/.pyenv/versions/$(1).*/bin/python$(1)) \
+	/usr/bin/python$(1),$(if $(shell $(p) --version 2>/dev/null),$(p))))
+PYTHON311 ?= $(call find_python,3.11)
+PYTHON312 ?= $(call find_python,3.12)
+PIP_COMPILE := pip-compile -q --upgrade --allow-unsafe --no-emit-index-url --no-emit-find-links --strip-extras
 export PYTHONPATH := $(CURDIR)
 export DJANGO_SETTINGS_MODULE := test_settings
 
@@ -52,6 +59,31 @@ test-browser: $(VENV)/.browser ## the admin in Chromium (/usr/bin/chromium) agai
 test-tutor: .venv-tutor/.installed ## render Tutor's files with deploy/tutor's beat plugin and check them
 	.venv-tutor/bin/pytest tests/tutor
 
+.venv-lms/.installed: requirements/lms.txt requirements/lms-constraints.txt setup.py
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: set PYTHON312" >&2; exit 1; }
+	$(PYTHON312) -m venv .venv-lms
+	.venv-lms/bin/pip install -q --upgrade pip
+	.venv-lms/bin/pip install -q -r requirements/lms.txt -c requirements/lms-constraints.txt
+	.venv-lms/bin/pip install -q --no-deps -e .
+	touch $@
+
+test-lms: .venv-lms/.installed ## the suite on Python 3.12 with the LMS's pinned versions, on sqlite and MariaDB
+	.venv-lms/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 12), sys.version'
+	for db in $(LMS_TEST_DBS); do echo "== PIR_TEST_DB=$$db"; PIR_TEST_DB=$$db .venv-lms/bin/django-admin test || exit 1; done
+
+.venv-floors/.installed: requirements/floors.txt setup.py
+	@test -n "$(PYTHON311)" || { echo "Python 3.11 not found: set PYTHON311" >&2; exit 1; }
+	$(PYTHON311) -m venv .venv-floors
+	.venv-floors/bin/pip install -q --upgrade pip
+	.venv-floors/bin/pip install -q -r requirements/floors.txt -c requirements/floors.txt pytest pytest-django ddt \
+		bridgekeeper hypothesis
+	.venv-floors/bin/pip install -q --no-deps -e .
+	touch $@
+
+test-floors: .venv-floors/.installed ## the suite on sqlite with the lowest versions constraints.txt allows (Python 3.11)
+	.venv-floors/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version'
+	.venv-floors/bin/django-admin test
+
 demo: $(VENV)/.installed ## run the admin, one beat and one worker on sqlite; prints where to look
 	$(BIN)/python demo/run.py
 
@@ -64,11 +96,16 @@ bench: $(VENV)/.installed ## print dispatch and write costs against bare baselin
 quality: $(VENV)/.installed ## lint
 	$(BIN)/ruff check --no-cache .
 
-upgrade: ## re-pin requirements/*.txt from requirements/*.in
+upgrade: ## re-pin requirements/*.txt from requirements/*.in (lms.txt under Python 3.12, as the LMS's)
 	$(BIN)/pip install -q pip-tools
 	for f in base test quality ci dev browser tutor; do \
-		$(BIN)/pip-compile -q --upgrade --allow-unsafe --no-emit-index-url --no-emit-find-links \
-			--strip-extras -o requirements/$$f.txt requirements/$$f.in; \
+		$(BIN)/$(PIP_COMPILE) -o requirements/$$f.txt requirements/$$f.in; \
+	done
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: set PYTHON312" >&2; exit 1; }
+	$(PYTHON312) -m venv .venv-pip-tools-py312
+	.venv-pip-tools-py312/bin/pip install -q pip-tools
+	for f in lms; do \
+		.venv-pip-tools-py312/bin/$(PIP_COMPILE) -o requirements/$$f.txt requirements/$$f.in; \
 	done
 
 clean: ## remove the virtualenvs and build output

@@ -108,13 +108,29 @@ def shortest_gap(schedule):
     return None
 
 
+def _cron_step(crontab, moment):
+    """
+    Return the first due time of ``crontab`` after ``moment`` by celery's own arithmetic, in UTC.
+
+    Celery computes in the zone of the datetime it is given: 5.7 converts it into the crontab's
+    zone itself, 5.6 and earlier do not, so ``moment`` is converted here first (a "Monday 07:00
+    Europe/Paris" crontab would otherwise run at 07:00 UTC). Celery up to 5.6 also looks at its
+    clock and steps within the hour only when the moment falls on today's date, so the schedule's
+    clock is set to ``moment``: the answer depends on ``moment`` alone, as on 5.7.
+    """
+    cron = crontab.schedule  # a TzAwareCrontab: a new object on every access
+    local = moment.astimezone(getattr(cron, "tz", None) or crontab.timezone)
+    cron.nowfun = lambda: local
+    _, delta, _ = cron.remaining_delta(local)
+    # ``local + delta`` sets the wall-clock fields in the crontab's zone: DST is handled there.
+    return (local + delta).astimezone(datetime.UTC)
+
+
 def cron_next_after(crontab, moment):
     """Return the first due time of ``crontab`` strictly after ``moment``, in UTC."""
-    start, delta, _ = crontab.schedule.remaining_delta(moment)
-    following = (start + delta).astimezone(datetime.UTC)
+    following = _cron_step(crontab, moment)
     if following <= moment:  # the moment is a due time itself (seconds dropped): step one minute
-        start, delta, _ = crontab.schedule.remaining_delta(moment + datetime.timedelta(minutes=1))
-        following = (start + delta).astimezone(datetime.UTC)
+        following = _cron_step(crontab, moment + datetime.timedelta(minutes=1))
     return following
 
 

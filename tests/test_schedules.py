@@ -78,6 +78,55 @@ class NextRunTests(TestCase):
         self.assertEqual(times, [utc(2026, 10, 19, 5), utc(2026, 10, 26, 6), utc(2026, 11, 2, 6)])
         self.assertEqual({t.astimezone(PARIS).strftime("%a %H:%M") for t in times}, {"Mon 07:00"})
 
+    @ddt.unpack
+    @ddt.data(
+        # crontab (minute, hour, day_of_week, tz), after, the next three due times
+        # Paris changes to summer time on Sunday 2026-03-29: Monday 07:00 is 06:00, then 05:00 UTC.
+        (
+            ("0", "7", "1", "Europe/Paris"), utc(2026, 3, 20),
+            [utc(2026, 3, 23, 6), utc(2026, 3, 30, 5), utc(2026, 4, 6, 5)],
+        ),
+        # New York changes to summer time on Sunday 2026-03-08: 09:30 is 14:30, then 13:30 UTC ...
+        (
+            ("30", "9", "*", "America/New_York"), utc(2026, 3, 7),
+            [utc(2026, 3, 7, 14, 30), utc(2026, 3, 8, 13, 30), utc(2026, 3, 9, 13, 30)],
+        ),
+        # ... and back to winter time on Sunday 2026-11-01.
+        (
+            ("30", "9", "*", "America/New_York"), utc(2026, 10, 31),
+            [utc(2026, 10, 31, 13, 30), utc(2026, 11, 1, 14, 30), utc(2026, 11, 2, 14, 30)],
+        ),
+        # Tokyo has no DST, but its Monday 08:00 is Sunday 23:00 UTC.
+        (
+            ("0", "8", "1", "Asia/Tokyo"), utc(2026, 3, 1),
+            [utc(2026, 3, 1, 23), utc(2026, 3, 8, 23), utc(2026, 3, 15, 23)],
+        ),
+        # Steps within the hour on any day, not only on the day the tests run.
+        (
+            ("*/15", "*", "*", "UTC"), utc(2026, 3, 1, 12),
+            [utc(2026, 3, 1, 12, 15), utc(2026, 3, 1, 12, 30), utc(2026, 3, 1, 12, 45)],
+        ),
+        (
+            ("*/20", "*", "*", "Asia/Tokyo"), utc(2026, 3, 1, 14, 50),
+            [utc(2026, 3, 1, 15), utc(2026, 3, 1, 15, 20), utc(2026, 3, 1, 15, 40)],
+        ),
+    )
+    def test_crontab_runs_in_its_own_time_zone(self, spec, after, expected):
+        # Regression: celery 5.6 and earlier compute in the zone of the datetime they are given
+        # (UTC here), and step within the hour only on the day their clock says is today.
+        minute, hour, day_of_week, tz = spec
+        crontab = factories.crontab(minute=minute, hour=hour, day_of_week=day_of_week, tz=tz)
+        schedule = factories.schedule(interval=None, crontab=crontab)
+        self.assertEqual(schedules.next_runs(schedule, after=after, count=3), expected)
+        zone = zoneinfo.ZoneInfo(tz)
+        local = {t.astimezone(zone).strftime("%H:%M") for t in expected}
+        if hour != "*":
+            self.assertEqual(local, {f"{int(hour):02}:{int(minute):02}"})
+        self.assertEqual(
+            schedules.latest_due(schedule, since=after, now=expected[1] + datetime.timedelta(seconds=59)),
+            expected[1],
+        )
+
     def test_interval_next_runs(self):
         schedule = factories.schedule(interval=factories.interval(6, "hours"))
         self.assertEqual(
