@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "periodic_instructor_reports",
 ]
 
+# Logging in for a report download goes through the admin's login page here.
+LOGIN_URL = "/admin/login/"
 # As in the LMS: bridgekeeper answers the platform's rule-based permissions (instructor.research).
 AUTHENTICATION_BACKENDS = [
     "bridgekeeper.backends.RulePermissionBackend",

@@ -136,14 +136,31 @@ Sample schedules run every {args.every} s; their folders, by structure:""")
         print("\nNew report files are listed below. Ctrl-C stops every process.\n", flush=True)
 
 
+def generated_reports(after_pk=0):
+    """Return ``[(row id, course id, file name, download URL)]`` of reports generated since ``after_pk``."""
+    from django.db import connections
+
+    from periodic_instructor_reports import delivery
+    from periodic_instructor_reports.models import Outcome, ReportRunCourse
+
+    rows = ReportRunCourse.objects.filter(outcome=Outcome.GENERATED, pk__gt=after_pk).exclude(file_path="")
+    found = [(pk, course_id, name, delivery.download_url(pk))
+             for pk, course_id, name in rows.order_by("pk").values_list("pk", "course_id", "file_name")]
+    connections.close_all()  # sqlite: hold no connection between looks
+    return found
+
+
 def watch(reports_dir, children):
-    """Print each new report file until stopped; raise if a child dies."""
-    seen = set()
+    """Print each new report file and each generated report's download URL until stopped."""
+    seen, last_row = set(), 0
     while True:
         for name in report_files(reports_dir):
             if name not in seen:
                 seen.add(name)
                 print(f"  new report: {name}", flush=True)
+        for row_id, course_id, name, url in generated_reports(last_row):
+            last_row = row_id
+            print(f"  generated: {course_id} {name}\n    download: {url}", flush=True)
         children.check_alive()
         time.sleep(2)
 
@@ -158,12 +175,16 @@ def main(argv=None):
         demo_dir = Path(tempfile.mkdtemp(prefix="pir-demo-")) if temporary else ROOT / "var" / "demo"
     if args.port == 0:
         args.port = free_port()
+    # The site's links (e-mails, download URLs) use the demo's own port.
+    os.environ["DEMO_PORT"] = str(args.port)
     if port_in_use(args.port):
         print(f"Port {args.port} is in use: stop what listens there or pass --port.", file=sys.stderr)
         return 2
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    children = processes.Children(demo_dir / "logs", processes.project_env(SETTINGS, DEMO_DIR=demo_dir))
+    children = processes.Children(
+        demo_dir / "logs", processes.project_env(SETTINGS, DEMO_DIR=demo_dir, DEMO_PORT=args.port),
+    )
     try:
         print(f"Preparing the demo database and sample data in {demo_dir} ...", flush=True)
         seeded = prepare(demo_dir, args.every)
@@ -182,9 +203,16 @@ def main(argv=None):
             lambda: not missing_structures(reports_dir, seeded.folders),
             timeout=args.timeout, what="report files in all three folder structures", children=children,
         )
+        generated = processes.wait_for(
+            generated_reports, timeout=args.timeout, what="a report followed to its file (generated)",
+            children=children,
+        )
         print("Demo check passed; report files:")
         for name in report_files(reports_dir):
             print(f"  {name}")
+        print("Generated reports and their download URLs:")
+        for _, course_id, name, url in generated:
+            print(f"  {course_id} {name}\n    {url}")
         return 0
     except Stop as stop:
         print(f"\n{stop}: stopping the demo ...", flush=True)

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "periodic_instructor_reports",
 ]
 
+# Logging in for a report download goes through the admin's login page here.
+LOGIN_URL = "/admin/login/"
 # As in the LMS: bridgekeeper answers the platform's rule-based permissions (instructor.research).
 AUTHENTICATION_BACKENDS = [
     "bridgekeeper.backends.RulePermissionBackend",
@@ -113,10 +115,14 @@ GRADES_DOWNLOAD = {
     "STORAGE_CLASS": "django.core.files.storage.FileSystemStorage",
     "STORAGE_KWARGS": {"location": str(REPORTS_DIR)},
 }
-LMS_BASE = "localhost:8000"
+LMS_BASE = f"127.0.0.1:{os.environ.get('DEMO_PORT', '8000')}"
+# Links in e-mails and the download URLs the launcher prints point at the demo's own port.
+LMS_ROOT_URL = f"http://{LMS_BASE}"
 # The sample schedules run every few seconds so something happens while you watch; a real site
 # keeps the default minimum of an hour between runs.
 PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL = 1
+# The follow-up job (following reports to their files) every 5 s rather than every minute.
+PERIODIC_INSTRUCTOR_REPORTS_FOLLOW_UP_SECONDS = 5
 # E-mails (such as failure notices to schedule owners) are printed in the worker's log.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # No APM agent is installed here.

@@ -1,7 +1,7 @@
 """Django app configuration and Open edX plugin registration."""
 
 from django.apps import AppConfig
-from edx_django_utils.plugins.constants import PluginSettings
+from edx_django_utils.plugins.constants import PluginSettings, PluginURLs
 
 
 class PeriodicInstructorReportsConfig(AppConfig):
@@ -13,6 +13,13 @@ class PeriodicInstructorReportsConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     plugin_app = {
+        PluginURLs.CONFIG: {
+            "lms.djangoapp": {
+                PluginURLs.NAMESPACE: "periodic_instructor_reports",
+                PluginURLs.REGEX: r"^periodic-reports/",
+                PluginURLs.RELATIVE_PATH: "urls",
+            },
+        },
         PluginSettings.CONFIG: {
             "lms.djangoapp": {
                 "common": {PluginSettings.RELATIVE_PATH: "settings.common"},

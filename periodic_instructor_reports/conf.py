@@ -34,6 +34,14 @@ DEFAULTS = {
     "OUTAGE_DELAY": 60,
     # Seconds a dispatch may take per course before its soft time limit (plus five minutes).
     "SECONDS_PER_COURSE": 1,
+    # Seconds a submitted report may stay unfinished in the platform before it is recorded as lost.
+    "LOST_AFTER": 86400,
+    # Addresses told about a failed run when its owner is inactive and it has no recipients.
+    "FAILURE_CC": [],
+    # How many recipients a schedule may have.
+    "MAX_RECIPIENTS": 20,
+    # Seconds between two runs of the follow-up job (set on its beat row when it is created).
+    "FOLLOW_UP_SECONDS": 60,
     # Whether a schedule's owner gets an e-mail when a run has failed or refused courses.
     "FAILURE_EMAILS": True,
     # A folder every upload folder must be inside (except a course's own platform folder); "" for none.

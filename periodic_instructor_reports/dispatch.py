@@ -25,10 +25,10 @@ from periodic_instructor_reports import (
     beat,
     conf,
     courses,
+    delivery,
     folders,
     history,
     housekeeping,
-    notify,
     permissions,
     platform,
     reports,
@@ -272,7 +272,7 @@ def _refuse(schedule, run, error, only):
     course_ids = only if only is not None else [str(course_id) for course_id in schedule.course_ids or []]
     history.refuse_courses(run, course_ids, error)
     history.finish_run(run, status=ReportRun.STATUS_REFUSED, error=error)
-    notify.notify_failures(schedule, run)
+    delivery.deliver(run)
     return Start(REFUSED, schedule.pk, run, error)
 
 
@@ -348,10 +348,25 @@ def _stop_reason(run, schedule):
 def _stop(run, schedule, holder, reason):
     closed = history.close_open_rows(run, f"not submitted: {reason}")
     log.info("Periodic report run %s stops: %s (%s courses not submitted).", run.pk, reason, closed)
-    counts = history.finish_run(run, status=ReportRun.STATUS_DONE, error=f"stopped: {reason}", holder=holder)
-    if counts is not None and ReportRun.objects.filter(pk=run.pk, schedule__isnull=False).exists():
-        notify.notify_failures(schedule, run)
-    return result(run.status, schedule_id=run.schedule_id, run_id=run.pk, counts=counts, error=run.error)
+    return _finish(run, holder, error=f"stopped: {reason}")
+
+
+def _finish(run, holder, *, error=""):
+    """
+    End the dispatch of a run: ``generating`` while the platform works on submitted reports, else done.
+
+    A generating run is followed to its end by the follow-up job, which then delivers it; a run
+    with nothing to follow is done and delivered at once.
+    """
+    submitted = ReportRunCourse.objects.filter(run=run, outcome=Outcome.SUBMITTED)
+    following = submitted.exclude(task_id="").exists()
+    status = ReportRun.STATUS_GENERATING if following else ReportRun.STATUS_DONE
+    counts = history.finish_run(run, status=status, error=error, holder=holder)
+    if counts is None:
+        return result(LOST, schedule_id=run.schedule_id, run_id=run.pk)
+    if status == ReportRun.STATUS_DONE:
+        delivery.deliver(run)
+    return result(status, schedule_id=run.schedule_id, run_id=run.pk, counts=counts, error=error)
 
 
 def _refuse_rest(run, schedule, holder, error):
@@ -361,7 +376,7 @@ def _refuse_rest(run, schedule, holder, error):
         outcome=Outcome.REFUSED, error=error[:ERROR_LIMIT], finished_at=now,
     )
     counts = history.finish_run(run, status=ReportRun.STATUS_REFUSED, error=error, holder=holder)
-    notify.notify_failures(schedule, run)
+    delivery.deliver(run)
     return result(REFUSED, schedule_id=run.schedule_id, run_id=run.pk, counts=counts, error=error)
 
 
@@ -432,6 +447,7 @@ def _submit(run_plan, row, already_running, queue_error):
         return ""
     kwargs, folder = run_plan.call_for(key)
     row.upload_parent_dir = (folder or "")[:300]
+    row.expected_name = reports.expected_name(run_plan.schedule.task.path, key, kwargs)[:255]
     refusal = run_plan.refusal_for(key, folder)
     if refusal:
         row.outcome, row.error, row.finished_at = Outcome.REFUSED, refusal, timezone.now()
@@ -472,11 +488,7 @@ def _end_pass(run, schedule, holder):
             run, holder, countdown=conf.get("RETRY_DELAY"), reason="courses already running",
             status=ReportRun.STATUS_WAITING,
         )
-    counts = history.finish_run(run, status=ReportRun.STATUS_DONE, holder=holder)
-    if counts is None:
-        return result(LOST, schedule_id=run.schedule_id, run_id=run.pk)
-    notify.notify_failures(schedule, run)
-    return result(ReportRun.STATUS_DONE, schedule_id=run.schedule_id, run_id=run.pk, counts=counts)
+    return _finish(run, holder)
 
 
 def _continue_later(run, holder, *, countdown, reason, status=None):

@@ -163,7 +163,10 @@ def mark_submitting(rows):
         row.outcome, row.started_at, row.attempt = Outcome.SUBMITTING, now, row.attempt + 1
 
 
-OUTCOME_FIELDS = ["outcome", "task_id", "upload_parent_dir", "error", "started_at", "finished_at", "attempt"]
+OUTCOME_FIELDS = [
+    "outcome", "task_id", "upload_parent_dir", "error", "started_at", "finished_at", "attempt",
+    "expected_name",
+]
 
 
 def save_rows(rows):
@@ -204,7 +207,7 @@ def finish_run(run, *, status, error="", holder=None):
     rows = ReportRun.objects.filter(pk=run.pk)
     if holder is not None:
         rows = rows.filter(holder=holder)
-    finished_at = None if status in ReportRun.UNFINISHED else timezone.now()
+    finished_at = None if status in (*ReportRun.UNFINISHED, ReportRun.STATUS_GENERATING) else timezone.now()
     if not rows.update(status=status, counts=counts, error=error[:ERROR_LIMIT], finished_at=finished_at):
         return None
     run.status, run.counts, run.error, run.finished_at = status, counts, error[:ERROR_LIMIT], finished_at

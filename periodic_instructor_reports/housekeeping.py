@@ -25,7 +25,6 @@ PRUNE_CRONTAB = {"minute": "17", "hour": "3", "day_of_week": "*", "day_of_month"
 
 FOLLOW_UP_TASK = "periodic_instructor_reports.tasks.follow_up"
 FOLLOW_UP_BEAT_ROW = "periodic-instructor-reports-follow-up"
-FOLLOW_UP_SECONDS = 60
 
 JOB_ROWS = (PRUNE_BEAT_ROW, FOLLOW_UP_BEAT_ROW)
 
@@ -35,7 +34,7 @@ def _schedule_of(name):
         crontab = CrontabSchedule.objects.filter(**PRUNE_CRONTAB).first()
         return {"crontab": crontab or CrontabSchedule.objects.create(**PRUNE_CRONTAB)}
     interval, _ = IntervalSchedule.objects.get_or_create(
-        every=FOLLOW_UP_SECONDS, period=IntervalSchedule.SECONDS,
+        every=conf.get("FOLLOW_UP_SECONDS"), period=IntervalSchedule.SECONDS,
     )
     return {"interval": interval}
 

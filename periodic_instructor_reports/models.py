@@ -149,6 +149,25 @@ class PeriodicReportSchedule(models.Model):
             "dashboard's own folder); by_date: prefix + run date (yyyy-mm-dd); flat: prefix only."
         ),
     )
+    NOTIFY_ALWAYS = "always"
+    NOTIFY_FAILURES = "failures"
+    NOTIFY_NEVER = "never"
+    NOTIFY_CHOICES = [
+        (NOTIFY_ALWAYS, _("after every run")),
+        (NOTIFY_FAILURES, _("only when a course's report was not produced")),
+        (NOTIFY_NEVER, _("never")),
+    ]
+    recipients = models.JSONField(
+        default=list, blank=True, validators=[validators.validate_recipients],
+        help_text=_(
+            'JSON list of e-mail addresses told about runs, for example ["data@example.com"]. '
+            "E-mails link to the reports (logging in is needed to download them), never attach them."
+        ),
+    )
+    notify = models.CharField(
+        max_length=16, choices=NOTIFY_CHOICES, default=NOTIFY_FAILURES,
+        help_text=_("When the recipients are e-mailed. The owner is always told about failures."),
+    )
     enabled = models.BooleanField(default=True, help_text=_("Paused schedules do not run."))
     anchor = models.DateTimeField(
         default=timezone.now, editable=False,
@@ -201,9 +220,11 @@ class ReportRun(models.Model):
     STATUS_REFUSED = "refused"
     STATUS_ERROR = "error"
     STATUS_SKIPPED = "skipped"
+    STATUS_GENERATING = "generating"
     STATUS_CHOICES = [
         (STATUS_RUNNING, _("running")),
         (STATUS_WAITING, _("waiting to retry")),
+        (STATUS_GENERATING, _("generating reports")),
         (STATUS_DONE, _("done")),
         (STATUS_REFUSED, _("refused")),
         (STATUS_ERROR, _("dispatcher error")),
@@ -234,7 +255,12 @@ class ReportRun(models.Model):
         help_text=_("How many courses ended with each outcome (their latest attempt)."),
     )
     error = models.CharField(max_length=500, blank=True, default="")
-    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    notified_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text=_("When the run's e-mail was sent."),
+    )
+    note = models.CharField(
+        max_length=500, blank=True, default="", help_text=_("What delivering the run's e-mail came to."),
+    )
     course_total = models.PositiveIntegerField(
         null=True, blank=True, help_text=_("How many courses the run is for, once they are all recorded."),
     )
@@ -281,12 +307,17 @@ class Outcome(models.TextChoices):
 
     ``pending`` and ``submitting`` are steps of a run in progress (a course not tried yet, and a
     course whose submission has started: the intent, recorded before calling the platform);
-    the others are what a call ended with.
+    ``submitted`` means the platform queued the report and is generating it. The others are ends:
+    ``generated`` (the file exists), ``report_failed`` (the platform's task failed), ``lost`` (it
+    never finished), and what a submission itself ended with.
     """
 
     PENDING = "pending", _("pending")
     SUBMITTING = "submitting", _("submitting")
     SUBMITTED = "submitted", _("submitted")
+    GENERATED = "generated", _("generated")
+    REPORT_FAILED = "report_failed", _("report failed")
+    LOST = "lost", _("lost")
     ALREADY_RUNNING = "already_running", _("already running")
     FAILED = "failed", _("failed")
     SKIPPED = "skipped", _("skipped")
@@ -306,8 +337,11 @@ class ReportRunCourse(models.Model):
 
     # Outcomes a run still has work to do for.
     OPEN = (Outcome.PENDING, Outcome.SUBMITTING)
-    # Outcomes the owner is told about by e-mail.
-    FAILURES = (Outcome.FAILED, Outcome.REFUSED)
+    # Ends where the report was not produced: the owner is always told about them.
+    FAILURES = (
+        Outcome.FAILED, Outcome.REFUSED, Outcome.REPORT_FAILED, Outcome.LOST, Outcome.ALREADY_RUNNING,
+        Outcome.SKIPPED,
+    )
 
     run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="courses")
     course_id = models.CharField(max_length=255)
@@ -324,7 +358,19 @@ class ReportRunCourse(models.Model):
     started_at = models.DateTimeField(
         null=True, blank=True, help_text=_("When the latest attempt started (the intent to submit)."),
     )
-    finished_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text=_("When the course reached its outcome (the report's end, once followed)."),
+    )
+    expected_name = models.CharField(
+        max_length=255, blank=True, default="",
+        help_text=_("The start of the report's file name: course prefix and report name, before the time."),
+    )
+    file_name = models.CharField(max_length=255, blank=True, default="")
+    file_path = models.CharField(
+        max_length=600, blank=True, default="", help_text=_("Where the report is in the report store."),
+    )
+    file_size = models.BigIntegerField(null=True, blank=True, help_text=_("Bytes."))
 
     class Meta:
         verbose_name = _("Report run course")

@@ -61,3 +61,23 @@ def site_value_for_org(org, name, default=None):
     except ImportError:
         return default
     return get_value_for_org(org, name, default)
+
+
+def report_store():
+    """Return the platform's report store of ``GRADES_DOWNLOAD``, where report files are."""
+    from lms.djangoapps.instructor_task.models import ReportStore  # pylint: disable=import-outside-toplevel
+
+    return ReportStore.from_config("GRADES_DOWNLOAD")
+
+
+def course_filename_prefix(course_key):
+    """Return how the platform starts a course's report file names: ``org_course_run``, made file-safe."""
+    try:
+        from common.djangoapps.util.file import (  # pylint: disable=import-outside-toplevel
+            course_filename_prefix_generator,
+        )
+    except ImportError:
+        from django.utils.text import get_valid_filename  # pylint: disable=import-outside-toplevel
+
+        return get_valid_filename("_".join([course_key.org, course_key.course, course_key.run]))
+    return course_filename_prefix_generator(course_key)

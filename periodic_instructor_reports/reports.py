@@ -186,6 +186,19 @@ def task_input_size(path, arguments, keyword_arguments, prefix):
     return len(json.dumps(task_input))
 
 
+def expected_name(path, course_key, keyword_arguments):
+    """
+    Return how the platform starts the report's file name, ``{course prefix}_{report name}``, or "".
+
+    The platform adds ``_{YYYY-MM-DD-HHMM}.csv`` (and the storage a suffix when the name is
+    taken). "" when the report's name is not known.
+    """
+    base = keyword_arguments.get("filename") or DEFAULT_FILENAMES.get(path)
+    if not base:
+        return ""
+    return f"{platform.course_filename_prefix(course_key)}_{base}"
+
+
 def ccx_filename(path, course_key, keyword_arguments):
     """
     Return a file name that tells a CCX's report from its master's, or None to keep the default.

@@ -13,7 +13,16 @@ from celery import shared_task
 from django.db import DatabaseError, connections
 from kombu.exceptions import OperationalError as BrokerError
 
-from periodic_instructor_reports import beat, conf, dispatch, history, housekeeping, recovery, retention
+from periodic_instructor_reports import (
+    beat,
+    conf,
+    dispatch,
+    follow,
+    history,
+    housekeeping,
+    recovery,
+    retention,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +119,8 @@ def continue_report_run(self, run_id):
 
 @shared_task(name=housekeeping.FOLLOW_UP_TASK)
 def follow_up():
-    """Resume stalled runs and catch up missed due times; return what was done."""
-    return recovery.sweep()
+    """Follow submitted reports to their files, resume stalled runs, catch up missed due times."""
+    return {"followed": follow.check(), **recovery.sweep()}
 
 
 @shared_task(name=housekeeping.PRUNE_TASK)

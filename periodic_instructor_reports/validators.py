@@ -4,6 +4,7 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -211,6 +212,31 @@ def frequency_problem(schedule):
             "a crontab with fewer times."
         ) % {"gap": schedules.duration_text(gap.total_seconds()), "minimum": schedules.duration_text(minimum)}
     return None
+
+
+def validate_recipients(value):
+    """Require a JSON list of distinct, valid e-mail addresses, at most ``MAX_RECIPIENTS`` of them."""
+    if not isinstance(value, list) or not all(isinstance(address, str) for address in value):
+        raise ValidationError(_('Enter a JSON list of e-mail addresses, for example ["data@example.com"].'),
+                              code="invalid_recipients")
+    limit = conf.get("MAX_RECIPIENTS")
+    if len(value) > limit:
+        raise ValidationError(_("At most %(limit)d recipients: use a mailing list for more people.") % {
+            "limit": limit,
+        }, code="too_many_recipients")
+    errors = []
+    for address in value:
+        try:
+            validate_email(address)
+        except ValidationError:
+            errors.append(ValidationError(
+                _("“%(address)s” is not an e-mail address."), code="invalid_recipient",
+                params={"address": address[:100].encode("unicode_escape").decode("ascii")},
+            ))
+    if len({address.lower() for address in value}) != len(value):
+        errors.append(ValidationError(_("An address is listed more than once."), code="duplicate_recipient"))
+    if errors:
+        raise ValidationError(errors)
 
 
 def validate_schedule(schedule):

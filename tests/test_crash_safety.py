@@ -56,7 +56,7 @@ class OnePerDueTimeTests(ReportFilesMixin, TestCase):
             due = self.anchor + hours * HOUR
             first = self.fire(due + datetime.timedelta(milliseconds=3))
             second = self.fire(due + datetime.timedelta(milliseconds=40))
-            self.assertEqual((first["status"], second["status"]), ("done", "already_ran"))
+            self.assertEqual((first["status"], second["status"]), ("generating", "already_ran"))
         self.assertEqual(submissions(), {course: 3 for course in COURSES[:3]})
         self.assertEqual(
             sorted(ReportRun.objects.values_list("planned_at", flat=True)),
@@ -87,7 +87,8 @@ class OnePerDueTimeTests(ReportFilesMixin, TestCase):
     def test_run_now_is_a_separate_deliberate_run(self):
         due = self.anchor + 4 * HOUR
         self.fire(due + datetime.timedelta(seconds=1))
-        self.assertEqual(self.fire(due + datetime.timedelta(seconds=9), trigger="manual")["status"], "done")
+        manual = self.fire(due + datetime.timedelta(seconds=9), trigger="manual")
+        self.assertEqual(manual["status"], "generating")
         self.assertEqual(ReportRun.objects.filter(trigger="manual").count(), 1)
 
     def test_missed_due_times_are_counted_on_the_next_run(self):
@@ -133,7 +134,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
         with self.assertLogs("periodic_instructor_reports.history", "INFO"):
             self.assertEqual(recovery.resume_stalled(now=self.later(run)), [(run.pk, "resumed")])
         run.refresh_from_db()
-        self.assertEqual((run.status, run.resumptions, run.counts), ("done", 1, {"submitted": 7}))
+        self.assertEqual((run.status, run.resumptions, run.counts), ("generating", 1, {"submitted": 7}))
         self.assertEqual(submissions(), {course: 1 for course in COURSES})
 
     def test_a_submission_in_flight_is_found_in_the_platform_not_submitted_again(self):
@@ -158,7 +159,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
         run = self.started()
         # acks_late + reject_on_worker_lost: the same task id comes back, and still holds the run.
         result = tasks.continue_report_run.apply(args=[run.pk], task_id="lost-worker").get()
-        self.assertEqual(result["status"], "done")
+        self.assertEqual(result["status"], "generating")
         self.assertEqual(submissions(), {course: 1 for course in COURSES})
 
     def test_a_second_dispatch_never_works_on_a_run_held_by_a_live_worker(self):
@@ -184,7 +185,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
         self.assertIn("reached its time limit", " ".join(logs.output))
         run = ReportRun.objects.get()
         # Celery runs eagerly here: the continuation went on at once.
-        self.assertEqual((run.status, run.counts), ("done", {"submitted": 7}))
+        self.assertEqual((run.status, run.counts), ("generating", {"submitted": 7}))
         self.assertEqual(submissions(), {course: 1 for course in COURSES})
         self.assertEqual(ReportRunCourse.objects.get(course_id=COURSES[2]).attempt, 2)
 
@@ -207,7 +208,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
         self.assertEqual(set(run.courses.values_list("outcome", flat=True)), {"submitting"})
         tasks.continue_report_run.apply(args=[run.pk], task_id="lost-worker").get()
         run.refresh_from_db()
-        self.assertEqual((run.status, run.counts), ("done", {"submitted": 7}))
+        self.assertEqual((run.status, run.counts), ("generating", {"submitted": 7}))
         self.assertEqual(submissions(), {course: 1 for course in COURSES})
 
     def test_a_run_that_keeps_stopping_ends_as_an_error(self):
@@ -254,7 +255,7 @@ class StopMidRunTests(ReportFilesMixin, TestCase):
     def test_deleted(self):
         run, calls = self.run_stopping(lambda schedule: schedule.delete())
         self.assertEqual(len(calls), 3)  # the batch under way ends, no other starts
-        self.assertEqual((run.status, run.schedule_id), ("done", None))
+        self.assertEqual((run.status, run.schedule_id), ("generating", None))
         self.assertEqual(run.counts, {"submitted": 3, "skipped": 4})
         self.assertEqual(run.error, "stopped: the schedule was deleted during the run")
         skipped = run.courses.filter(outcome="skipped").first()
@@ -279,7 +280,8 @@ class CatchUpTests(ReportFilesMixin, TestCase):
             done = tasks.follow_up.apply().get()
         self.assertEqual(done["caught_up"], [(schedule.pk, "caught up")])
         run = ReportRun.objects.get()
-        self.assertEqual((run.trigger, run.planned_at, run.status), ("catch_up", anchor + 2 * HOUR, "done"))
+        self.assertEqual((run.trigger, run.planned_at, run.status),
+                         ("catch_up", anchor + 2 * HOUR, "generating"))
         self.assertEqual(tasks.follow_up.apply().get()["caught_up"], [])
         self.assertEqual(submissions(), {factories.COURSE: 1})
 

@@ -49,7 +49,7 @@ class RunReportScheduleCommandTests(ReportFilesMixin, TestCase):
         run = ReportRun.objects.get()
         self.assertEqual((run.trigger, run.counts), ("manual", {"submitted": 2}))
         self.assertIn(f"{COURSE}: submitted (", output)
-        self.assertIn(f"Schedule {schedule.pk}: done, run {run.pk}.", output)
+        self.assertIn(f"Schedule {schedule.pk}: generating, run {run.pk}.", output)
         self.assertEqual(len(self.report_files()), 2)
 
     def test_only_the_given_courses(self):
@@ -294,7 +294,7 @@ class RetentionTests(TestCase):
             self.assertEqual(housekeeping.ensure_job_rows(), [])
         self.assertEqual(PeriodicTask.objects.filter(name__in=housekeeping.JOB_ROWS).count(), 2)
         dispatch_result = tasks.dispatch_report_schedule.delay(factories.schedule().pk).get()
-        self.assertEqual(dispatch_result["status"], "done")
+        self.assertEqual(dispatch_result["status"], "generating")
 
     def test_cron_command_prunes_when_the_job_is_due(self):
         schedule = factories.schedule(enabled=False)

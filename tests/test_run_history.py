@@ -10,7 +10,16 @@ from django.test import TestCase, override_settings
 from django_celery_beat.models import PeriodicTask
 from lms.djangoapps.instructor_task.models import InstructorTask
 
-from periodic_instructor_reports import conf, dispatch, history, housekeeping, notify, recovery, tasks
+from periodic_instructor_reports import (
+    conf,
+    delivery,
+    dispatch,
+    follow,
+    history,
+    housekeeping,
+    recovery,
+    tasks,
+)
 from periodic_instructor_reports.models import ReportRun, ReportRunCourse
 from tests import factories, reports
 from tests.base import ReportFilesMixin
@@ -45,10 +54,10 @@ class RunRecordTests(ReportFilesMixin, TestCase):
         result = tasks.dispatch_report_schedule.delay(schedule.pk).get()
         run = ReportRun.objects.get()
         self.assertEqual(result["run_id"], run.pk)
-        self.assertEqual((run.schedule, run.trigger, run.status), (schedule, "beat", "done"))
+        self.assertEqual((run.schedule, run.trigger, run.status), (schedule, "beat", "generating"))
         self.assertEqual(run.counts, {"submitted": 2})
         self.assertLessEqual(run.planned_at, run.started_at)
-        self.assertLessEqual(run.started_at, run.finished_at)
+        self.assertIsNone(run.finished_at)  # the platform is generating the reports
         rows = {row.course_id: row for row in run.courses.all()}
         self.assertEqual(set(rows), {COURSE, OTHER})
         for row in rows.values():
@@ -132,7 +141,8 @@ class RunRecordTests(ReportFilesMixin, TestCase):
     def test_one_run_per_due_time(self):
         schedule = factories.schedule()
         due = datetime.datetime(2026, 3, 2, 7, tzinfo=datetime.UTC)
-        self.assertEqual(dispatch.run_schedule(schedule.pk, trigger="cron", planned_at=due)["status"], "done")
+        first = dispatch.run_schedule(schedule.pk, trigger="cron", planned_at=due)
+        self.assertEqual(first["status"], "generating")
         with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
             second = dispatch.run_schedule(schedule.pk, trigger="cron", planned_at=due)
         self.assertEqual(second["status"], "already_ran")
@@ -211,7 +221,10 @@ class RetryTests(ReportFilesMixin, TestCase):
         self.assertEqual(result["counts"], {"submitted": 2})
         run.refresh_from_db()
         self.assertEqual(course_rows(run), [(OTHER, 1, "submitted"), (COURSE, 2, "submitted")])
-        self.assertEqual((run.status, run.counts), ("done", {"submitted": 2}))
+        self.assertEqual((run.status, run.counts, run.finished_at), ("generating", {"submitted": 2}, None))
+        follow.check()  # the follow-up job: both reports ran (eagerly), their files exist
+        run.refresh_from_db()
+        self.assertEqual((run.status, run.counts), ("done", {"generated": 2}))
         self.assertIsNotNone(run.finished_at)
         retried = run.courses.get(course_id=COURSE)
         self.assertEqual(retried.upload_parent_dir, run.planned_at.date().isoformat())
@@ -242,9 +255,9 @@ class RetryTests(ReportFilesMixin, TestCase):
         blocker.save()
         self.assertEqual(recovery.resume_stalled(now=run.heartbeat_at - datetime.timedelta(seconds=1)), [])
         done = recovery.resume_stalled(now=run.heartbeat_at, inline=True)
-        self.assertEqual(done, [(run.pk, "done")])
+        self.assertEqual(done, [(run.pk, "generating")])
         run.refresh_from_db()
-        self.assertEqual((run.status, run.counts, run.resumptions), ("done", {"submitted": 1}, 1))
+        self.assertEqual((run.status, run.counts, run.resumptions), ("generating", {"submitted": 1}, 1))
 
     @override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL)
     def test_pausing_before_the_retry_stops_the_run_and_still_reports_failures(self):
@@ -310,9 +323,9 @@ class FailureEmailTests(ReportFilesMixin, TestCase):
         self.assertEqual(len(mail.outbox), 1)
         message = mail.outbox[0]
         self.assertEqual(message.to, ["owner@example.com"])
-        self.assertIn("1 course failed", message.subject)
+        self.assertIn("1 of 3 courses not produced", message.subject)
         self.assertIn(f"  {BAD}: failed", message.body)
-        self.assertNotIn(COURSE, message.body)  # courses that worked are not listed
+        self.assertIn(f"  {COURSE}: submitted", message.body)  # every course, with its outcome
         self.assertNotIn("grading backend", message.body)  # no error details, just outcomes
         self.assertIn(
             "https://lms.example.com/admin/periodic_instructor_reports/reportruncourse/"
@@ -328,7 +341,7 @@ class FailureEmailTests(ReportFilesMixin, TestCase):
     def test_never_twice_for_one_run(self):
         schedule = self.failing_schedule()
         run = self.run_once(schedule)
-        self.assertFalse(notify.notify_failures(schedule, run))
+        self.assertFalse(delivery.deliver(run))
         self.assertEqual(len(mail.outbox), 1)
 
     def test_no_mail_without_failures(self):
@@ -357,4 +370,4 @@ class FailureEmailTests(ReportFilesMixin, TestCase):
         self.assertEqual(course_rows(run), [(OTHER, 2, "already_running"), (COURSE, 2, "failed")])
         self.assertEqual(len(mail.outbox), 1)
         self.assertIn(f"  {COURSE}: failed", mail.outbox[0].body)
-        self.assertNotIn(OTHER, mail.outbox[0].body)
+        self.assertIn(f"  {OTHER}: already running", mail.outbox[0].body)

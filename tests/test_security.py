@@ -14,7 +14,7 @@ from django_celery_beat.models import PeriodicTask
 from lms.djangoapps.instructor_task.models import InstructorTask
 from openedx.core.djangoapps.site_configuration.models import SiteConfiguration
 
-from periodic_instructor_reports import api, beat, conf, dispatch, notify
+from periodic_instructor_reports import api, beat, conf, delivery, dispatch
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 from tests import factories
 from tests.base import ReportFilesMixin
@@ -292,7 +292,7 @@ class NameAndHeaderTests(TestCase):
         run = ReportRun.objects.create(schedule=schedule, trigger="manual", planned_at=schedule.created,
                                        started_at=schedule.created)
         run.courses.create(course_id="course-v1:Bad+Course+Run", outcome="failed")
-        self.assertTrue(notify.notify_failures(schedule, run))
+        self.assertTrue(delivery.deliver(run))
         self.assertNotIn("\n", mail.outbox[0].subject)
         self.assertEqual(mail.outbox[0].bcc, [])
 

@@ -4,9 +4,18 @@ Stand-in of ``lms.djangoapps.instructor_task.tasks`` for tests.
 Celery tasks with the platform's names, each called as ``task(entry_id, xblock_instance_args)``.
 Each marks its ``InstructorTask`` row PROGRESS, writes a real CSV through ``ReportStore`` (file name
 from ``task_input['filename']``, directory from ``task_input['upload_parent_dir']``), then marks the
-row SUCCESS with a JSON ``task_output``, or FAILURE and re-raises. Rows: one per active user.
+row SUCCESS with the platform's progress dict as ``task_output`` (action name and counts: like the
+platform's, it does not name the file), or FAILURE with ``{"exception", "message", "traceback"}``
+and re-raises. Rows: one per active user.
+
+A report of a course of the organisation ``Broken`` fails in the worker, as a report whose
+generation raises does in the platform: tests and the demo use it for "report failed". That
+failure is recorded on the row and not raised, so that in eager mode (tests) it does not come
+back out of ``apply_async`` as a queue error, which it is not.
 """
 import json
+import time
+import traceback
 from datetime import UTC, datetime
 
 from celery import current_task, shared_task
@@ -17,6 +26,8 @@ from lms.djangoapps.instructor_task.models import PROGRESS, InstructorTask, Repo
 from lms.djangoapps.instructor_task.tasks_helper.utils import report_filename
 
 PREFIX = "lms.djangoapps.instructor_task.tasks"
+# Reports of this organisation's courses fail in the worker.
+FAILING_ORG = "Broken"
 USER_COLUMNS = ["Student ID", "Email", "Username"]
 
 
@@ -46,35 +57,53 @@ def run_report(entry_id, xblock_instance_args, default_filename, make_rows):
     entry = InstructorTask.objects.get(pk=entry_id)
     entry.task_state = PROGRESS
     entry.save()
+    started = time.monotonic()
     try:
         request_id = getattr(current_task.request, "id", None) if current_task else None
         if request_id and request_id != entry.task_id:
             raise ValueError(f"Requested task did not match actual task {request_id!r}")
+        if entry.course_id.org == FAILING_ORG:
+            raise ReportFailed(f"Could not compute the report of {entry.course_id}: grading backend down")
         task_input = json.loads(entry.task_input)
         start = datetime.now(UTC)
         rows = make_rows(task_input)
         name = report_filename(entry.course_id, task_input.get("filename", default_filename), start)
         store = ReportStore.from_config("GRADES_DOWNLOAD")
-        path = store.store_rows(
-            entry.course_id, name, rows, task_input.get("upload_parent_dir", "")
-        )
+        store.store_rows(entry.course_id, name, rows, task_input.get("upload_parent_dir", ""))
         progress = {
             "action_name": "generated",
             "attempted": len(rows) - 1,
             "succeeded": len(rows) - 1,
+            "skipped": 0,
             "failed": 0,
-            "report_name": name,
-            "path": path,
+            "total": len(rows) - 1,
+            "preassigned": 0,
+            "duration_ms": int((time.monotonic() - started) * 1000),
+            "step": "Uploading CSV",
         }
+    except ReportFailed as error:
+        _record_failure(entry, error)
+        return None
     except Exception as error:
-        entry.task_state = FAILURE
-        entry.task_output = json.dumps({"exception": type(error).__name__, "message": str(error)})
-        entry.save()
+        _record_failure(entry, error)
         raise
     entry.task_state = SUCCESS
     entry.task_output = json.dumps(progress)
     entry.save()
     return progress
+
+
+class ReportFailed(RuntimeError):
+    """A report's generation failed (the ``Broken`` organisation's courses)."""
+
+
+def _record_failure(entry, error):
+    """Mark the row FAILURE with the platform's failure output (exception, message, traceback)."""
+    entry.task_state = FAILURE
+    entry.task_output = json.dumps({
+        "exception": type(error).__name__, "message": str(error), "traceback": traceback.format_exc()[-500:],
+    })
+    entry.save()
 
 
 def _report_task(func_name, default_filename, make_rows=grade_rows, name=None):

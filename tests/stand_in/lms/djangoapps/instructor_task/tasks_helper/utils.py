@@ -1,21 +1,7 @@
-"""
-Stand-in of ``lms.djangoapps.instructor_task.tasks_helper.utils`` for tests.
-
-``course_filename_prefix_generator`` lives in ``common.djangoapps.util.file`` in the platform.
-"""
-from django.conf import settings
-from django.utils.text import get_valid_filename
+"""Stand-in of ``lms.djangoapps.instructor_task.tasks_helper.utils`` for tests."""
+from common.djangoapps.util.file import course_filename_prefix_generator
 
 from lms.djangoapps.instructor_task.models import ReportStore
-
-
-def course_filename_prefix_generator(course_id, separator="_"):
-    """``org_course_run`` of ``course_id`` made a valid file name (CCX suffix behind a feature)."""
-    filename = separator.join([course_id.org, course_id.course, course_id.run])
-    features = getattr(settings, "FEATURES", {})
-    if features.get("ENABLE_COURSE_FILENAME_CCX_SUFFIX", False) and getattr(course_id, "ccx", None):
-        filename = separator.join([filename, "ccx", course_id.ccx])
-    return get_valid_filename(filename)
 
 
 def report_filename(course_id, csv_name, timestamp):

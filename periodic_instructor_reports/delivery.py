@@ -1,0 +1,150 @@
+"""
+Delivering a finished run: one e-mail per run, to the people who need its reports.
+
+The schedule's recipients are told after every run or only when a course's report was not
+produced (its ``notify`` choice); the owner is always told about failures. The e-mail lists each
+course with its outcome and, for a generated report, a link to the download view: never the file,
+since reports hold personal data, and the link works only for someone logged in and entitled to
+the course's data, so a forwarded e-mail leaks nothing.
+"""
+
+import logging
+import smtplib
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from periodic_instructor_reports import conf, validators
+from periodic_instructor_reports.models import Outcome, PeriodicReportSchedule, ReportRun, ReportRunCourse
+
+log = logging.getLogger(__name__)
+
+RUN_COURSES_ADMIN = "admin:periodic_instructor_reports_reportruncourse_changelist"
+DOWNLOAD_VIEW = "periodic_instructor_reports:download"
+# Course lines one e-mail lists at most; the run history has the rest.
+LISTED_LIMIT = 200
+
+
+def run_history_url(run_id):
+    """Return the absolute URL of the run history admin page filtered to one run."""
+    try:
+        path = reverse(RUN_COURSES_ADMIN)
+    except NoReverseMatch:
+        path = "/admin/periodic_instructor_reports/reportruncourse/"
+    return f"{conf.site_url()}{path}?run__id__exact={run_id}"
+
+
+def download_url(row_id):
+    """Return the absolute URL of the download view of a generated course report."""
+    return conf.site_url() + reverse(DOWNLOAD_VIEW, args=[row_id])
+
+
+def header_text(text):
+    """Return ``text`` fit for an e-mail header: control and formatting characters become spaces."""
+    return "".join(" " if validators.unsafe_character(char) else char for char in text)
+
+
+def addressees(schedule, run, failed):
+    """
+    Return ``(to, note)``: who the run's e-mail goes to, and what the run should note about it.
+
+    Recipients by the schedule's choice; the owner when something failed, unless inactive (then the
+    recipients, or the ``FAILURE_CC`` setting's addresses, are told instead, and the run says so).
+    """
+    recipients = list(schedule.recipients or [])
+    to = recipients if schedule.notify == PeriodicReportSchedule.NOTIFY_ALWAYS or (
+        failed and schedule.notify == PeriodicReportSchedule.NOTIFY_FAILURES
+    ) else []
+    note = ""
+    if failed and conf.get("FAILURE_EMAILS"):
+        owner = schedule.owner
+        if not owner.is_active:
+            note = f"owner (user id {owner.pk}) is inactive and was not e-mailed"
+            to = to or recipients or list(conf.get("FAILURE_CC") or [])
+        elif owner.email:
+            to = [owner.email, *[address for address in to if address != owner.email]]
+        else:
+            note = f"owner (user id {owner.pk}) has no e-mail address"
+    return to, note
+
+
+def deliver(run):
+    """
+    Send the run's one e-mail, if anyone is to be told; return whether it was sent.
+
+    Never twice for one run (``notified_at`` is claimed first), nothing once the schedule is gone.
+    """
+    schedules = PeriodicReportSchedule.objects.select_related("owner", "task")
+    schedule = schedules.filter(pk=run.schedule_id).first()
+    if schedule is None:
+        return False
+    rows = ReportRunCourse.objects.filter(run=run)
+    failed_count = rows.filter(outcome__in=ReportRunCourse.FAILURES).count()
+    to, note = addressees(schedule, run, failed_count > 0)
+    if note:
+        ReportRun.objects.filter(pk=run.pk).update(note=note[:500])
+        log.info("Periodic report run %s: %s.", run.pk, note)
+    if not to:
+        return False
+    if not ReportRun.objects.filter(pk=run.pk, notified_at__isnull=True).update(notified_at=timezone.now()):
+        return False
+    listed = list(rows.order_by("course_id").values_list("pk", "course_id", "outcome")[:LISTED_LIMIT])
+    total = rows.count()
+    message = EmailMessage(
+        header_text(_subject(schedule, run, total, failed_count)), _body(schedule, run, listed, total),
+        None, to, cc=list(conf.get("FAILURE_CC") or []) if failed_count and note else [],
+    )
+    try:
+        message.send()
+    except (OSError, smtplib.SMTPException):
+        log.exception("Could not send the e-mail of periodic report run %s.", run.pk)
+        ReportRun.objects.filter(pk=run.pk).update(notified_at=None)
+        return False
+    log.info("E-mailed %s addresses about periodic report run %s of schedule %s.",
+             len(to), run.pk, schedule.pk)
+    return True
+
+
+def _subject(schedule, run, total, failed):
+    params = {"schedule": str(schedule), "run": run.pk, "total": total, "failed": failed}
+    if failed:
+        return ngettext(
+            "Periodic report %(schedule)s: %(failed)d of %(total)d courses not produced (run %(run)s)",
+            "Periodic report %(schedule)s: %(failed)d of %(total)d courses not produced (run %(run)s)",
+            failed,
+        ) % params
+    return ngettext(
+        "Periodic report %(schedule)s: %(total)d course report ready (run %(run)s)",
+        "Periodic report %(schedule)s: %(total)d course reports ready (run %(run)s)",
+        total,
+    ) % params
+
+
+def _body(schedule, run, listed, total):
+    lines = [
+        _("Run %(run)s of the periodic report %(schedule)s (due %(due)s) ended:") % {
+            "run": run.pk, "schedule": schedule, "due": run.planned_at.isoformat(timespec="seconds"),
+        },
+        "",
+    ]
+    for row_id, course_id, outcome in listed:
+        label = Outcome(outcome).label if outcome in Outcome.values else outcome
+        if outcome == Outcome.GENERATED:
+            lines.append(f"  {course_id}: {label}: {download_url(row_id)}")
+        else:
+            lines.append(f"  {course_id}: {label}")
+    if total > len(listed):
+        lines.append(_("  ... and %(more)d more") % {"more": total - len(listed)})
+    lines += [
+        "",
+        _("Downloading a report needs a login with access to the course's data (global staff, or the "
+          "course's data researcher role)."),
+        _("The run history says more: %(url)s") % {"url": run_history_url(run.pk)},
+    ]
+    if getattr(settings, "PLATFORM_NAME", None):
+        lines += ["", settings.PLATFORM_NAME]
+    return "\n".join(lines)

@@ -1,0 +1,56 @@
+"""
+The download view of a generated report: the file, for those entitled to the course's data only.
+
+A report holds learner data. The link in a run's e-mail and in the run history leads here; the
+view asks the same rule as the instructor dashboard's report downloads (global staff, or
+``instructor.research`` on the course) for the person asking, logs every refusal, and streams
+the file from the platform's report store (or, for storages that sign URLs such as S3,
+redirects to a short-lived signed URL).
+"""
+
+import logging
+import os
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponseForbidden, HttpResponseRedirect
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from opaque_keys import InvalidKeyError
+from opaque_keys.edx.keys import CourseKey
+
+from periodic_instructor_reports import permissions, platform
+from periodic_instructor_reports.models import Outcome, ReportRunCourse
+
+log = logging.getLogger(__name__)
+
+# Seconds a signed storage URL stays valid.
+SIGNED_URL_SECONDS = 300
+
+
+@require_GET
+@never_cache
+@login_required
+def download(request, row_id):
+    """Send the report file of a generated course row, if the user may have that course's data."""
+    row = ReportRunCourse.objects.filter(pk=row_id, outcome=Outcome.GENERATED).exclude(file_path="").first()
+    if row is None:
+        raise Http404("No generated report has that number.")
+    try:
+        course_key = CourseKey.from_string(row.course_id)
+    except InvalidKeyError as err:
+        raise Http404("No generated report has that number.") from err
+    if not permissions.may_access_course_data(request.user, course_key):
+        log.warning("User %s was refused the report %s of %s: no data access to the course.",
+                    request.user.pk, row.pk, row.course_id)
+        return HttpResponseForbidden("You may not have the reports of this course.")
+    storage = platform.report_store().storage
+    if getattr(storage, "querystring_auth", False):
+        log.info("User %s downloads the report %s of %s (signed URL).",
+                 request.user.pk, row.pk, row.course_id)
+        return HttpResponseRedirect(storage.url(row.file_path, expire=SIGNED_URL_SECONDS))
+    try:
+        handle = storage.open(row.file_path, "rb")
+    except (OSError, ValueError) as err:
+        raise Http404("The report file is no longer in the report store.") from err
+    log.info("User %s downloads the report %s of %s.", request.user.pk, row.pk, row.course_id)
+    return FileResponse(handle, as_attachment=True, filename=os.path.basename(row.file_path))

@@ -1,0 +1,204 @@
+"""
+Following each submitted course to its end: the platform's task row, then the report's file.
+
+The follow-up job calls ``check`` every minute. It reads a batch of submitted courses, the
+platform's ``InstructorTask`` rows of their task ids (one query for the batch), lists each
+report folder once, and records ``generated`` with the file, ``report_failed`` with the
+platform's error, or ``lost`` once a task stayed unfinished past ``LOST_AFTER``; then it
+finishes the runs whose courses all ended and delivers their e-mail. A bounded number of
+queries per check, whatever the number of courses, and no worker waits for a report.
+"""
+
+import datetime
+import json
+import logging
+import os
+import re
+
+from django.utils import timezone
+
+from periodic_instructor_reports import conf, delivery, folders, history, platform
+from periodic_instructor_reports.models import Outcome, ReportRun, ReportRunCourse
+
+log = logging.getLogger(__name__)
+
+# Submitted courses looked at per check (the next check takes the rest).
+BATCH_SIZE = 1000
+# A report the platform finished may take this long to appear in a slow storage's listing.
+FILE_GRACE = datetime.timedelta(minutes=10)
+# The platform's stamp has minutes only, and clocks of hosts differ a little.
+STAMP_SLACK = datetime.timedelta(minutes=2)
+SUCCESS, FAILURE, REVOKED = "SUCCESS", "FAILURE", "REVOKED"
+STAMP = re.compile(r"_(\d{4}-\d{2}-\d{2}-\d{4})(?:_[A-Za-z0-9]{7})?\.csv$")
+ERROR_LIMIT = 500
+
+
+def followed_rows(run_ids=None):
+    """Return the queryset of courses being generated: submitted, with a platform task to follow."""
+    rows = ReportRunCourse.objects.filter(
+        outcome=Outcome.SUBMITTED, run__status=ReportRun.STATUS_GENERATING,
+    ).exclude(task_id="")
+    return rows.filter(run_id__in=run_ids) if run_ids is not None else rows
+
+
+def check(*, now=None):
+    """
+    Follow a batch of submitted courses; return ``{outcome: count}`` of the courses that ended.
+
+    Runs whose courses have all ended are finished (status ``done``) and their e-mail sent.
+    """
+    now = now or timezone.now()
+    rows = list(followed_rows().order_by("pk")[:BATCH_SIZE])
+    if not rows:
+        return {}
+    tasks = _platform_tasks(rows)
+    finder = FileFinder(rows)
+    ended = []
+    for row in rows:
+        if _settle(row, tasks.get(row.task_id), finder, now):
+            ended.append(row)
+    if ended:
+        history.save_rows(ended)
+        ReportRunCourse.objects.bulk_update(ended, ["file_name", "file_path", "file_size"], batch_size=500)
+    finish_ended_runs({row.run_id for row in rows})
+    counts = {}
+    for row in ended:
+        counts[row.outcome] = counts.get(row.outcome, 0) + 1
+    return counts
+
+
+def finish_ended_runs(run_ids):
+    """Finish the runs among ``run_ids`` that are generating and have no course left to follow."""
+    still = set(followed_rows(run_ids).values_list("run_id", flat=True).distinct())
+    for run in ReportRun.objects.filter(pk__in=set(run_ids) - still, status=ReportRun.STATUS_GENERATING):
+        history.finish_run(run, status=ReportRun.STATUS_DONE)
+        log.info("Periodic report run %s is done: %s.", run.pk, run.counts)
+        delivery.deliver(run)
+
+
+def _platform_tasks(rows):
+    """Return ``{task id: (state, output, updated)}`` of the rows' platform tasks (one query)."""
+    model = platform.instructor_task_model()
+    if model is None:
+        return {}
+    found = model.objects.filter(task_id__in=[row.task_id for row in rows]).values_list(
+        "task_id", "task_state", "task_output", "updated",
+    )
+    return {task_id: (state, output, updated) for task_id, state, output, updated in found}
+
+
+def _settle(row, task, finder, now):
+    """Record the row's end if its report ended (or is lost); return whether it did."""
+    state, output, updated = task if task else (None, None, None)
+    if state == SUCCESS and output != json.dumps("failed"):
+        return finder.settle(row, updated or now, now)
+    if state in (SUCCESS, FAILURE, REVOKED):
+        row.outcome, row.error = Outcome.REPORT_FAILED, platform_error(state, output)
+        row.finished_at = updated or now
+        return True
+    if row.started_at and now - row.started_at > datetime.timedelta(seconds=conf.get("LOST_AFTER")):
+        hours = conf.get("LOST_AFTER") / 3600
+        row.outcome, row.finished_at = Outcome.LOST, now
+        row.error = (
+            f"the platform's task {row.task_id} is still {state or 'missing'} after {hours:g} h: "
+            "while it stays unfinished, every later report of this type for this course is refused "
+            "as already running; mark it failed or revoke it in the platform"
+        )[:ERROR_LIMIT]
+        return True
+    return False
+
+
+def platform_error(state, output):
+    """Return the platform's error of an ended task from its ``task_output``, at most 500 characters."""
+    try:
+        detail = json.loads(output) if output else None
+    except ValueError:
+        detail = output  # the platform stores raw text when it could not queue the task
+    if isinstance(detail, dict):
+        text = ": ".join(str(detail[key]) for key in ("exception", "message") if detail.get(key))
+    elif detail:
+        text = f"the platform's task ended {state} ({detail})"
+    else:
+        text = ""
+    return (text or f"the platform's task ended {state}")[:ERROR_LIMIT]
+
+
+class FileFinder:
+    """Find the file each finished report wrote: list each folder once, never give one file twice."""
+
+    def __init__(self, rows):
+        self.store = platform.report_store()
+        self.listings = {}
+        self.taken = set()
+        self.rows = rows
+        self._claimed = None
+
+    def folder(self, row):
+        """Return the folder the row's report went to: its upload folder, else the course's own."""
+        return row.upload_parent_dir or folders.course_folder(row.course_id)
+
+    def listing(self, folder):
+        """Return the file names in ``folder`` (listed once per check)."""
+        if folder not in self.listings:
+            try:
+                self.listings[folder] = sorted(self.store.storage.listdir(folder)[1])
+            except (OSError, ValueError) as err:
+                log.info("Could not list the report folder %s: %s", folder, err)
+                self.listings[folder] = []
+        return self.listings[folder]
+
+    def claimed(self):
+        """Return the file paths rows of earlier checks recorded among this batch's folders (one query)."""
+        if self._claimed is None:
+            paths = [
+                os.path.join(self.folder(row), name) for row in self.rows if row.expected_name
+                for name in self.listing(self.folder(row)) if name.startswith(row.expected_name)
+            ]
+            self._claimed = set(
+                ReportRunCourse.objects.filter(file_path__in=paths).values_list("file_path", flat=True)
+            ) if paths else set()
+        return self._claimed
+
+    def settle(self, row, finished, now):
+        """Record ``generated`` with the report's file; wait or fail if it did not appear."""
+        folder = self.folder(row)
+        if not row.expected_name:
+            row.outcome, row.finished_at = Outcome.GENERATED, finished
+            row.error = f"the platform does not name this report's file: look in {folder}"[:ERROR_LIMIT]
+            return True
+        name = self.pick(row, folder, finished)
+        if name is None:
+            if now - finished < FILE_GRACE:
+                return False
+            row.outcome, row.finished_at = Outcome.REPORT_FAILED, finished
+            row.error = (f"the platform reported success, but no file {row.expected_name}_*.csv "
+                         f"appeared in {folder}")[:ERROR_LIMIT]
+            return True
+        path = os.path.join(folder, name)
+        self.taken.add(path)
+        row.outcome, row.finished_at, row.error = Outcome.GENERATED, finished, ""
+        row.file_name, row.file_path = name, path
+        try:
+            row.file_size = self.store.storage.size(path)
+        except (OSError, NotImplementedError):
+            row.file_size = None
+        return True
+
+    def pick(self, row, folder, finished):
+        """Return the name of the row's file: its course and report, written since it was submitted."""
+        earliest = (row.started_at or finished) - STAMP_SLACK
+        latest = finished + STAMP_SLACK
+        candidates = []
+        for name in self.listing(folder):
+            if not name.startswith(row.expected_name + "_"):
+                continue
+            match = STAMP.search(name)
+            if not match or match.start() != len(row.expected_name):
+                continue
+            stamp = datetime.datetime.strptime(match.group(1), "%Y-%m-%d-%H%M").replace(tzinfo=datetime.UTC)
+            path = os.path.join(folder, name)
+            in_time = earliest <= stamp + datetime.timedelta(minutes=1) and stamp <= latest
+            if in_time and path not in self.taken:
+                candidates.append((stamp, len(name), name, path))
+        candidates = [item for item in candidates if item[3] not in self.claimed()]
+        return min(candidates)[2] if candidates else None

@@ -1,0 +1,1 @@
+"""Stand-in of ``common.djangoapps.util`` for tests."""
