@@ -40,7 +40,7 @@ __all__ = [
 
 SCHEDULE_FIELDS = {
     "task", "owner", "interval", "crontab", "course_ids", "arguments", "keyword_arguments", "include_ccx",
-    "only_ccx", "upload_folder_prefix", "upload_folder_structure", "enabled",
+    "only_ccx", "upload_folder_prefix", "upload_folder_structure", "enabled", "recipients", "notify",
 }
 
 

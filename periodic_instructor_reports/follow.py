@@ -31,6 +31,7 @@ STAMP_SLACK = datetime.timedelta(minutes=2)
 SUCCESS, FAILURE, REVOKED = "SUCCESS", "FAILURE", "REVOKED"
 STAMP = re.compile(r"_(\d{4}-\d{2}-\d{2}-\d{4})(?:_[A-Za-z0-9]{7})?\.csv$")
 ERROR_LIMIT = 500
+ENDED_FIELDS = ["outcome", "error", "finished_at", "file_name", "file_path", "file_size"]
 
 
 def followed_rows(run_ids=None):
@@ -58,8 +59,7 @@ def check(*, now=None):
         if _settle(row, tasks.get(row.task_id), finder, now):
             ended.append(row)
     if ended:
-        history.save_rows(ended)
-        ReportRunCourse.objects.bulk_update(ended, ["file_name", "file_path", "file_size"], batch_size=500)
+        ReportRunCourse.objects.bulk_update(ended, ENDED_FIELDS, batch_size=history.BATCH_SIZE)
     finish_ended_runs({row.run_id for row in rows})
     counts = {}
     for row in ended:

@@ -41,8 +41,7 @@ DISPATCH_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "bind": Tr
 
 def _close_connections():
     """Drop database connections a failure may have broken, so the retry opens fresh ones."""
-    for connection in connections.all(initialized_only=True):
-        connection.close_if_unusable_or_obsolete()
+    for connection in connections.all():
         if connection.connection is not None and not connection.is_usable():
             connection.close()
 

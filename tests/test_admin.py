@@ -37,7 +37,7 @@ class AdminTestCase(TestCase):
             "arguments": "[]",
             "keyword_arguments": "{}",
             "upload_folder_prefix": "periodic-reports/",
-            "upload_folder_structure": "regular",
+            "upload_folder_structure": "regular", "recipients": "[]", "notify": "failures",
         }
         data.update(overrides)
         return data

@@ -91,6 +91,7 @@ class ScheduleFormTests(HistoryAdminTestCase):
             "task": self.task.pk, "owner": self.admin.pk, "interval": "", "crontab": "",
             "enabled": "on", "course_ids": f'["{COURSE}"]', "arguments": "[]",
             "keyword_arguments": "{}", "upload_folder_prefix": "", "upload_folder_structure": "regular",
+            "recipients": "[]", "notify": "failures",
         }
         data.update(overrides)
         return data

@@ -93,7 +93,8 @@ class SaveTests(TestCase):
             "task": factories.report_task().pk, "owner": admin.pk,
             "interval": factories.interval(0, IntervalSchedule.SECONDS).pk, "enabled": "on",
             "course_ids": f'["{factories.COURSE}"]', "arguments": "[]", "keyword_arguments": "{}",
-            "upload_folder_prefix": "", "upload_folder_structure": "regular",
+            "upload_folder_prefix": "", "upload_folder_structure": "regular", "recipients": "[]",
+            "notify": "failures",
         })
         self.assertContains(response, "This schedule could run every 0 seconds")
         self.assertFalse(PeriodicReportSchedule.objects.exists())

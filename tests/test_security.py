@@ -153,7 +153,8 @@ class AdminAsStaffTests(ReportFilesMixin, TestCase):
         return {
             "task": self.task.pk, "owner": self.boss.pk, "interval": factories.interval().pk, "enabled": "on",
             "course_ids": json.dumps([COURSE]), "arguments": "[]", "keyword_arguments": "{}",
-            "upload_folder_prefix": "", "upload_folder_structure": "regular", **overrides,
+            "upload_folder_prefix": "", "upload_folder_structure": "regular",
+            "recipients": "[]", "notify": "failures", **overrides,
         }
 
     def test_the_owner_is_read_only_and_the_editor_becomes_the_owner(self):

@@ -1,9 +1,12 @@
 """The run history's admin: read-only pages of runs and of their courses."""
 
 from django.contrib import admin
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from periodic_instructor_reports.admin.common import (
     RUN_COURSES_ADMIN,
@@ -12,7 +15,10 @@ from periodic_instructor_reports.admin.common import (
     ScheduleFilter,
     counts_text,
 )
-from periodic_instructor_reports.models import ReportRun, ReportRunCourse
+from periodic_instructor_reports.models import Outcome, ReportRun, ReportRunCourse
+
+# Courses the run page lists; the course list has them all.
+COURSE_TABLE_ROWS = 100
 
 
 @admin.register(ReportRun)
@@ -27,18 +33,37 @@ class ReportRunAdmin(ReadOnlyAdmin):
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-pk")
     fields = ("schedule_link", "report_name", "owner_user_id", "trigger", "planned_at", "started_at",
-              "finished_at", "status", "outcome_counts", "error", "notified_at", "course_records")
+              "finished_at", "status", "outcome_counts", "missed", "error", "notified_at", "note",
+              "course_table")
     readonly_fields = fields
 
     @admin.display(description=_("Schedule"), ordering="schedule_id")
     def schedule_link(self, obj):
         return schedule_link(obj)
 
+    @admin.display(description=_("Courses"))
+    def course_table(self, obj):
+        """List the run's courses with their outcome and report (the first ones; all of them a click away)."""
+        rows = list(obj.courses.order_by("pk")[:COURSE_TABLE_ROWS])
+        url = reverse(RUN_COURSES_ADMIN) + f"?run__id__exact={obj.pk}"
+        total = obj.course_total if obj.course_total is not None else len(rows)
+        link = format_html('<a href="{}">{}</a>', url, ngettext(
+            "All %(count)d course of this run", "All %(count)d courses of this run", total,
+        ) % {"count": total})
+        if not rows:
+            return link
+        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (row.course_id, row.get_outcome_display(), row.attempt, report_cell(row)) for row in rows
+        ))
+        head = format_html("<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+                           _("Course"), _("Outcome"), _("Attempts"), _("Report or error"))
+        return format_html('<table class="pir-run-courses">{}{}</table>{}', head, body, link)
+
     @admin.display(description=_("Outcomes"))
     def outcome_counts(self, obj):
         return counts_text(obj.counts)
 
-    @admin.display(description=_("Courses"))
+    @admin.display(description=_("Course rows"))
     def course_records(self, obj):
         url = reverse(RUN_COURSES_ADMIN) + f"?run__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("course records"))
@@ -49,17 +74,21 @@ class ReportRunCourseAdmin(ReadOnlyAdmin):
     """Run history per course: each attempt's outcome, platform task id and error summary."""
 
     list_display = (
-        "course_id", "run_link", "schedule", "attempt", "outcome", "task_id", "upload_parent_dir",
-        "error", "started_at",
+        "course_id", "run_link", "schedule", "outcome", "attempt", "report", "started_at",
     )
-    list_filter = (RunCourseScheduleFilter, "outcome", "course_id", "started_at")
+    # No filter by course: on a run of 100,000 courses it would list them all; search finds one.
+    list_filter = (RunCourseScheduleFilter, "outcome", "started_at")
     list_select_related = ("run",)
     search_fields = ("=course_id", "=task_id")
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-pk")
-    fields = ("run_link", "schedule", "course_id", "attempt", "outcome", "task_id",
-              "upload_parent_dir", "error", "started_at", "finished_at")
+    fields = ("run_link", "schedule", "course_id", "attempt", "outcome", "report", "task_id",
+              "upload_parent_dir", "file_path", "file_size", "error", "started_at", "finished_at")
     readonly_fields = fields
+
+    @admin.display(description=_("Report or error"))
+    def report(self, obj):
+        return report_cell(obj)
 
     @admin.display(description=_("Run"), ordering="run_id")
     def run_link(self, obj):
@@ -69,6 +98,17 @@ class ReportRunCourseAdmin(ReadOnlyAdmin):
     @admin.display(description=_("Schedule"))
     def schedule(self, obj):
         return schedule_link(obj.run)
+
+
+def report_cell(row):
+    """Link a generated report to its download, or show the course's error."""
+    if row.outcome == Outcome.GENERATED and row.file_path:
+        return format_html(
+            '<a href="{}" class="pir-download">{}</a> ({})',
+            reverse("periodic_instructor_reports:download", args=[row.pk]), row.file_name,
+            filesizeformat(row.file_size) if row.file_size is not None else _("size unknown"),
+        )
+    return Truncator(row.error).chars(160) if row.error else "-"
 
 
 def schedule_link(run):

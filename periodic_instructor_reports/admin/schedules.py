@@ -38,6 +38,7 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         (_("Courses"), {"fields": ("course_ids", "include_ccx", "only_ccx")}),
         (_("Report arguments"), {"fields": ("arguments", "keyword_arguments")}),
         (_("Upload folder"), {"fields": ("upload_folder_prefix", "upload_folder_structure")}),
+        (_("Delivery"), {"fields": ("recipients", "notify")}),
         (_("Status"), {"fields": ("beat_row", "upcoming_runs", "created", "modified")}),
         (_("Recent runs"), {"fields": ("recent_runs",)}),
     )
