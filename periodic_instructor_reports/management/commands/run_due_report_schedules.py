@@ -3,11 +3,11 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from periodic_instructor_reports import cron, retention
+from periodic_instructor_reports import cron, follow, recovery, retention
 
 
 class Command(BaseCommand):
-    """Run the due schedules once per due time, and prune old runs when that job is due."""
+    """Run the due schedules once per due time, follow up runs, and prune old runs when that job is due."""
 
     help = (
         "Run every periodic report schedule that is due, for sites that run no celery beat. "
@@ -31,6 +31,12 @@ class Command(BaseCommand):
                 f"schedule {summary['schedule_id']}: {summary['status']}"
                 + (f" (run {summary['run_id']}: {counts})" if summary["run_id"] else "")
             )
+        for run_id, status in recovery.resume_stalled(now=now, inline=True):
+            self.stdout.write(f"resumed run {run_id}: {status}")
+        ended = follow.check(now=now)
+        if ended:
+            ended_text = ", ".join(f"{count} {outcome}" for outcome, count in sorted(ended.items()))
+            self.stdout.write(f"followed reports: {ended_text}")
         pruned = retention.prune_if_due(now=now)
         if pruned is not None:
             self.stdout.write(f"pruned {pruned} old runs")
