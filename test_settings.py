@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "common.djangoapps.student",
     "openedx.core.djangoapps.site_configuration",
+    "openedx.core.djangoapps.content.course_overviews",
     "lms.djangoapps.instructor",
     "lms.djangoapps.instructor_task",
     "lms.djangoapps.ccx",

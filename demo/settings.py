@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "common.djangoapps.student",
     "openedx.core.djangoapps.site_configuration",
+    "openedx.core.djangoapps.content.course_overviews",
     "lms.djangoapps.instructor",
     "lms.djangoapps.instructor_task",
     "lms.djangoapps.ccx",

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from kombu.exceptions import OperationalError as BrokerError
 
-from periodic_instructor_reports import beat, conf, housekeeping, permissions
+from periodic_instructor_reports import beat, conf, housekeeping, permissions, reports
 from periodic_instructor_reports.exceptions import BrokerUnavailable
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 
@@ -41,14 +41,17 @@ __all__ = [
 SCHEDULE_FIELDS = {
     "task", "owner", "interval", "crontab", "course_ids", "arguments", "keyword_arguments", "include_ccx",
     "only_ccx", "upload_folder_prefix", "upload_folder_structure", "enabled", "recipients", "notify",
+    "name", "course_orgs", "course_state", "course_state_days",
 }
 
 
 def create_report_task(
-    *, acting_user, name: str, path: str, requires_request: bool = False
+    *, acting_user, name: str, path: str, requires_request: bool | None = None
 ) -> PeriodicReportTask:
     """
     Register a report function schedules may run.
+
+    ``requires_request`` follows the function's signature when not given.
 
     Raises:
         PermissionDenied: ``acting_user`` is not a superuser.
@@ -70,6 +73,8 @@ def save_report_task(task: PeriodicReportTask, *, acting_user) -> PeriodicReport
             setting or the arguments of the task's schedules.
     """
     permissions.check_report_task_change(acting_user)
+    if task.requires_request is None:
+        task.requires_request = reports.signature_requires_request(task.path)
     task.full_clean()
     task.save()
     log.info("User %s saved periodic report task %s.", acting_user.pk, task.pk)
@@ -144,6 +149,8 @@ def save_schedule(schedule: PeriodicReportSchedule, *, acting_user) -> PeriodicR
         ValidationError: a field is invalid; nothing is saved.
     """
     permissions.apply_owner_rule(schedule, acting_user)
+    if not schedule.name and schedule.task_id:
+        schedule.name = _free_name(schedule)
     schedule.full_clean()
     with transaction.atomic():
         before = PeriodicReportSchedule.objects.filter(pk=schedule.pk).values(
@@ -158,6 +165,17 @@ def save_schedule(schedule: PeriodicReportSchedule, *, acting_user) -> PeriodicR
                     acting_user.pk, schedule.owner_id, schedule.pk, before["owner_id"])
     log.info("User %s saved periodic report schedule %s.", acting_user.pk, schedule.pk)
     return schedule
+
+
+def _free_name(schedule):
+    """Return a name for a schedule given none: its report's, numbered if the owner has one so named."""
+    taken = set(PeriodicReportSchedule.objects.filter(
+        owner_id=schedule.owner_id, name__startswith=schedule.task.name,
+    ).exclude(pk=schedule.pk).values_list("name", flat=True))
+    name, number = schedule.task.name[:200], 2
+    while name in taken:
+        name, number = f"{schedule.task.name[:190]} ({number})", number + 1
+    return name
 
 
 def _times_change(schedule, before):

@@ -1,8 +1,16 @@
-"""Which courses a schedule means: its listed ids, and the CCXs of its master courses."""
+"""
+Which courses a schedule means.
 
+Its listed ids, the CCXs of its master courses, and the platform's courses of its organisations
+and state, chosen again at each run.
+"""
+
+import datetime
 import logging
 from dataclasses import dataclass
 
+from django.db.models import Q
+from django.utils import timezone
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
@@ -43,15 +51,69 @@ def ccx_keys_by_master(master_keys):
     return found
 
 
-def target_courses(schedule, only=None):
+def missing_courses(keys):
+    """
+    Return the keys (of ``keys``) that name no course or CCX of the platform (two queries at most).
+
+    Without the platform's course list (outside the LMS) nothing is missing.
+    """
+    overview = platform.course_overview_model()
+    if overview is None or not keys:
+        return []
+    masters = {str(key) for key in keys if not is_ccx(key)}
+    known = {str(key) for key in overview.objects.filter(id__in=masters).values_list("id", flat=True)}
+    ccxs = [key for key in keys if is_ccx(key)]
+    known_ccx = set()
+    model = platform.ccx_model()
+    if ccxs and model is not None:
+        numbers = [int(key.ccx) for key in ccxs if str(key.ccx).isdigit()]
+        for ccx in model.objects.filter(id__in=numbers):
+            known_ccx.add(str(ccx.locator))
+    return [key for key in keys if str(key) not in (known_ccx if is_ccx(key) else known)]
+
+
+def selected_courses(schedule, *, now=None):
+    """
+    Return the keys of the platform's courses the schedule selects by organisation and state, now.
+
+    An empty list when it selects none, or outside the LMS (no course list).
+    """
+    overview = platform.course_overview_model()
+    if overview is None or not schedule.selects_courses:
+        return []
+    now = now or timezone.now()
+    rows = overview.objects.all()
+    if schedule.course_orgs:
+        rows = rows.filter(org__in=schedule.course_orgs)
+    days = datetime.timedelta(days=schedule.course_state_days)
+    state = schedule.course_state
+    if state == schedule.STATE_RUNNING:
+        started = Q(start__lte=now) | Q(start__isnull=True)
+        rows = rows.filter(started).filter(Q(end__gt=now) | Q(end__isnull=True))
+    elif state == schedule.STATE_STARTING:
+        rows = rows.filter(start__gte=now, start__lte=now + days)
+    elif state == schedule.STATE_ENDED:
+        rows = rows.filter(end__gte=now - days, end__lte=now)
+    course_ids = rows.order_by("id").values_list("id", flat=True)
+    return [CourseKey.from_string(str(course_id)) for course_id in course_ids]
+
+
+def target_courses(schedule, only=None, *, now=None):
     """
     Return ``(course keys to run, [Skipped])`` for a schedule.
 
-    Listed ids run as given; with ``include_ccx`` the CCXs of listed master courses run after
-    their master, and with ``only_ccx`` the masters themselves are left out. ``only`` (course id
-    strings) keeps just those of the result.
+    Listed ids run as given (an id that no longer names a course is skipped); with ``include_ccx``
+    the CCXs of listed master courses run after their master, and with ``only_ccx`` the masters
+    themselves are left out. Then the courses the schedule selects by organisation and state.
+    ``only`` (course id strings) keeps just those of the result.
     """
     keys, skipped = _target_courses(schedule)
+    gone = set(missing_courses(keys))
+    if gone:
+        skipped += [Skipped(str(key), "no such course: the platform has no course or CCX with this id")
+                    for key in keys if key in gone]
+        keys = [key for key in keys if key not in gone]
+    keys = list(dict.fromkeys(keys + selected_courses(schedule, now=now)))
     if only is not None:
         wanted = set(only)
         keys = [key for key in keys if str(key) in wanted]

@@ -51,6 +51,18 @@ class PeriodicReportSchedule(models.Model):
     .. no_pii:
     """
 
+    STATE_RUNNING = "running"
+    STATE_STARTING = "starting"
+    STATE_ENDED = "ended"
+    STATE_ALL = "all"
+    STATE_CHOICES = [
+        ("", _("no selection: the listed courses only")),
+        (STATE_ALL, _("all courses")),
+        (STATE_RUNNING, _("running now")),
+        (STATE_STARTING, _("starting within the number of days")),
+        (STATE_ENDED, _("ended within the number of days")),
+    ]
+
     STRUCTURE_REGULAR = "regular"
     STRUCTURE_BY_DATE = "by_date"
     STRUCTURE_FLAT = "flat"
@@ -60,6 +72,10 @@ class PeriodicReportSchedule(models.Model):
         (STRUCTURE_FLAT, "flat"),
     ]
 
+    name = models.CharField(
+        max_length=200, default="", validators=[validators.validate_safe_text],
+        help_text=_("What people call this schedule, e.g. “Weekly grades of the spring courses”."),
+    )
     task = models.ForeignKey(
         PeriodicReportTask,
         on_delete=models.CASCADE,
@@ -102,13 +118,27 @@ class PeriodicReportSchedule(models.Model):
         ),
     )
     course_ids = models.JSONField(
-        default=list,
+        default=list, blank=True,
         validators=[validators.validate_course_ids],
-        error_messages={"blank": validators.COURSE_IDS_MESSAGE},
         help_text=_(
-            'JSON list of course and CCX ids, for example '
-            '["course-v1:AB+CD+06+2020", "ccx-v1:AB+CD+06+2020+ccx@3"].'
+            'Courses and CCXs, listed by id (scripts and the API give a JSON list, for example '
+            '["course-v1:AB+CD+06+2020", "ccx-v1:AB+CD+06+2020+ccx@3"]).'
         ),
+    )
+    course_orgs = models.JSONField(
+        default=list, blank=True,
+        help_text=_(
+            'Also every course of these organisations (a JSON list, e.g. ["edX"]), chosen again at each '
+            "run from the platform's courses, with the state below."
+        ),
+    )
+    course_state = models.CharField(
+        max_length=16, choices=STATE_CHOICES, blank=True, default="",
+        help_text=_("Also the platform's courses in this state (of the organisations above, if any), "
+                    "at each run."),
+    )
+    course_state_days = models.PositiveIntegerField(
+        default=30, help_text=_("The number of days of “starting within” and “ended within”."),
     )
     arguments = models.JSONField(
         default=list,
@@ -183,9 +213,17 @@ class PeriodicReportSchedule(models.Model):
     class Meta:
         verbose_name = _("Periodic report schedule")
         verbose_name_plural = _("Periodic report schedules")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="pir_schedule_name_per_owner"),
+        ]
 
     def __str__(self):
-        return f"{self.task.name} #{self.pk}"
+        return self.name or f"schedule {self.pk}"
+
+    @property
+    def selects_courses(self):
+        """Return whether the schedule also chooses courses from the platform's at each run."""
+        return bool(self.course_orgs or self.course_state)
 
     def clean(self):
         validators.validate_schedule(self)

@@ -81,3 +81,11 @@ def course_filename_prefix(course_key):
 
         return get_valid_filename("_".join([course_key.org, course_key.course, course_key.run]))
     return course_filename_prefix_generator(course_key)
+
+
+def course_overview_model():
+    """Return the platform's ``CourseOverview`` model (its list of courses), or None outside the LMS."""
+    try:
+        return apps.get_model("course_overviews", "CourseOverview")
+    except LookupError:
+        return None

@@ -86,6 +86,14 @@ def task_type(path):
     return TASK_TYPES.get(path)
 
 
+def signature_requires_request(path):
+    """Return whether the allowed function at ``path`` takes a request first (False if it cannot load)."""
+    try:
+        return takes_request(load(path))
+    except (ReportFunctionError, ValueError, TypeError):
+        return False
+
+
 def takes_request(function):
     """Return whether the function's first parameter is a request, as the platform names it."""
     parameters = list(inspect.signature(function).parameters)

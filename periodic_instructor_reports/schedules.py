@@ -5,8 +5,11 @@ import functools
 import itertools
 
 from celery.schedules import crontab as celery_crontab
+from cron_descriptor import Options as CronOptions
+from cron_descriptor import get_description
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 # Windows searched backwards from now for the latest due crontab time, smallest first; the search
 # steps through the due times of the first window that holds one, so it stays short.
@@ -149,7 +152,7 @@ def next_runs(schedule, *, after, count=5):
     the last run (or now) and the times are whole intervals after it.
     """
     times, moment = [], after
-    for _ in range(count):
+    for _number in range(count):
         moment = next_after(schedule, moment)
         times.append(moment)
     return times
@@ -240,3 +243,55 @@ def next_run(schedule, *, last_due, now):
     if not schedule.interval_id:
         return None
     return max(filter(None, [last_due, schedule.anchor])) + _interval(schedule)
+
+
+# celery's day-of-week numbers (0 is Sunday), in words.
+_WEEKDAYS = [
+    gettext_lazy("Sunday"), gettext_lazy("Monday"), gettext_lazy("Tuesday"), gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"), gettext_lazy("Friday"), gettext_lazy("Saturday"),
+]
+
+
+def _joined(words):
+    words = [str(word) for word in words]
+    return words[0] if len(words) == 1 else _("%(first)s and %(last)s") % {
+        "first": ", ".join(words[:-1]), "last": words[-1],
+    }
+
+
+def describe_crontab(crontab):
+    """Return a crontab in words: ``every Monday at 07:00``, ``every day at 06:30 and 18:30``..."""
+    try:
+        cron = crontab.schedule
+    except ValueError:
+        return _("never (the crontab matches no date)")
+    every_day_of_month = cron.day_of_month == set(range(1, 32)) and cron.month_of_year == set(range(1, 13))
+    times = sorted(hour * 60 + minute for hour in cron.hour for minute in cron.minute)
+    if every_day_of_month and len(times) <= 4:
+        at = _joined([f"{time // 60:02d}:{time % 60:02d}" for time in times])
+        if len(cron.day_of_week) == 7:
+            return _("every day at %(times)s") % {"times": at}
+        days = _joined([_WEEKDAYS[day] for day in sorted(cron.day_of_week, key=lambda day: (day - 1) % 7)])
+        return _("every %(days)s at %(times)s") % {"days": days, "times": at}
+    options = CronOptions()
+    options.use_24hour_time_format = True
+    expression = " ".join([crontab.minute, crontab.hour, crontab.day_of_month, crontab.month_of_year,
+                           crontab.day_of_week])
+    try:
+        return get_description(expression, options)
+    except Exception:  # pylint: disable=broad-except  (a description is never worth an error page)
+        return expression
+
+
+def describe_when(schedule):
+    """Return when a schedule runs, in words: ``every 6 hours``, ``every Monday at 07:00 (Europe/Paris)``."""
+    if schedule.crontab_id:
+        when = describe_crontab(schedule.crontab)
+        return _("%(when)s (%(zone)s)") % {"when": when, "zone": schedule.crontab.timezone}
+    if not schedule.interval_id:
+        return "-"
+    seconds = _interval(schedule).total_seconds()
+    for size, words in _UNITS:
+        if seconds == size:
+            return _("every %(unit)s") % {"unit": (words(1) % {"count": 1}).split(" ", 1)[1]}
+    return _("every %(duration)s") % {"duration": duration_text(seconds)}

@@ -11,15 +11,17 @@ from django.utils.translation import gettext_lazy
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import conf, folders, permissions, platform, reports, schedules
+from periodic_instructor_reports import conf, courses, folders, permissions, platform, reports, schedules
 from periodic_instructor_reports.exceptions import ReportFunctionError
 
 PREFIX_MAX_LENGTH = 254
 # The platform's course id columns (CourseKeyField) hold at most this many characters.
 COURSE_ID_MAX_LENGTH = 255
 COURSE_IDS_MESSAGE = gettext_lazy(
-    'Enter a non-empty JSON list of course ids, for example ["course-v1:edX+DemoX+Demo"].'
+    'Enter a JSON list of course ids, for example ["course-v1:edX+DemoX+Demo"].'
 )
+# An organisation as the platform's course keys spell it.
+ORG_NAME = re.compile(r"^[A-Za-z0-9_.~-]{1,255}$")
 
 
 def parse_course_id(course_id):
@@ -35,8 +37,8 @@ def parse_course_id(course_id):
 
 
 def validate_course_ids(value):
-    """Require a non-empty JSON list of distinct, valid course or CCX ids."""
-    if not isinstance(value, list) or not value:
+    """Require a JSON list of distinct, valid course or CCX ids (it may be empty if courses are selected)."""
+    if not isinstance(value, list):
         raise ValidationError(COURSE_IDS_MESSAGE, code="invalid_course_ids")
     errors, seen = [], set()
     for course_id in value:
@@ -276,6 +278,8 @@ def validate_schedule(schedule):
     if schedule.task_id and not errors:
         errors.update(_report_problems(schedule, arguments, keyword_arguments))
     if not errors:
+        errors.update(_selection_problems(schedule))
+    if not errors:
         errors.update(_course_problems(schedule))
     if errors:
         raise ValidationError(errors)
@@ -315,14 +319,38 @@ def _listed(course_ids):
     return shown + (_(" and %(more)d more") % {"more": more} if more > 0 else "")
 
 
+def _selection_problems(schedule):
+    """Return what is wrong with how the schedule chooses its courses: none at all, bad organisations."""
+    orgs = schedule.course_orgs
+    if not isinstance(orgs, list) or not all(isinstance(org, str) and ORG_NAME.match(org) for org in orgs):
+        return {"course_orgs": _('Enter a JSON list of organisations, for example ["edX", "MITx"].')}
+    if not schedule.course_ids and not schedule.selects_courses:
+        return {"course_ids": _("Choose the courses: list them, or select them by organisation or state.")}
+    within = schedule.course_state in (schedule.STATE_STARTING, schedule.STATE_ENDED)
+    if within and not schedule.course_state_days:
+        return {"course_state_days": _("Enter how many days “within” means.")}
+    return {}
+
+
 def _course_problems(schedule):
-    """Return what the listed courses refuse: the owner's access to their data, their folders."""
+    """
+    Return what the courses refuse: a listed id naming no course, the owner's access, the folders.
+
+    The courses a selection chooses today are checked like listed ones (they are checked again
+    at every run, since they change).
+    """
     keys = []
     for course_id in schedule.course_ids if isinstance(schedule.course_ids, list) else []:
         try:
             keys.append(CourseKey.from_string(course_id))
         except (InvalidKeyError, TypeError, AttributeError):
             continue
+    missing = courses.missing_courses(keys)
+    if missing:
+        return {"course_ids": _(
+            "These ids name no course or CCX of this site: %(courses)s."
+        ) % {"courses": _listed([str(key) for key in missing])}}
+    keys += [key for key in courses.selected_courses(schedule) if key not in keys]
     if schedule.owner_id and keys:
         refused = permissions.courses_without_access(schedule.owner, keys)
         if refused:

@@ -49,11 +49,37 @@ def report_task(path=conf.GRADE_REPORT, requires_request=True, name=None):
     )
 
 
-def schedule(acting_user=None, **fields):
+def course(course_id, **fields):
+    """Return the platform's course (``CourseOverview``) of ``course_id``, made if missing (and a CCX's row)."""
+    from lms.djangoapps.ccx.models import CustomCourseForEdX
+    from opaque_keys import InvalidKeyError
+    from opaque_keys.edx.keys import CourseKey
+    from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+    try:
+        key = CourseKey.from_string(course_id)
+    except (InvalidKeyError, TypeError, AttributeError):
+        return None
+    if hasattr(key, "ccx"):
+        master = course(str(key.to_course_locator()))
+        if str(key.ccx).isdigit():
+            CustomCourseForEdX.objects.get_or_create(
+                id=int(key.ccx), defaults={"course_id": master.id, "display_name": f"CCX {key.ccx}",
+                                           "coach": superuser()},
+            )
+        return master
+    defaults = {"org": key.org, "display_name": f"{key.course} ({key.run})", **fields}
+    return CourseOverview.objects.get_or_create(id=key, defaults=defaults)[0]
+
+
+def schedule(acting_user=None, make_courses=True, **fields):
     """Create a schedule through the api, as a superuser unless ``acting_user`` is given; owned by staff."""
     fields.setdefault("task", report_task())
     fields.setdefault("owner", fields.pop("owner", None) or acting_user or user(is_staff=True))
     if not fields.get("crontab"):
         fields.setdefault("interval", interval())
     fields.setdefault("course_ids", [COURSE])
+    if make_courses and isinstance(fields["course_ids"], list):
+        for course_id in [COURSE, OTHER_COURSE, *fields["course_ids"]]:
+            course(course_id)
     return api.create_schedule(acting_user=acting_user or superuser(), **fields)

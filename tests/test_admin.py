@@ -26,6 +26,7 @@ class AdminTestCase(TestCase):
     def setUp(self):
         self.admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
         self.client.force_login(self.admin)
+        factories.course(factories.COURSE)
 
     def schedule_form(self, **overrides):
         data = {
@@ -33,7 +34,9 @@ class AdminTestCase(TestCase):
             "owner": self.admin.pk,
             "interval": factories.interval().pk,
             "enabled": "on",
-            "course_ids": '["course-v1:edX+DemoX+Demo_Course"]',
+            "name": "Weekly grades",
+            "course_ids": ["course-v1:edX+DemoX+Demo_Course"],
+            "course_orgs": [], "course_state": "", "course_state_days": "30",
             "arguments": "[]",
             "keyword_arguments": "{}",
             "upload_folder_prefix": "periodic-reports/",
@@ -58,11 +61,13 @@ class ScheduleAdminTests(AdminTestCase):
         self.assertEqual(schedule.owner, self.admin)
         self.assertEqual(PeriodicTask.objects.get(), schedule.celery_task)
         page = self.client.get(reverse(f"{SCHEDULES}_changelist"))
+        self.assertContains(page, "Weekly grades")
+        page = self.client.get(reverse(f"{SCHEDULES}_change", args=[schedule.pk]))
         self.assertContains(page, schedule.celery_task.name)
 
     def test_bad_course_id_and_prefix_are_shown_and_nothing_is_saved(self):
         response = self.client.post(reverse(f"{SCHEDULES}_add"), self.schedule_form(
-            course_ids='["not-a-course"]', upload_folder_prefix="../up/",
+            course_ids=["not-a-course"], upload_folder_prefix="../up/",
         ))
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "“not-a-course” is not a valid course or CCX id.")
@@ -120,7 +125,7 @@ class ScheduleAdminTests(AdminTestCase):
             factories.schedule(owner=factories.user(is_staff=True))
         with self.assertNumQueries(one_row):
             response = self.client.get(url)
-        self.assertContains(response, "periodic-instructor-reports-schedule-", count=5)
+        self.assertContains(response, '<td class="field-state">enabled</td>', count=5, html=True)
 
 
 @override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=[

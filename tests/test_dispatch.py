@@ -316,12 +316,13 @@ class DispatchTests(ReportFilesMixin, TestCase):
         base = queries(one)
         three = self.recording_schedule(course_ids=[COURSE, OTHER, "course-v1:A+B+C"])
         self.assertEqual(queries(three), base)
-        # Read the schedule, claim the run (3 with its savepoint), check the job rows, record the
-        # courses and their count, take the run and read it, read the schedule; per batch of 500:
+        # Read the schedule, claim the run (3 with its savepoint), check the job rows, check the
+        # listed courses exist, record the courses and their count, take the run and read it, read
+        # the schedule; per batch of 500:
         # read it (then check the lease and the schedule), mark it submitting, store its
         # outcomes; then look for retries and for reports to follow, count, finish, read the
         # schedule and count failures for the e-mail.
-        self.assertEqual(base, 20)
+        self.assertEqual(base, 21)
         many = self.recording_schedule(course_ids=[f"course-v1:Org+C{n}+Run" for n in range(1001)])
         # Two more batches to record and to submit: 12 queries on PostgreSQL and MariaDB; storing
         # 500 outcomes takes several queries on sqlite, which limits the parameters of one query.

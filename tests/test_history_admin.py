@@ -26,6 +26,7 @@ class HistoryAdminTestCase(TestCase):
         self.admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
         self.client.force_login(self.admin)
         self.task = factories.report_task("tests.reports.recording_report")
+        factories.course(COURSE)
 
     def queries_for(self, url):
         self.client.get(url)
@@ -53,13 +54,14 @@ class ScheduleListTests(HistoryAdminTestCase):
         self.assertContains(page, "done: 2 submitted")
         self.assertContains(page, '<td class="field-next_run">paused</td>', html=True)
         self.assertContains(page, "Mon ")
-        self.assertContains(page, " 07:00 Europe/Paris")
+        self.assertContains(page, " 07:00:00 Europe/Paris")
+        self.assertContains(page, "every Monday at 07:00 (Europe/Paris)")
         rows = {row.pk: row for row in page.context["cl"].result_list}
         latest = ReportRun.objects.filter(schedule=schedule).latest("started_at")
         self.assertEqual(rows[schedule.pk]._last_run_at, latest.started_at)
         self.assertIsNone(rows[paused.pk]._last_run_at)
         self.assertIn(cron.pk, rows)
-        self.assertContains(page, f"reportruncourse/?run__id__exact={latest.pk}")
+        self.assertContains(page, reverse(f"{RUNS}_change", args=[latest.pk]))
 
     def test_changelist_queries_do_not_grow_with_rows_and_runs(self):
         url = reverse(f"{SCHEDULES}_changelist")
@@ -89,7 +91,8 @@ class ScheduleFormTests(HistoryAdminTestCase):
     def form(self, **overrides):
         data = {
             "task": self.task.pk, "owner": self.admin.pk, "interval": "", "crontab": "",
-            "enabled": "on", "course_ids": f'["{COURSE}"]', "arguments": "[]",
+            "enabled": "on", "name": "Crontab report", "course_ids": [COURSE], "arguments": "[]",
+            "course_orgs": [], "course_state": "", "course_state_days": "30",
             "keyword_arguments": "{}", "upload_folder_prefix": "", "upload_folder_structure": "regular",
             "recipients": "[]", "notify": "failures",
         }
@@ -119,7 +122,7 @@ class ScheduleFormTests(HistoryAdminTestCase):
         )
         page = self.client.get(reverse(f"{SCHEDULES}_change", args=[schedule.pk]))
         content = page.content.decode()
-        self.assertEqual(content.count(" 07:00 Europe/Paris ("), 5, content)
+        self.assertEqual(content.count(" 07:00:00 Europe/Paris</li>"), 5, content)
         self.assertEqual(content.count("<li>Mon "), 5)
 
     def test_change_page_of_an_interval_schedule_and_its_recent_runs(self):

@@ -89,10 +89,12 @@ class SaveTests(TestCase):
 
         admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
         self.client.force_login(admin)
+        factories.course(factories.COURSE)
         response = self.client.post(reverse("admin:periodic_instructor_reports_periodicreportschedule_add"), {
             "task": factories.report_task().pk, "owner": admin.pk,
             "interval": factories.interval(0, IntervalSchedule.SECONDS).pk, "enabled": "on",
-            "course_ids": f'["{factories.COURSE}"]', "arguments": "[]", "keyword_arguments": "{}",
+            "name": "Too often", "course_ids": [factories.COURSE], "arguments": "[]", "keyword_arguments": "{}",
+            "course_state_days": "30",
             "upload_folder_prefix": "", "upload_folder_structure": "regular", "recipients": "[]",
             "notify": "failures",
         })

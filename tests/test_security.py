@@ -148,11 +148,13 @@ class AdminAsStaffTests(ReportFilesMixin, TestCase):
         self.client.force_login(self.staff)
         self.boss = factories.user(is_staff=True, is_superuser=True)
         self.task = factories.report_task()
+        factories.course(COURSE)
 
     def form(self, **overrides):
         return {
             "task": self.task.pk, "owner": self.boss.pk, "interval": factories.interval().pk, "enabled": "on",
-            "course_ids": json.dumps([COURSE]), "arguments": "[]", "keyword_arguments": "{}",
+            "name": "Grades", "course_ids": [COURSE], "arguments": "[]", "keyword_arguments": "{}",
+            "course_state_days": "30",
             "upload_folder_prefix": "", "upload_folder_structure": "regular",
             "recipients": "[]", "notify": "failures", **overrides,
         }
@@ -198,7 +200,7 @@ class AdminAsStaffTests(ReportFilesMixin, TestCase):
         for field, value in (
             ("keyword_arguments", '{"note": "a\\u0000b"}'),
             ("arguments", '["\\u202eevil"]'),
-            ("course_ids", json.dumps([COURSE + "\r\nX"])),
+            ("course_ids", [COURSE + "\r\nX"]),
         ):
             response = self.client.post(reverse(f"{SCHEDULES}_add"), self.form(**{field: value}))
             self.assertEqual(response.status_code, 200, field)

@@ -79,9 +79,9 @@ class ScheduleValidationTests(TestCase):
 
     @ddt.unpack
     @ddt.data(
-        ([], "non-empty JSON list"),
-        ("course-v1:edX+DemoX+Demo_Course", "non-empty JSON list"),
-        ({"id": "course-v1:edX+DemoX+Demo_Course"}, "non-empty JSON list"),
+        ([], "Choose the courses: list them, or select them by organisation or state."),
+        ("course-v1:edX+DemoX+Demo_Course", "Enter a JSON list of course ids"),
+        ({"id": "course-v1:edX+DemoX+Demo_Course"}, "Enter a JSON list of course ids"),
         (["not a course"], "“not a course” is not a valid course or CCX id."),
         (["course-v1:edX+DemoX+Demo_Course", 7], "7 is not a string"),
         ([factories.COURSE, factories.COURSE], "is listed more than once"),

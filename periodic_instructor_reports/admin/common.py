@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from periodic_instructor_reports.models import PeriodicReportSchedule
 
 RUNS_ADMIN = "admin:periodic_instructor_reports_reportrun_changelist"
+# Schedules the history's schedule filter lists (each schedule's page links to all its runs).
+FILTER_SCHEDULES = 30
 RUN_COURSES_ADMIN = "admin:periodic_instructor_reports_reportruncourse_changelist"
 
 
@@ -15,9 +17,16 @@ def counts_text(counts):
     return ", ".join(f"{count} {outcome}" for outcome, count in sorted((counts or {}).items()))
 
 
-def local_time(moment, zone, seconds=False):
-    """Return ``moment`` as text in ``zone``, with the zone's name."""
-    return f"{timezone.localtime(moment, zone):%a %Y-%m-%d %H:%M{':%S' if seconds else ''}} {zone}"
+def local_time(moment, zone=None):
+    """
+    Return ``moment`` as the plugin's pages show every time: date, time with seconds, and the zone.
+
+    A schedule's own times are shown in its zone (its crontab's); other times in the site's.
+    """
+    if moment is None:
+        return "-"
+    zone = zone or timezone.get_default_timezone()
+    return f"{timezone.localtime(moment, zone):%a %Y-%m-%d %H:%M:%S} {zone}"
 
 
 class ScheduleFilter(admin.SimpleListFilter):
@@ -28,7 +37,12 @@ class ScheduleFilter(admin.SimpleListFilter):
     field_path = "schedule_id"
 
     def lookups(self, request, model_admin):
-        rows = PeriodicReportSchedule.objects.select_related("task").order_by("pk")
+        """The most recently changed schedules (and the chosen one): a site may have thousands."""
+        rows = list(PeriodicReportSchedule.objects.order_by("-modified")[:FILTER_SCHEDULES])
+        chosen = self.value()
+        if chosen and chosen.isdigit() and all(str(row.pk) != chosen for row in rows):
+            rows += list(PeriodicReportSchedule.objects.filter(pk=chosen))
+        rows.sort(key=lambda row: row.name.lower())
         return [(str(schedule.pk), str(schedule)) for schedule in rows]
 
     def queryset(self, request, queryset):

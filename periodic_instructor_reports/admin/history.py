@@ -8,12 +8,14 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from periodic_instructor_reports import schedules
 from periodic_instructor_reports.admin.common import (
     RUN_COURSES_ADMIN,
     ReadOnlyAdmin,
     RunCourseScheduleFilter,
     ScheduleFilter,
     counts_text,
+    local_time,
 )
 from periodic_instructor_reports.models import Outcome, ReportRun, ReportRunCourse
 
@@ -25,21 +27,40 @@ COURSE_TABLE_ROWS = 100
 class ReportRunAdmin(ReadOnlyAdmin):
     """Run history: one row per dispatch of a schedule."""
 
-    list_display = (
-        "id", "schedule_link", "trigger", "planned_at", "started_at", "finished_at", "status",
-        "outcome_counts", "course_records",
-    )
+    list_display = ("id", "schedule_link", "trigger", "due", "status", "outcome_counts", "duration")
     list_filter = (ScheduleFilter, "status", "trigger", "started_at")
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-pk")
-    fields = ("schedule_link", "report_name", "owner_user_id", "trigger", "planned_at", "started_at",
-              "finished_at", "status", "outcome_counts", "missed", "error", "notified_at", "note",
-              "course_table")
+    fields = ("schedule_link", "report_name", "owner_user_id", "trigger", "due", "started", "finished",
+              "duration", "status", "outcome_counts", "missed", "error", "notified", "note", "course_table")
     readonly_fields = fields
 
     @admin.display(description=_("Schedule"), ordering="schedule_id")
     def schedule_link(self, obj):
         return schedule_link(obj)
+
+    @admin.display(description=_("Due time"), ordering="planned_at")
+    def due(self, obj):
+        return local_time(obj.planned_at)
+
+    @admin.display(description=_("Started"), ordering="started_at")
+    def started(self, obj):
+        return local_time(obj.started_at)
+
+    @admin.display(description=_("Finished"), ordering="finished_at")
+    def finished(self, obj):
+        return local_time(obj.finished_at)
+
+    @admin.display(description=_("E-mailed"))
+    def notified(self, obj):
+        return local_time(obj.notified_at)
+
+    @admin.display(description=_("Duration"))
+    def duration(self, obj):
+        """How long the run took, from its start to its end (the last report's end), or "-"."""
+        if obj.finished_at is None:
+            return "-"
+        return schedules.duration_text(max(0, (obj.finished_at - obj.started_at).total_seconds()))
 
     @admin.display(description=_("Courses"))
     def course_table(self, obj):
@@ -73,9 +94,7 @@ class ReportRunAdmin(ReadOnlyAdmin):
 class ReportRunCourseAdmin(ReadOnlyAdmin):
     """Run history per course: each attempt's outcome, platform task id and error summary."""
 
-    list_display = (
-        "course_id", "run_link", "schedule", "outcome", "attempt", "report", "started_at",
-    )
+    list_display = ("course_id", "run_link", "schedule", "outcome", "attempt", "report", "started")
     # No filter by course: on a run of 100,000 courses it would list them all; search finds one.
     list_filter = (RunCourseScheduleFilter, "outcome", "started_at")
     list_select_related = ("run",)
@@ -83,8 +102,16 @@ class ReportRunCourseAdmin(ReadOnlyAdmin):
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-pk")
     fields = ("run_link", "schedule", "course_id", "attempt", "outcome", "report", "task_id",
-              "upload_parent_dir", "file_path", "file_size", "error", "started_at", "finished_at")
+              "upload_parent_dir", "file_path", "file_size", "error", "started", "finished")
     readonly_fields = fields
+
+    @admin.display(description=_("Started"), ordering="started_at")
+    def started(self, obj):
+        return local_time(obj.started_at)
+
+    @admin.display(description=_("Finished"), ordering="finished_at")
+    def finished(self, obj):
+        return local_time(obj.finished_at)
 
     @admin.display(description=_("Report or error"))
     def report(self, obj):

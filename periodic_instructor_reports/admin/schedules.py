@@ -1,43 +1,59 @@
 """The schedules' admin: create, change, pause, run now and delete; every write goes through ``api.py``."""
 
-import datetime
 import json
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
-from django.urls import reverse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import api, beat, permissions, schedules
-from periodic_instructor_reports.admin.common import RUN_COURSES_ADMIN, RUNS_ADMIN, counts_text, local_time
+from periodic_instructor_reports import api, beat, courses, permissions, schedules
+from periodic_instructor_reports.admin.common import RUNS_ADMIN, counts_text, local_time
+from periodic_instructor_reports.admin.forms import ScheduleForm, search_courses
+from periodic_instructor_reports.admin.preview import folder_preview
 from periodic_instructor_reports.exceptions import BrokerUnavailable
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
 
 RECENT_RUNS = 10
 PREVIEW_COUNT = 5
+# Course ids the list shows of a schedule before "+N more".
+LISTED_COURSES = 2
+# Courses of a selection the schedule page lists.
+SELECTED_SHOWN = 20
+ADMIN_PREFIX = "admin:periodic_instructor_reports_periodicreportschedule"
+
 
 @admin.register(PeriodicReportSchedule)
 class PeriodicReportScheduleAdmin(admin.ModelAdmin):
-    """Create, change, pause and delete report schedules."""
+    """Create, change, pause, run now and delete report schedules."""
 
-    list_display = (
-        "id", "task", "owner_username", "when", "course_count", "upload_folder_structure",
-        "upload_folder_prefix", "enabled", "last_run", "last_outcome", "next_run", "beat_row",
-    )
-    list_filter = ("enabled", "upload_folder_structure", "task")
+    form = ScheduleForm
+    change_form_template = "admin/periodic_instructor_reports/periodicreportschedule/change_form.html"
+    list_display = ("name", "task", "when_text", "courses_text", "state", "last_run_text", "next_run")
+    list_display_links = ("name",)
+    list_filter = ("enabled", "task", "upload_folder_structure")
     list_select_related = ("task", "owner", "interval", "crontab", "celery_task")
+    list_per_page = 50
     raw_id_fields = ("owner",)
-    search_fields = ("task__name", "upload_folder_prefix")
-    readonly_fields = ("beat_row", "upcoming_runs", "recent_runs", "created", "modified")
+    # Course ids are searched inside the JSON list (its text), on every database.
+    search_fields = ("name", "task__name", "owner__username", "owner__email", "course_ids", "course_orgs")
+    readonly_fields = ("folder_preview", "selected_courses", "beat_row", "upcoming_runs", "recent_runs",
+                       "created", "modified")
     actions = ("pause_schedules", "resume_schedules", "run_now")
     fieldsets = (
-        (None, {"fields": ("task", "owner", "interval", "crontab", "enabled")}),
-        (_("Courses"), {"fields": ("course_ids", "include_ccx", "only_ccx")}),
+        (None, {"fields": ("name", "task", "owner", "interval", "crontab", "enabled")}),
+        (_("Courses"), {"fields": ("course_ids", "include_ccx", "only_ccx", "course_orgs", "course_state",
+                                   "course_state_days", "selected_courses")}),
         (_("Report arguments"), {"fields": ("arguments", "keyword_arguments")}),
-        (_("Upload folder"), {"fields": ("upload_folder_prefix", "upload_folder_structure")}),
+        (_("Upload folder"), {"fields": (
+            "upload_folder_prefix", "upload_folder_structure", "folder_preview",
+        )}),
         (_("Delivery"), {"fields": ("recipients", "notify")}),
         (_("Status"), {"fields": ("beat_row", "upcoming_runs", "created", "modified")}),
         (_("Recent runs"), {"fields": ("recent_runs",)}),
@@ -46,7 +62,7 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         runs = ReportRun.objects.filter(schedule=OuterRef("pk"))
         latest = runs.order_by("-started_at", "-pk")
-        automatic = runs.filter(trigger__in=[ReportRun.TRIGGER_BEAT, ReportRun.TRIGGER_CRON])
+        automatic = runs.filter(trigger__in=ReportRun.AUTOMATIC_TRIGGERS)
         return super().get_queryset(request).select_related(*self.list_select_related).annotate(
             _last_run_id=Subquery(latest.values("pk")[:1]),
             _last_run_at=Subquery(latest.values("started_at")[:1]),
@@ -55,29 +71,61 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
             _last_due=Subquery(automatic.order_by("-planned_at").values("planned_at")[:1]),
         )
 
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        name = ADMIN_PREFIX.split(":", 1)[1]
+        return [
+            path("courses/", view(self.courses_view), name=f"{name}_courses"),
+            path("preview/", view(self.preview_view), name=f"{name}_preview"),
+            path("<int:pk>/run-now/", view(self.run_now_view), name=f"{name}_run_now"),
+            path("<int:pk>/pause/", view(self.pause_view), name=f"{name}_pause"),
+            path("<int:pk>/resume/", view(self.resume_view), name=f"{name}_resume"),
+            *super().get_urls(),
+        ]
+
+    # The list: what an operator reads at a glance.
+
     @admin.display(description=_("When"))
-    def when(self, obj):
-        return obj.crontab or obj.interval
+    def when_text(self, obj):
+        return schedules.describe_when(obj)
+
+    @admin.display(description=_("Courses"))
+    def courses_text(self, obj):
+        """The first course ids, "+N more", and what the schedule selects by organisation and state."""
+        listed = [str(course_id) for course_id in obj.course_ids or []]
+        parts = []
+        if listed:
+            parts.append(", ".join(listed[:LISTED_COURSES]))
+            if len(listed) > LISTED_COURSES:
+                parts.append(_("+%(count)d more") % {"count": len(listed) - LISTED_COURSES})
+        selection = describe_selection(obj)
+        if selection:
+            parts.append(format_html('<span class="pir-muted">{}</span>', selection))
+        if obj.include_ccx or obj.only_ccx:
+            parts.append(format_html('<span class="pir-muted">{}</span>',
+                                     _("only their CCXs") if obj.only_ccx else _("and their CCXs")))
+        return format_html_join(" ", "{}", ((part,) for part in parts)) or "-"
+
+    @admin.display(description=_("State"), ordering="enabled")
+    def state(self, obj):
+        return _("enabled") if obj.enabled else _("paused")
 
     @admin.display(description=_("Last run"), ordering="_last_run_at")
-    def last_run(self, obj):
-        """Link the last run's start time to its course records."""
+    def last_run_text(self, obj):
+        """The last run's start (a link to it) and its counts per outcome."""
         started = obj._last_run_at  # pylint: disable=protected-access
         if started is None:
             return "-"
-        url = reverse(RUN_COURSES_ADMIN) + f"?run__id__exact={obj._last_run_id}"  # pylint: disable=protected-access
-        return format_html('<a href="{}">{}</a>', url, local_time(started, schedules.time_zone(obj)))
-
-    @admin.display(description=_("Last outcome"))
-    def last_outcome(self, obj):
-        status = obj._last_run_status  # pylint: disable=protected-access
-        if not status:
-            return "-"
+        url = reverse("admin:periodic_instructor_reports_reportrun_change", args=[obj._last_run_id])  # pylint: disable=protected-access
         counts = obj._last_run_counts  # pylint: disable=protected-access
         if isinstance(counts, str):  # a Subquery of a JSON field is text on some databases
             counts = json.loads(counts)
-        text = counts_text(counts)
-        return f"{status}: {text}" if text else status
+        status = dict(ReportRun.STATUS_CHOICES).get(obj._last_run_status, obj._last_run_status)  # pylint: disable=protected-access
+        return format_html(
+            '<a href="{}">{}</a><br><span class="pir-muted">{}{}</span>', url,
+            local_time(started, schedules.time_zone(obj)), status,
+            f": {counts_text(counts)}" if counts else "",
+        )
 
     def _next_run(self, obj, now):
         return schedules.next_run(obj, last_due=getattr(obj, "_last_due", None), now=now)
@@ -91,6 +139,8 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         upcoming = self._next_run(obj, timezone.now())
         return local_time(upcoming, schedules.time_zone(obj)) if upcoming else "-"
 
+    # The schedule page.
+
     @admin.display(description=_("Next run times"))
     def upcoming_runs(self, obj):
         if not obj.pk or not (obj.interval_id or obj.crontab_id):
@@ -103,16 +153,32 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
             first = schedules.next_after(obj, now)
         times = [first] + schedules.next_runs(obj, after=first, count=PREVIEW_COUNT - 1)
         zone = schedules.time_zone(obj)
-        seconds = any(moment.second for moment in times)
-        if str(zone) == "UTC":
-            rows = format_html_join("", "<li>{}</li>", ((local_time(m, zone, seconds),) for m in times))
-        else:
-            rows = format_html_join("", "<li>{} ({} UTC)</li>", (
-                (local_time(moment, zone, seconds), f"{moment.astimezone(datetime.UTC):%H:%M}")
-                for moment in times
-            ))
+        rows = format_html_join("", "<li>{}</li>", ((local_time(moment, zone),) for moment in times))
         note = "" if obj.enabled else _("Paused: it runs at these times once resumed. ")
-        return format_html("{}<ul>{}</ul>", note, rows)
+        return format_html("{}{}<ul>{}</ul>", note, schedules.describe_when(obj), rows)
+
+    @admin.display(description=_("Where the files go"))
+    def folder_preview(self, obj):
+        """The folder and an example file name of each course's report (updated as the fields change)."""
+        body = folder_preview(obj, obj.course_ids or []) if obj.pk else _(
+            "Fill in the report, the courses and the folder fields: the folders show here."
+        )
+        url = reverse(f"{ADMIN_PREFIX}_preview")
+        return format_html('<div id="pir-folder-preview" data-url="{}">{}</div>', url, body)
+
+    @admin.display(description=_("Courses selected now"))
+    def selected_courses(self, obj):
+        """The courses the organisation and state choose today (they are chosen again at each run)."""
+        if not obj.selects_courses:
+            return _("None: the schedule runs its listed courses only.")
+        keys = courses.selected_courses(obj)
+        if not keys:
+            return _("No course matches today.")
+        shown = format_html_join(", ", "{}", ((str(key),) for key in keys[:SELECTED_SHOWN]))
+        more = len(keys) - SELECTED_SHOWN
+        return format_html("{} ({}){}", describe_selection(obj), ngettext(
+            "%(count)d course", "%(count)d courses", len(keys)) % {"count": len(keys)},
+            format_html(": {}{}", shown, f" +{more}" if more > 0 else ""))
 
     @admin.display(description=_("Recent runs"))
     def recent_runs(self, obj):
@@ -120,15 +186,14 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         if not obj.pk:
             return "-"
         runs = obj.runs.order_by("-started_at", "-pk")[:RECENT_RUNS]
+        zone = schedules.time_zone(obj)
         rows = format_html_join("", (
-            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
-            '<td><a href="{}">{}</a></td></tr>'
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>'
         ), (
             (
                 reverse("admin:periodic_instructor_reports_reportrun_change", args=[run.pk]), run.pk,
-                local_time(run.started_at, schedules.time_zone(obj), seconds=True), run.get_trigger_display(),
-                run.get_status_display(), counts_text(run.counts),
-                reverse(RUN_COURSES_ADMIN) + f"?run__id__exact={run.pk}", _("courses"),
+                local_time(run.started_at, zone), run.get_trigger_display(), run.get_status_display(),
+                counts_text(run.counts),
             )
             for run in runs
         ))
@@ -139,44 +204,10 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         if not rows:
             return format_html("{} {}", _("No runs yet."), link)
         head = format_html(
-            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
             _("Run"), _("Started"), _("Trigger"), _("Status"), _("Outcomes"),
         )
         return format_html('<table class="pir-recent-runs">{}{}</table>{}', head, rows, link)
-
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
-        initial.setdefault("owner", request.user.pk)
-        return initial
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        """For anyone but a superuser, the schedule is theirs once saved: validate it as theirs."""
-        form = super().get_form(request, obj, change, **kwargs)
-        if permissions.is_superuser(request.user):
-            return form
-        editor = request.user
-
-        class OwnedByEditor(form):
-            def __init__(self, *args, **form_kwargs):
-                super().__init__(*args, **form_kwargs)
-                self.instance.owner = editor
-
-        return OwnedByEditor
-
-    def get_readonly_fields(self, request, obj=None):
-        """Only superusers choose the owner; anyone else who saves a schedule becomes its owner."""
-        readonly = super().get_readonly_fields(request, obj)
-        if not permissions.is_superuser(request.user):
-            return (*readonly, "owner")
-        return readonly
-
-    @admin.display(description=_("Owner"), ordering="owner__username")
-    def owner_username(self, obj):
-        return obj.owner.username
-
-    @admin.display(description=_("Courses"))
-    def course_count(self, obj):
-        return len(obj.course_ids or [])
 
     @admin.display(description=_("Beat row"))
     def beat_row(self, obj):
@@ -204,6 +235,32 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         problem = beat.row_problem(obj)
         return bool(problem) and not set(problem) <= {"description", "queue", "expire_seconds"}
 
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("owner", request.user.pk)
+        return initial
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """For anyone but a superuser, the schedule is theirs once saved: validate it as theirs."""
+        form = super().get_form(request, obj, change, **kwargs)
+        if permissions.is_superuser(request.user):
+            return form
+        editor = request.user
+
+        class OwnedByEditor(form):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, **form_kwargs)
+                self.instance.owner = editor
+
+        return OwnedByEditor
+
+    def get_readonly_fields(self, request, obj=None):
+        """Only superusers choose the owner; anyone else who saves a schedule becomes its owner."""
+        readonly = super().get_readonly_fields(request, obj)
+        if not permissions.is_superuser(request.user):
+            return (*readonly, "owner")
+        return readonly
+
     def save_model(self, request, obj, form, change):
         api.save_schedule(obj, acting_user=request.user)
 
@@ -213,6 +270,50 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for schedule in queryset:
             api.delete_schedule(schedule)
+
+    # Views behind the page's course picker, folder preview and buttons.
+
+    def courses_view(self, request):
+        """Find courses by id or name for the course picker (JSON, as select2 reads it)."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return JsonResponse(search_courses(request.GET.get("term", "")[:200]))
+
+    def preview_view(self, request):
+        """Render the folder preview of the form's current values."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        schedule = PeriodicReportSchedule(
+            owner=request.user,
+            upload_folder_prefix=request.GET.get("prefix", "")[:300],
+            upload_folder_structure=request.GET.get("structure", "regular"),
+        )
+        task_id = request.GET.get("task", "")
+        if task_id.isdigit():
+            schedule.task_id = int(task_id)
+        try:
+            schedule.keyword_arguments = json.loads(request.GET.get("keyword_arguments") or "{}")
+        except ValueError:
+            schedule.keyword_arguments = {}
+        return HttpResponse(folder_preview(schedule, request.GET.getlist("course_ids[]")[:20]))
+
+    def _button(self, request, pk, act):
+        if request.method != "POST" or not self.has_change_permission(request):
+            raise PermissionDenied
+        schedule = get_object_or_404(PeriodicReportSchedule, pk=pk)
+        act(request, PeriodicReportSchedule.objects.filter(pk=schedule.pk))
+        return HttpResponseRedirect(reverse(f"{ADMIN_PREFIX}_change", args=[schedule.pk]))
+
+    def run_now_view(self, request, pk):
+        return self._button(request, pk, self.run_now)
+
+    def pause_view(self, request, pk):
+        return self._button(request, pk, self.pause_schedules)
+
+    def resume_view(self, request, pk):
+        return self._button(request, pk, self.resume_schedules)
+
+    # Actions, for the list and the page's buttons.
 
     @admin.action(description=_("Pause selected schedules"), permissions=["change"])
     def pause_schedules(self, request, queryset):
@@ -244,4 +345,19 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
             _("See the run history."),
         ), messages.SUCCESS)
 
+
+def describe_selection(schedule):
+    """Return the courses a schedule selects by organisation and state, in words, or ""."""
+    if not schedule.selects_courses:
+        return ""
+    states = {
+        "": _("courses"), PeriodicReportSchedule.STATE_ALL: _("all courses"),
+        PeriodicReportSchedule.STATE_RUNNING: _("running courses"),
+        PeriodicReportSchedule.STATE_STARTING: _("courses starting within %(days)d days"),
+        PeriodicReportSchedule.STATE_ENDED: _("courses ended within %(days)d days"),
+    }
+    what = str(states.get(schedule.course_state, _("courses"))) % {"days": schedule.course_state_days}
+    if schedule.course_orgs:
+        return _("+ %(what)s of %(orgs)s") % {"what": what, "orgs": ", ".join(schedule.course_orgs)}
+    return _("+ %(what)s") % {"what": what}
 

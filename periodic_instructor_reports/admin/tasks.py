@@ -1,5 +1,6 @@
 """The report task registry's admin: the report functions schedules may run."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +8,20 @@ from django.utils.translation import gettext_lazy as _
 from periodic_instructor_reports import api, permissions, reports
 from periodic_instructor_reports.exceptions import ReportFunctionError
 from periodic_instructor_reports.models import PeriodicReportTask
+
+
+class ReportTaskForm(forms.ModelForm):
+    """A report task's name and path; whether it takes a request follows the function's signature."""
+
+    class Meta:
+        model = PeriodicReportTask
+        fields = ("name", "path")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("path"):
+            self.instance.requires_request = reports.signature_requires_request(cleaned["path"])
+        return cleaned
 
 
 @admin.register(PeriodicReportTask)
@@ -20,6 +35,8 @@ class PeriodicReportTaskAdmin(admin.ModelAdmin):
 
     list_display = ("name", "path", "requires_request", "schedule_count")
     search_fields = ("name", "path")
+    # Set from the function's signature when the task is saved; shown, not chosen.
+    readonly_fields = ("requires_request",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_schedule_count=Count("schedules"))
@@ -38,6 +55,8 @@ class PeriodicReportTaskAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         allowed = permissions.may_manage_report_tasks(request.user)
         return allowed and super().has_delete_permission(request, obj)
+
+    form = ReportTaskForm
 
     def save_model(self, request, obj, form, change):
         api.save_report_task(obj, acting_user=request.user)

@@ -1,0 +1,118 @@
+"""The schedule form: courses picked from the platform's courses, organisations from its list."""
+
+from django import forms
+from django.db.models import Q
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+from opaque_keys import InvalidKeyError
+from opaque_keys.edx.keys import CourseKey
+
+from periodic_instructor_reports import courses, platform
+from periodic_instructor_reports.models import PeriodicReportSchedule
+
+AUTOCOMPLETE_URL = reverse_lazy("admin:periodic_instructor_reports_periodicreportschedule_courses")
+
+
+class AnyChoiceMultipleField(forms.MultipleChoiceField):
+    """A multiple choice of values the browser looked up; the model's validators judge them."""
+
+    def valid_value(self, value):
+        return True
+
+
+class CoursePicker(forms.SelectMultiple):
+    """Course ids chosen by typing a course's id or name (select2, with the admin's own copy of it)."""
+
+    class Media:
+        css = {"screen": ["admin/css/vendor/select2/select2.css", "admin/css/autocomplete.css",
+                          "periodic_instructor_reports/admin.css"]}
+        js = ["admin/js/vendor/jquery/jquery.js", "admin/js/vendor/select2/select2.full.js",
+              "admin/js/jquery.init.js", "periodic_instructor_reports/schedule_form.js"]
+
+
+class ScheduleForm(forms.ModelForm):
+    """Schedule fields, with courses and organisations chosen from the platform's."""
+
+    course_ids = AnyChoiceMultipleField(
+        required=False, label=_("Courses"),
+        widget=CoursePicker(attrs={"class": "pir-course-picker", "data-autocomplete-url": AUTOCOMPLETE_URL}),
+        help_text=_("Type part of a course's id or name to find it; a course's CCXs are listed under it. "
+                    "Scripts and the API give a JSON list of ids."),
+    )
+    course_orgs = forms.MultipleChoiceField(
+        required=False, label=_("Organisations"),
+        widget=forms.SelectMultiple(attrs={"class": "pir-org-picker", "size": 5}),
+        help_text=_("Also every course of these organisations, chosen again at each run (with the state "
+                    "below)."),
+    )
+
+    class Meta:
+        model = PeriodicReportSchedule
+        fields = (
+            "name", "task", "owner", "interval", "crontab", "enabled", "course_ids", "include_ccx",
+            "only_ccx", "course_orgs", "course_state", "course_state_days", "arguments", "keyword_arguments",
+            "upload_folder_prefix", "upload_folder_structure", "recipients", "notify",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        chosen = self._chosen_course_ids()
+        labels = course_labels(chosen)
+        self.fields["course_ids"].choices = [(value, labels.get(value, value)) for value in chosen]
+        self.fields["course_orgs"].choices = [(org, org) for org in organisations(self.instance.course_orgs)]
+
+    def _chosen_course_ids(self):
+        if self.is_bound:
+            return [value for value in self.data.getlist("course_ids") if isinstance(value, str)]
+        return [value for value in (self.instance.course_ids or []) if isinstance(value, str)]
+
+
+def course_labels(course_ids):
+    """Return ``{course id: "id — display name"}`` of the courses the platform knows (one query)."""
+    model = platform.course_overview_model()
+    keys = []
+    for course_id in course_ids:
+        try:
+            key = CourseKey.from_string(course_id)
+        except InvalidKeyError:
+            continue
+        if not courses.is_ccx(key):
+            keys.append(key)
+    if model is None or not keys:
+        return {}
+    names = dict(model.objects.filter(id__in=keys).values_list("id", "display_name"))
+    return {str(key): f"{key} — {name}" if name else str(key) for key, name in names.items()}
+
+
+def organisations(chosen=()):
+    """Return the platform's organisations (and any already chosen), sorted."""
+    model = platform.course_overview_model()
+    known = set(model.objects.values_list("org", flat=True).distinct()) if model is not None else set()
+    return sorted(known | {org for org in chosen or [] if isinstance(org, str)}, key=str.lower)
+
+
+def search_courses(term, limit=20):
+    """
+    Return select2 results for ``term``: courses whose id or name contains it, each followed by its CCXs.
+
+    Two queries at most; ``more`` says whether more courses matched.
+    """
+    model = platform.course_overview_model()
+    if model is None:
+        return {"results": [], "pagination": {"more": False}}
+    rows = model.objects.order_by("id")
+    for word in term.split():
+        rows = rows.filter(Q(id__icontains=word) | Q(display_name__icontains=word))
+    found = list(rows.values_list("id", "display_name")[:limit + 1])
+    more, found = len(found) > limit, found[:limit]
+    ccx_by_master = {}
+    if found and platform.ccx_model() is not None:
+        try:
+            ccx_by_master = courses.ccx_keys_by_master([key for key, _ in found])
+        except LookupError:
+            ccx_by_master = {}
+    results = []
+    for key, name in found:
+        results.append({"id": str(key), "text": f"{key} — {name}" if name else str(key)})
+        results += [{"id": str(ccx), "text": f"    ↳ CCX {ccx}"} for ccx in ccx_by_master.get(key, [])]
+    return {"results": results, "pagination": {"more": more}}

@@ -1,0 +1,1 @@
+"""Migrations of the stand-in ``course_overviews`` app."""
