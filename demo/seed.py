@@ -4,12 +4,14 @@ The demo's sample data, written through ``periodic_instructor_reports.api`` like
 Idempotent: running it again finds what it made before and adds only what is missing.
 """
 
+import datetime
 import hashlib
 import logging
 import os
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule
 
 from periodic_instructor_reports import api, conf
@@ -68,6 +70,29 @@ def _users():
     return admin
 
 
+# The demo's courses across two organisations: (id, name, days from now to the start, to the end).
+COURSES = [
+    (DEMO_COURSE, "Demonstration Course", -90, 60),
+    ("course-v1:edX+Analytics101+2025", "Analytics 101 (ended)", -200, -20),
+    (OTHER_COURSE, "Reports 101", -30, 90),
+    ("course-v1:OpenedX+Data201+2026", "Data 201", -10, 120),
+    ("course-v1:OpenedX+Future301+2027", "Future 301 (starts in a month)", 30, 200),
+]
+
+
+def _courses():
+    from opaque_keys.edx.keys import CourseKey
+    from openedx.core.djangoapps.content.course_overviews.models import CourseOverview  # the stand-in's
+
+    now = timezone.now()
+    for course_id, name, start, end in COURSES:
+        key = CourseKey.from_string(course_id)
+        CourseOverview.objects.get_or_create(id=key, defaults={
+            "org": key.org, "display_name": name, "start": now + datetime.timedelta(days=start),
+            "end": now + datetime.timedelta(days=end),
+        })
+
+
 def _ccx(coach):
     from lms.djangoapps.ccx.models import CustomCourseForEdX  # the stand-in's CCX app
 
@@ -83,9 +108,7 @@ def _report_task(admin, name, path):
 
 
 def _schedule(*, task, structure, prefix, **fields):
-    existing = PeriodicReportSchedule.objects.filter(
-        task=task, upload_folder_structure=structure, upload_folder_prefix=prefix
-    ).first()
+    existing = PeriodicReportSchedule.objects.filter(name=fields["name"]).first()
     if existing:
         return existing
     return api.create_schedule(
@@ -103,6 +126,7 @@ def seed(*, every_seconds=20):
         Seeded: the login and the folders each structure's reports go to.
     """
     admin = _users()
+    _courses()
     ccx = _ccx(admin)
     ccx_id = str(ccx.locator)
     interval, _ = IntervalSchedule.objects.get_or_create(
@@ -112,15 +136,24 @@ def seed(*, every_seconds=20):
     common = {"owner": admin, "interval": interval}
     # regular + empty prefix: the instructor dashboard's own folder, for the course and its CCX.
     _schedule(
-        task=grade, structure="regular", prefix="", course_ids=[DEMO_COURSE], include_ccx=True, **common
+        name="Grades in the dashboard's folder", task=grade, structure="regular", prefix="",
+        course_ids=[DEMO_COURSE], include_ccx=True, **common,
     )
     _schedule(
-        task=problem_grade, structure="by_date", prefix="periodic-reports/by-date/",
+        name="Problem grades by date", task=problem_grade, structure="by_date",
+        prefix="periodic-reports/by-date/",
         course_ids=[DEMO_COURSE, OTHER_COURSE, ccx_id], **common,
     )
     _schedule(
-        task=profile, structure="flat", prefix="periodic-reports/flat/",
+        name="Learner profiles in one folder", task=profile, structure="flat",
+        prefix="periodic-reports/flat/",
         course_ids=[DEMO_COURSE, OTHER_COURSE], include_ccx=True, **common,
+    )
+    # Courses chosen at each run: every running course of the OpenedX organisation.
+    _schedule(
+        name="Grades of running OpenedX courses", task=grade, structure="flat",
+        prefix="periodic-reports/openedx/",
+        course_ids=[], course_orgs=["OpenedX"], course_state="running", **common,
     )
     log.info("Demo data is in place.")
     return Seeded(
