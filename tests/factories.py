@@ -50,7 +50,7 @@ def report_task(path=conf.GRADE_REPORT, requires_request=True, name=None):
 
 
 def course(course_id, **fields):
-    """Return the platform's course (``CourseOverview``) of ``course_id``, made if missing (and a CCX's row)."""
+    """Return the platform's course (``CourseOverview``) of ``course_id``, made if missing (a CCX's too)."""
     from lms.djangoapps.ccx.models import CustomCourseForEdX
     from opaque_keys import InvalidKeyError
     from opaque_keys.edx.keys import CourseKey

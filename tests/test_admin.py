@@ -125,7 +125,7 @@ class ScheduleAdminTests(AdminTestCase):
             factories.schedule(owner=factories.user(is_staff=True))
         with self.assertNumQueries(one_row):
             response = self.client.get(url)
-        self.assertContains(response, '<td class="field-state">enabled</td>', count=5, html=True)
+        self.assertContains(response, '<td class="field-when_text">every hour</td>', count=5, html=True)
 
 
 @override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=[

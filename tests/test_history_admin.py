@@ -54,7 +54,7 @@ class ScheduleListTests(HistoryAdminTestCase):
         self.assertContains(page, "done: 2 submitted")
         self.assertContains(page, '<td class="field-next_run">paused</td>', html=True)
         self.assertContains(page, "Mon ")
-        self.assertContains(page, " 07:00:00 Europe/Paris")
+        self.assertContains(page, ">07:00:00 Europe/Paris</span>")
         self.assertContains(page, "every Monday at 07:00 (Europe/Paris)")
         rows = {row.pk: row for row in page.context["cl"].result_list}
         latest = ReportRun.objects.filter(schedule=schedule).latest("started_at")

@@ -93,7 +93,8 @@ class SaveTests(TestCase):
         response = self.client.post(reverse("admin:periodic_instructor_reports_periodicreportschedule_add"), {
             "task": factories.report_task().pk, "owner": admin.pk,
             "interval": factories.interval(0, IntervalSchedule.SECONDS).pk, "enabled": "on",
-            "name": "Too often", "course_ids": [factories.COURSE], "arguments": "[]", "keyword_arguments": "{}",
+            "name": "Too often", "course_ids": [factories.COURSE],
+            "arguments": "[]", "keyword_arguments": "{}",
             "course_state_days": "30",
             "upload_folder_prefix": "", "upload_folder_structure": "regular", "recipients": "[]",
             "notify": "failures",

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from periodic_instructor_reports.models import PeriodicReportSchedule
@@ -10,6 +11,7 @@ RUNS_ADMIN = "admin:periodic_instructor_reports_reportrun_changelist"
 # Schedules the history's schedule filter lists (each schedule's page links to all its runs).
 FILTER_SCHEDULES = 30
 RUN_COURSES_ADMIN = "admin:periodic_instructor_reports_reportruncourse_changelist"
+ADMIN_CSS = "periodic_instructor_reports/admin.css"
 
 
 def counts_text(counts):
@@ -27,6 +29,15 @@ def local_time(moment, zone=None):
         return "-"
     zone = zone or timezone.get_default_timezone()
     return f"{timezone.localtime(moment, zone):%a %Y-%m-%d %H:%M:%S} {zone}"
+
+
+def time_cell(moment, zone=None):
+    """Return ``local_time`` for a list cell: it may break between the date and the time, nowhere else."""
+    if moment is None:
+        return "-"
+    weekday, date, rest = local_time(moment, zone).split(" ", 2)
+    return format_html('<span class="pir-nowrap">{} {}</span> <span class="pir-nowrap">{}</span>',
+                       weekday, date, rest)
 
 
 class ScheduleFilter(admin.SimpleListFilter):
@@ -59,6 +70,9 @@ class RunCourseScheduleFilter(ScheduleFilter):
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """History is written by the dispatcher only: it can be viewed, not added, changed or deleted."""
+
+    class Media:
+        css = {"screen": [ADMIN_CSS]}
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -15,7 +15,7 @@ from periodic_instructor_reports.admin.common import (
     RunCourseScheduleFilter,
     ScheduleFilter,
     counts_text,
-    local_time,
+    time_cell,
 )
 from periodic_instructor_reports.models import Outcome, ReportRun, ReportRunCourse
 
@@ -41,19 +41,19 @@ class ReportRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Due time"), ordering="planned_at")
     def due(self, obj):
-        return local_time(obj.planned_at)
+        return time_cell(obj.planned_at)
 
     @admin.display(description=_("Started"), ordering="started_at")
     def started(self, obj):
-        return local_time(obj.started_at)
+        return time_cell(obj.started_at)
 
     @admin.display(description=_("Finished"), ordering="finished_at")
     def finished(self, obj):
-        return local_time(obj.finished_at)
+        return time_cell(obj.finished_at)
 
     @admin.display(description=_("E-mailed"))
     def notified(self, obj):
-        return local_time(obj.notified_at)
+        return time_cell(obj.notified_at)
 
     @admin.display(description=_("Duration"))
     def duration(self, obj):
@@ -94,7 +94,7 @@ class ReportRunAdmin(ReadOnlyAdmin):
 class ReportRunCourseAdmin(ReadOnlyAdmin):
     """Run history per course: each attempt's outcome, platform task id and error summary."""
 
-    list_display = ("course_id", "run_link", "schedule", "outcome", "attempt", "report", "started")
+    list_display = ("course_id", "run_cell", "outcome", "attempt", "report", "started")
     # No filter by course: on a run of 100,000 courses it would list them all; search finds one.
     list_filter = (RunCourseScheduleFilter, "outcome", "started_at")
     list_select_related = ("run",)
@@ -107,11 +107,11 @@ class ReportRunCourseAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Started"), ordering="started_at")
     def started(self, obj):
-        return local_time(obj.started_at)
+        return time_cell(obj.started_at)
 
     @admin.display(description=_("Finished"), ordering="finished_at")
     def finished(self, obj):
-        return local_time(obj.finished_at)
+        return time_cell(obj.finished_at)
 
     @admin.display(description=_("Report or error"))
     def report(self, obj):
@@ -121,6 +121,11 @@ class ReportRunCourseAdmin(ReadOnlyAdmin):
     def run_link(self, obj):
         url = reverse("admin:periodic_instructor_reports_reportrun_change", args=[obj.run_id])
         return format_html('<a href="{}">{}</a>', url, obj.run_id)
+
+    @admin.display(description=_("Run"), ordering="run_id")
+    def run_cell(self, obj):
+        """The run (a link) and its schedule's name, in one narrow cell."""
+        return format_html('{}<br><span class="pir-muted">{}</span>', self.run_link(obj), obj.run.schedule_label)
 
     @admin.display(description=_("Schedule"))
     def schedule(self, obj):

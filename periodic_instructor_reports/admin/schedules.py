@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from periodic_instructor_reports import api, beat, courses, permissions, schedules
-from periodic_instructor_reports.admin.common import RUNS_ADMIN, counts_text, local_time
+from periodic_instructor_reports.admin.common import ADMIN_CSS, RUNS_ADMIN, counts_text, local_time, time_cell
 from periodic_instructor_reports.admin.forms import ScheduleForm, search_courses
 from periodic_instructor_reports.admin.preview import folder_preview
 from periodic_instructor_reports.exceptions import BrokerUnavailable
@@ -23,7 +23,7 @@ from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
 RECENT_RUNS = 10
 PREVIEW_COUNT = 5
 # Course ids the list shows of a schedule before "+N more".
-LISTED_COURSES = 2
+LISTED_COURSES = 1
 # Courses of a selection the schedule page lists.
 SELECTED_SHOWN = 20
 ADMIN_PREFIX = "admin:periodic_instructor_reports_periodicreportschedule"
@@ -34,8 +34,12 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
     """Create, change, pause, run now and delete report schedules."""
 
     form = ScheduleForm
+
+    class Media:
+        css = {"screen": [ADMIN_CSS]}
+
     change_form_template = "admin/periodic_instructor_reports/periodicreportschedule/change_form.html"
-    list_display = ("name", "task", "when_text", "courses_text", "state", "last_run_text", "next_run")
+    list_display = ("name", "task", "when_text", "courses_text", "last_run_text", "next_run")
     list_display_links = ("name",)
     list_filter = ("enabled", "task", "upload_folder_structure")
     list_select_related = ("task", "owner", "interval", "crontab", "celery_task")
@@ -106,10 +110,6 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
                                      _("only their CCXs") if obj.only_ccx else _("and their CCXs")))
         return format_html_join(" ", "{}", ((part,) for part in parts)) or "-"
 
-    @admin.display(description=_("State"), ordering="enabled")
-    def state(self, obj):
-        return _("enabled") if obj.enabled else _("paused")
-
     @admin.display(description=_("Last run"), ordering="_last_run_at")
     def last_run_text(self, obj):
         """The last run's start (a link to it) and its counts per outcome."""
@@ -123,7 +123,7 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         status = dict(ReportRun.STATUS_CHOICES).get(obj._last_run_status, obj._last_run_status)  # pylint: disable=protected-access
         return format_html(
             '<a href="{}">{}</a><br><span class="pir-muted">{}{}</span>', url,
-            local_time(started, schedules.time_zone(obj)), status,
+            time_cell(started, schedules.time_zone(obj)), status,
             f": {counts_text(counts)}" if counts else "",
         )
 
@@ -132,12 +132,13 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Next run"))
     def next_run(self, obj):
+        """The next due time, or why there is none: the schedule is paused or beat does not run it."""
         if not obj.enabled:
             return _("paused")
         if self._not_running(obj):
             return _("not running")
         upcoming = self._next_run(obj, timezone.now())
-        return local_time(upcoming, schedules.time_zone(obj)) if upcoming else "-"
+        return time_cell(upcoming, schedules.time_zone(obj)) if upcoming else "-"
 
     # The schedule page.
 
