@@ -278,9 +278,10 @@ def describe_crontab(crontab):
     expression = " ".join([crontab.minute, crontab.hour, crontab.day_of_month, crontab.month_of_year,
                            crontab.day_of_week])
     try:
-        return get_description(expression, options)
+        described = get_description(expression, options)
     except Exception:  # pylint: disable=broad-except  (a description is never worth an error page)
         return expression
+    return described[:1].lower() + described[1:]
 
 
 def describe_when(schedule):

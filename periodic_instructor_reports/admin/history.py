@@ -125,7 +125,8 @@ class ReportRunCourseAdmin(ReadOnlyAdmin):
     @admin.display(description=_("Run"), ordering="run_id")
     def run_cell(self, obj):
         """The run (a link) and its schedule's name, in one narrow cell."""
-        return format_html('{}<br><span class="pir-muted">{}</span>', self.run_link(obj), obj.run.schedule_label)
+        label = obj.run.schedule_label
+        return format_html('{}<br><span class="pir-muted">{}</span>', self.run_link(obj), label)
 
     @admin.display(description=_("Schedule"))
     def schedule(self, obj):
