@@ -1,11 +1,10 @@
 """
 What the integration scenarios share: the services, the suite's database, and reading what the
-running beat and worker did (beat's log, the dispatcher's Celery results, the report files).
+running beat and worker did (beat's log, the run history in the database, the report files).
 """
 
 import contextlib
 import fcntl
-import json
 import os
 import re
 import tempfile
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from demo import processes
 from demo.processes import wait_for
 from demo.run import port_in_use
 from tests.separate_tree import unavailable
@@ -24,6 +24,7 @@ DATABASE_SERVICES = {"postgres": "PostgreSQL", "mysql": "MariaDB/MySQL"}
 DRIVERS = {"redis": "redis", "postgres": "psycopg", "mysql": "MySQLdb"}
 # Long enough for any condition the scenarios wait for on a slow, busy CI machine.
 DEADLINE = 60
+SETTINGS = "tests.integration.settings"
 
 
 def require_services(kind):
@@ -115,34 +116,49 @@ def drop_database(kind):
     _execute_on_server(kind, f"DROP DATABASE IF EXISTS {settings.DATABASES['default']['NAME']}{force}")
 
 
+WORKER_READY = " ready."
+BEAT_STARTED = "beat: Starting..."
+
+
+def start_processes(children, *, kind, workers=(), beats=(), concurrency=2):
+    """
+    Start celery workers and beats as named children and wait until each is up.
+
+    Each worker is its own celery node (``<name>-<kind>@host``); each beat uses the database
+    scheduler. A child restarted under a name it had before appends to its log.
+    """
+    seen = {name: children.log(name).count(WORKER_READY) for name in workers}
+    seen.update({name: children.log(name).count(BEAT_STARTED) for name in beats})
+    for name in workers:
+        children.start(name, processes.worker_command(name=f"{name}-{kind}@%h", concurrency=concurrency))
+    for name in beats:
+        children.start(name, processes.beat_command())
+    for name in workers:
+        wait_for(lambda name=name: children.log(name).count(WORKER_READY) > seen[name], timeout=DEADLINE,
+                 what=f"the worker {name} to be ready", children=children)
+    for name in beats:
+        wait_for(lambda name=name: children.log(name).count(BEAT_STARTED) > seen[name], timeout=DEADLINE,
+                 what=f"the beat {name} to start", children=children)
+
+
 class Stack:
     """The running beat and worker, and what they leave behind."""
 
     SEND = re.compile(r"Sending due task (\S+) ")
 
-    def __init__(self, children, reports_dir, redis_client):
+    def __init__(self, children, reports_dir, redis_client, kind):
         self.children = children
         self.reports_dir = Path(reports_dir)
         self.redis = redis_client
+        self.kind = kind
+
+    def start(self):
+        """Start the suite's worker and beat and wait until both are up."""
+        start_processes(self.children, kind=self.kind, workers=["worker"], beats=["beat"])
 
     def wait(self, condition, what, timeout=DEADLINE):
         """Poll ``condition`` until true (returning its value); fail if a process died."""
         return wait_for(condition, timeout=timeout, what=what, children=self.children)
-
-    def results(self, schedule_id):
-        """Return the dispatcher's results for a schedule, oldest first (read from Redis)."""
-        found = []
-        keys = list(self.redis.scan_iter("celery-task-meta-*", count=1000))
-        for raw in self.redis.mget(keys) if keys else []:
-            if raw is None:  # expired meanwhile
-                continue
-            meta = json.loads(raw)
-            result = meta.get("result")
-            if meta.get("status") != "SUCCESS" or not isinstance(result, dict):
-                continue
-            if result.get("schedule_id") == schedule_id:
-                found.append((meta.get("date_done") or "", result))
-        return [result for _, result in sorted(found, key=lambda item: item[0])]
 
     def files(self, folder, pattern="*.csv"):
         """Return the names of report files in ``folder`` (relative to the reports folder)."""
@@ -169,3 +185,50 @@ class Stack:
 
         self.wait(quiet, f"beat to stop sending {row_name} for {window} s", timeout=timeout)
         return state["count"]
+
+
+def runs(schedule, **filters):
+    """Return the runs of ``schedule`` (the run history users see), oldest due time first."""
+    from periodic_instructor_reports.models import ReportRun
+
+    return ReportRun.objects.filter(schedule=schedule, **filters).order_by("planned_at", "pk")
+
+
+def course_rows(schedule, **filters):
+    """Return the course rows of the runs of ``schedule``."""
+    from periodic_instructor_reports.models import ReportRunCourse
+
+    return ReportRunCourse.objects.filter(run__schedule=schedule, **filters)
+
+
+def submitted_runs(schedule):
+    """Return how many runs of ``schedule`` submitted a report."""
+    return runs(schedule, courses__outcome="submitted").distinct().count()
+
+
+@contextlib.contextmanager
+def follow_up(*, every=None, enabled=True):
+    """
+    Run the plugin's follow-up job every ``every`` seconds (or not at all) meanwhile.
+
+    Its beat row is created if no run has created it yet, then moved or disabled as an operator
+    may, and put back afterwards; beat picks up both changes.
+    """
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from periodic_instructor_reports import housekeeping
+
+    housekeeping.ensure_job_rows()
+    row = PeriodicTask.objects.get(name=housekeeping.FOLLOW_UP_BEAT_ROW)
+    before = row.interval, row.enabled
+    if every is not None:
+        row.interval = IntervalSchedule.objects.get_or_create(every=every, period=IntervalSchedule.SECONDS)[0]
+    row.enabled = enabled
+    row.save()
+    try:
+        yield row
+    finally:
+        row.refresh_from_db()
+        row.interval, row.enabled = before
+        row.save()
+
