@@ -293,11 +293,16 @@ def _work(run, holder):
                 return _stop(run, schedule, holder, stop)
         last_pk = batch[-1].pk
         try:
-            outage = _submit_batch(run_plan, run, batch)
+            outage = _submit_batch(run_plan, run, batch, Lease(run, holder))
         except SoftTimeLimitExceeded:
             history.save_rows([row for row in batch if row.outcome != Outcome.SUBMITTING])
             log.warning("Periodic report run %s reached its time limit; handing the rest over.", run.pk)
             return _continue_later(run, holder, countdown=0, reason="time limit")
+        except LeaseLost:
+            # The new holder settles this batch's courses from the platform's own task rows.
+            log.warning("Periodic report run %s was taken over by another worker during a batch; %s stops.",
+                        run.pk, holder)
+            return result(LOST, schedule_id=run.schedule_id, run_id=run.pk)
         if outage:
             return _continue_later(run, holder, countdown=conf.get("OUTAGE_DELAY"), reason=outage)
     return _end_pass(run, schedule, holder)
@@ -333,8 +338,39 @@ def _refuse_rest(run, schedule, holder, error):
     return result(REFUSED, schedule_id=run.schedule_id, run_id=run.pk, counts=counts, error=error)
 
 
-def _submit_batch(run_plan, run, batch):
-    """Submit one batch; return why the rest must wait (the broker refused), or ""."""
+class LeaseLost(Exception):
+    """Another holder took the run over while this one was submitting a batch."""
+
+
+class Lease:
+    """
+    A holder's hold on a run while it submits a batch, renewed as the batch goes.
+
+    A batch of slow submissions can outlast the ``RESUME_AFTER`` setting: the holder records its
+    progress at least every quarter of that, so the recovery sweep never takes over a run whose
+    worker is still submitting (and both submit the same courses).
+    """
+
+    def __init__(self, run, holder):
+        self.run, self.holder = run, holder
+        self.renewed_at = timezone.now()
+
+    def renew(self):
+        """Record progress if it is time to; return False once another holder has taken the run."""
+        now = timezone.now()
+        if (now - self.renewed_at).total_seconds() < conf.get("RESUME_AFTER") / 4:
+            return True
+        self.renewed_at = now
+        return history.heartbeat(self.run, self.holder)
+
+
+def _submit_batch(run_plan, run, batch, lease):
+    """
+    Submit one batch; return why the rest must wait (the broker refused), or "".
+
+    Raises:
+        LeaseLost: another holder took the run over; nothing more is submitted or saved.
+    """
     in_flight = [row for row in batch if row.outcome == Outcome.SUBMITTING]
     if in_flight:
         _settle_in_flight(run_plan, in_flight)
@@ -346,6 +382,8 @@ def _submit_batch(run_plan, run, batch):
         if outage:
             row.outcome, row.attempt = Outcome.PENDING, row.attempt - 1
             continue
+        if not lease.renew():
+            raise LeaseLost(run.pk)
         outage = _submit(run_plan, row, already_running, queue_error)
     history.save_rows(batch)
     return outage

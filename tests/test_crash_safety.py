@@ -231,6 +231,57 @@ class ResumeTests(ReportFilesMixin, TestCase):
         self.assertEqual(recovery.stalled_runs(now=self.later(run, 10**6)).count(), 0)
 
 
+@override_settings(PERIODIC_INSTRUCTOR_REPORTS_RESUME_AFTER=900)
+class LeaseTests(ReportFilesMixin, TestCase):
+    """A worker submitting a long batch keeps its run; one that lost it stops submitting."""
+
+    SUBMISSION = datetime.timedelta(seconds=400)  # each submission is slow: three outlast RESUME_AFTER
+
+    def run_slowly(self, during):
+        """Run the schedule with a clock that moves on one ``SUBMISSION`` per course; call ``during``."""
+        schedule = factories.schedule(course_ids=COURSES)
+        clock = [timezone.now()]
+        real = platform_api.submit_calculate_grades_csv
+        calls = []
+
+        def slow(request, course_key, **kwargs):
+            calls.append(str(course_key))
+            clock[0] += self.SUBMISSION
+            during(len(calls), clock[0])
+            return real(request, course_key, **kwargs)
+
+        with mock.patch("django.utils.timezone.now", side_effect=lambda: clock[0]), \
+                mock.patch.object(platform_api, "submit_calculate_grades_csv", slow):
+            summary = dispatch.run_schedule(schedule.pk, trigger="manual")
+        return summary, calls
+
+    def test_a_batch_slower_than_resume_after_keeps_its_run(self):
+        resumed = []
+        # The follow-up job looks for stalled runs while each course is submitted.
+        summary, calls = self.run_slowly(lambda n, now: resumed.extend(recovery.resume_stalled(now=now)))
+        self.assertEqual(resumed, [])
+        self.assertEqual(summary["status"], "done")
+        run = ReportRun.objects.get()
+        self.assertEqual((run.resumptions, run.counts), (0, {"submitted": 7}))
+        self.assertEqual(submissions(), {course: 1 for course in COURSES})
+        self.assertEqual(len(calls), 7)
+
+    def test_a_worker_whose_run_was_taken_over_stops_submitting(self):
+        def taken_after_third(n, now):
+            if n == 3:  # it stalled for long enough that another worker took the run over
+                ReportRun.objects.update(holder="another-worker", heartbeat_at=now)
+
+        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
+            summary, calls = self.run_slowly(taken_after_third)
+        self.assertEqual(summary["status"], "lost")
+        self.assertIn("was taken over by another worker", " ".join(logs.output))
+        self.assertEqual(len(calls), 3)
+        run = ReportRun.objects.get()
+        self.assertEqual((run.status, run.holder), ("running", "another-worker"))
+        # What it did is left to the new holder, which finds these three in the platform.
+        self.assertEqual(set(run.courses.values_list("outcome", flat=True)), {"submitting"})
+
+
 class StopMidRunTests(ReportFilesMixin, TestCase):
     """A schedule deleted or paused mid-run stops the dispatch at the next batch."""
 
