@@ -401,12 +401,23 @@ def _settle_in_flight(run_plan, rows):
                      row.run_id, row.course_id, task_id)
 
 
+def refused_by_the_broker(state, output):
+    """
+    Return whether a platform task row records a submission whose Celery message was never sent.
+
+    The platform's ``submit_task`` marks such a row FAILURE with the broker's error as plain text
+    (and raises ``QueueConnectionError``); a report task that ran and failed stores a JSON object.
+    """
+    return state == "FAILURE" and not (output or "").lstrip().startswith("{")
+
+
 def platform_tasks(run_plan, rows):
     """
     Return ``{course id: platform task id}`` of rows whose submission reached the platform.
 
     Looks for the platform's own task row of each course, requested by the owner, of the
     report's task type when known, created since the row's intent was recorded (one query).
+    A row of a submission the broker refused does not count: that course is submitted again.
     """
     model = platform.instructor_task_model()
     if model is None or not rows:
@@ -421,9 +432,11 @@ def platform_tasks(run_plan, rows):
         tasks = tasks.filter(task_type=task_type)
     started = {row.course_id: row.started_at - INTENT_SLACK for row in rows}
     found = {}
-    rows = tasks.order_by("created").values_list("course_id", "task_id", "created")
-    for course_id, task_id, created in rows:
-        if created >= started.get(str(course_id), created):
+    rows = tasks.order_by("created").values_list(
+        "course_id", "task_id", "created", "task_state", "task_output"
+    )
+    for course_id, task_id, created, state, output in rows:
+        if created >= started.get(str(course_id), created) and not refused_by_the_broker(state, output):
             found.setdefault(str(course_id), task_id)
     return found
 
