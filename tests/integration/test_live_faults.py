@@ -157,7 +157,9 @@ def test_two_beats_run_each_due_time_once(launch, kind, owner, reports, every):
 def test_a_pool_process_killed_mid_dispatch_resumes_at_once(launch, kind, owner, reports, every):
     children = launch(PIR_IT_SUBMIT_DELAY=SLOW)
     start_processes(children, kind=kind, workers=["worker"], beats=["beat"])
-    courses = course_ids("PoolKill")
+    # 150 courses: the resumed dispatch (one batch, some 13 s) outlasts RESUME_AFTER (10 s), so
+    # it must renew its hold on the run as it goes, or the follow-up job would take it over.
+    courses = course_ids("PoolKill", 150)
     schedule, due = hourly_schedule(reports, owner, every, courses, "pool-kill", due_after=2)
 
     wait_until_submitted(children, courses, task_type=TASK_TYPE, at_least=PART_WAY)
