@@ -325,11 +325,16 @@ def _work(run, holder):
                 return _stop(run, schedule, holder, stop)
         last_pk = batch[-1].pk
         try:
-            outage = _submit_batch(run_plan, run, batch)
+            outage = _submit_batch(run_plan, run, batch, Lease(run, holder))
         except SoftTimeLimitExceeded:
             history.save_rows([row for row in batch if row.outcome != Outcome.SUBMITTING])
             log.warning("Periodic report run %s reached its time limit; handing the rest over.", run.pk)
             return _continue_later(run, holder, countdown=0, reason="time limit")
+        except LeaseLost:
+            # The new holder settles this batch's courses from the platform's own task rows.
+            log.warning("Periodic report run %s was taken over by another worker during a batch; %s stops.",
+                        run.pk, holder)
+            return result(LOST, schedule_id=run.schedule_id, run_id=run.pk)
         if outage:
             return _continue_later(run, holder, countdown=conf.get("OUTAGE_DELAY"), reason=outage)
     return _end_pass(run, schedule, holder)
@@ -380,8 +385,39 @@ def _refuse_rest(run, schedule, holder, error):
     return result(REFUSED, schedule_id=run.schedule_id, run_id=run.pk, counts=counts, error=error)
 
 
-def _submit_batch(run_plan, run, batch):
-    """Submit one batch; return why the rest must wait (the broker refused), or ""."""
+class LeaseLost(Exception):
+    """Another holder took the run over while this one was submitting a batch."""
+
+
+class Lease:
+    """
+    A holder's hold on a run while it submits a batch, renewed as the batch goes.
+
+    A batch of slow submissions can outlast the ``RESUME_AFTER`` setting: the holder records its
+    progress at least every quarter of that, so the recovery sweep never takes over a run whose
+    worker is still submitting (and both submit the same courses).
+    """
+
+    def __init__(self, run, holder):
+        self.run, self.holder = run, holder
+        self.renewed_at = timezone.now()
+
+    def renew(self):
+        """Record progress if it is time to; return False once another holder has taken the run."""
+        now = timezone.now()
+        if (now - self.renewed_at).total_seconds() < conf.get("RESUME_AFTER") / 4:
+            return True
+        self.renewed_at = now
+        return history.heartbeat(self.run, self.holder)
+
+
+def _submit_batch(run_plan, run, batch, lease):
+    """
+    Submit one batch; return why the rest must wait (the broker refused), or "".
+
+    Raises:
+        LeaseLost: another holder took the run over; nothing more is submitted or saved.
+    """
     in_flight = [row for row in batch if row.outcome == Outcome.SUBMITTING]
     if in_flight:
         _settle_in_flight(run_plan, in_flight)
@@ -393,6 +429,8 @@ def _submit_batch(run_plan, run, batch):
         if outage:
             row.outcome, row.attempt = Outcome.PENDING, row.attempt - 1
             continue
+        if not lease.renew():
+            raise LeaseLost(run.pk)
         outage = _submit(run_plan, row, already_running, queue_error)
     history.save_rows(batch)
     return outage
@@ -410,12 +448,23 @@ def _settle_in_flight(run_plan, rows):
                      row.run_id, row.course_id, task_id)
 
 
+def refused_by_the_broker(state, output):
+    """
+    Return whether a platform task row records a submission whose Celery message was never sent.
+
+    The platform's ``submit_task`` marks such a row FAILURE with the broker's error as plain text
+    (and raises ``QueueConnectionError``); a report task that ran and failed stores a JSON object.
+    """
+    return state == "FAILURE" and not (output or "").lstrip().startswith("{")
+
+
 def platform_tasks(run_plan, rows):
     """
     Return ``{course id: platform task id}`` of rows whose submission reached the platform.
 
     Looks for the platform's own task row of each course, requested by the owner, of the
     report's task type when known, created since the row's intent was recorded (one query).
+    A row of a submission the broker refused does not count: that course is submitted again.
     """
     model = platform.instructor_task_model()
     if model is None or not rows:
@@ -430,9 +479,11 @@ def platform_tasks(run_plan, rows):
         tasks = tasks.filter(task_type=task_type)
     started = {row.course_id: row.started_at - INTENT_SLACK for row in rows}
     found = {}
-    rows = tasks.order_by("created").values_list("course_id", "task_id", "created")
-    for course_id, task_id, created in rows:
-        if created >= started.get(str(course_id), created):
+    rows = tasks.order_by("created").values_list(
+        "course_id", "task_id", "created", "task_state", "task_output"
+    )
+    for course_id, task_id, created, state, output in rows:
+        if created >= started.get(str(course_id), created) and not refused_by_the_broker(state, output):
             found.setdefault(str(course_id), task_id)
     return found
 

@@ -10,6 +10,8 @@ from django.test import TestCase, override_settings
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from lms.djangoapps.instructor_task import api as platform_api
+from lms.djangoapps.instructor_task import tasks as platform_tasks_module
+from lms.djangoapps.instructor_task.api_helper import QueueConnectionError
 from lms.djangoapps.instructor_task.models import InstructorTask
 
 from periodic_instructor_reports import beat, cron, dispatch, folders, history, recovery, tasks
@@ -155,6 +157,48 @@ class ResumeTests(ReportFilesMixin, TestCase):
             self.assertTrue(row.task_id)
             self.assertIn("resumed: the platform had recorded this submission", row.error)
 
+    def test_a_submission_the_broker_refused_is_submitted_again(self):
+        run = self.started()
+        batch = history.open_rows(run, after_pk=0, retrying=False)
+        history.mark_submitting(batch)
+        request = dispatch.plan(self.schedule, moment=run.planned_at).leading[0]
+        platform_api.submit_calculate_grades_csv(request, batch[0].course_id)
+        # The broker went away: the platform recorded the next submission as FAILURE and raised;
+        # the worker died before it stored the outcomes.
+        refused_send = mock.patch.object(
+            platform_tasks_module.calculate_grades_csv, "apply_async",
+            side_effect=OSError("Connection refused"),
+        )
+        with refused_send, self.assertRaises(QueueConnectionError):
+            platform_api.submit_calculate_grades_csv(request, batch[1].course_id)
+        refused = InstructorTask.objects.get(course_id=batch[1].course_id)
+        self.assertEqual((refused.task_state, refused.task_output), ("FAILURE", "Connection refused"))
+
+        with self.assertLogs("periodic_instructor_reports", "INFO"):
+            recovery.resume_stalled(now=self.later(run))
+        run.refresh_from_db()
+        self.assertEqual((run.status, run.counts), ("done", {"submitted": 7}))
+        self.assertEqual(submissions(), {course: 2 if course == COURSES[1] else 1 for course in COURSES})
+        row = run.courses.get(course_id=COURSES[1])
+        queued = InstructorTask.objects.exclude(task_state="FAILURE").get(course_id=COURSES[1])
+        self.assertEqual((row.task_id, row.attempt, row.error), (queued.task_id, 2, ""))
+        self.assertIn("resumed:", run.courses.get(course_id=COURSES[0]).error)
+
+    def test_a_report_that_ran_and_failed_counts_as_submitted(self):
+        run = self.started()
+        batch = history.open_rows(run, after_pk=0, retrying=False)
+        history.mark_submitting(batch)
+        request = dispatch.plan(self.schedule, moment=run.planned_at).leading[0]
+        task = platform_api.submit_calculate_grades_csv(request, batch[0].course_id)
+        # Its report ran and failed before the run was resumed: the platform's task wrote JSON.
+        InstructorTask.objects.filter(pk=task.pk).update(
+            task_state="FAILURE", task_output='{"exception": "KeyError", "message": "boom"}',
+        )
+        with self.assertLogs("periodic_instructor_reports", "INFO"):
+            recovery.resume_stalled(now=self.later(run))
+        self.assertEqual(submissions(), {course: 1 for course in COURSES})
+        self.assertEqual(run.courses.get(course_id=COURSES[0]).task_id, task.task_id)
+
     def test_the_lost_worker_s_redelivered_message_resumes_at_once(self):
         run = self.started()
         # acks_late + reject_on_worker_lost: the same task id comes back, and still holds the run.
@@ -230,6 +274,57 @@ class ResumeTests(ReportFilesMixin, TestCase):
         run.refresh_from_db()
         self.assertEqual((run.status, run.error, run.counts), ("error", "KeyError: 'boom'", {"skipped": 7}))
         self.assertEqual(recovery.stalled_runs(now=self.later(run, 10**6)).count(), 0)
+
+
+@override_settings(PERIODIC_INSTRUCTOR_REPORTS_RESUME_AFTER=900)
+class LeaseTests(ReportFilesMixin, TestCase):
+    """A worker submitting a long batch keeps its run; one that lost it stops submitting."""
+
+    SUBMISSION = datetime.timedelta(seconds=400)  # each submission is slow: three outlast RESUME_AFTER
+
+    def run_slowly(self, during):
+        """Run the schedule with a clock that moves on one ``SUBMISSION`` per course; call ``during``."""
+        schedule = factories.schedule(course_ids=COURSES)
+        clock = [timezone.now()]
+        real = platform_api.submit_calculate_grades_csv
+        calls = []
+
+        def slow(request, course_key, **kwargs):
+            calls.append(str(course_key))
+            clock[0] += self.SUBMISSION
+            during(len(calls), clock[0])
+            return real(request, course_key, **kwargs)
+
+        with mock.patch("django.utils.timezone.now", side_effect=lambda: clock[0]), \
+                mock.patch.object(platform_api, "submit_calculate_grades_csv", slow):
+            summary = dispatch.run_schedule(schedule.pk, trigger="manual")
+        return summary, calls
+
+    def test_a_batch_slower_than_resume_after_keeps_its_run(self):
+        resumed = []
+        # The follow-up job looks for stalled runs while each course is submitted.
+        summary, calls = self.run_slowly(lambda n, now: resumed.extend(recovery.resume_stalled(now=now)))
+        self.assertEqual(resumed, [])
+        self.assertEqual(summary["status"], "done")
+        run = ReportRun.objects.get()
+        self.assertEqual((run.resumptions, run.counts), (0, {"submitted": 7}))
+        self.assertEqual(submissions(), {course: 1 for course in COURSES})
+        self.assertEqual(len(calls), 7)
+
+    def test_a_worker_whose_run_was_taken_over_stops_submitting(self):
+        def taken_after_third(n, now):
+            if n == 3:  # it stalled for long enough that another worker took the run over
+                ReportRun.objects.update(holder="another-worker", heartbeat_at=now)
+
+        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
+            summary, calls = self.run_slowly(taken_after_third)
+        self.assertEqual(summary["status"], "lost")
+        self.assertIn("was taken over by another worker", " ".join(logs.output))
+        self.assertEqual(len(calls), 3)
+        run = ReportRun.objects.get()
+        self.assertEqual((run.status, run.holder), ("running", "another-worker"))
+        # What it did is left to the new holder, which finds these three in the platform.
+        self.assertEqual(set(run.courses.values_list("outcome", flat=True)), {"submitting"})
 
 
 class StopMidRunTests(ReportFilesMixin, TestCase):

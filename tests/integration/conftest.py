@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.harness import SETTINGS
 from tests.separate_tree import requested
 
 HERE = Path(__file__).resolve().parent
-SETTINGS = "tests.integration.settings"
 
 
 def _requested(config):
@@ -71,12 +71,9 @@ def stack(tmp_path_factory):
             subprocess.run(
                 [sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"], env=env, check=True
             )
-            children.start("worker", processes.worker_command(name=f"it-{kind}@%h"))
-            children.start("beat", processes.beat_command())
             reports_dir = settings.GRADES_DOWNLOAD["STORAGE_KWARGS"]["location"]
-            stack = harness.Stack(children, reports_dir, redis_client)
-            stack.wait(lambda: " ready." in children.log("worker"), "the worker to be ready")
-            stack.wait(lambda: "beat: Starting..." in children.log("beat"), "beat to start")
+            stack = harness.Stack(children, reports_dir, redis_client, kind)
+            stack.start()
             yield stack
         finally:
             children.stop()

@@ -1,13 +1,20 @@
 """
 What the integration scenarios share: the services, the suite's database, and reading what the
-running beat and worker did (beat's log, the dispatcher's Celery results, the report files).
+running beat and worker did (beat's log, the run history in the database, the report files).
+
+For the fault scenarios: starting beats and workers of their own, finding and killing processes
+and their database sessions (through /proc), a private Redis to stop and start, and checking
+the platform's task rows against the run history: one submission per course and due time.
 """
 
+import collections
 import contextlib
+import datetime
 import fcntl
-import json
 import os
 import re
+import signal
+import subprocess
 import tempfile
 import time
 from importlib import import_module
@@ -16,14 +23,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from demo import processes
 from demo.processes import wait_for
-from demo.run import port_in_use
+from demo.run import free_port, port_in_use
 from tests.separate_tree import unavailable
 
 DATABASE_SERVICES = {"postgres": "PostgreSQL", "mysql": "MariaDB/MySQL"}
 DRIVERS = {"redis": "redis", "postgres": "psycopg", "mysql": "MySQLdb"}
 # Long enough for any condition the scenarios wait for on a slow, busy CI machine.
 DEADLINE = 60
+SETTINGS = "tests.integration.settings"
 
 
 def require_services(kind):
@@ -115,34 +124,63 @@ def drop_database(kind):
     _execute_on_server(kind, f"DROP DATABASE IF EXISTS {settings.DATABASES['default']['NAME']}{force}")
 
 
+WORKER_READY = " ready."
+BEAT_STARTED = "beat: Starting..."
+
+
+def start_processes(children, *, kind, workers=(), beats=(), concurrency=2):
+    """
+    Start celery workers and beats as named children and wait until each is up.
+
+    Each worker is its own celery node (``<name>-<kind>@host``); each beat uses the database
+    scheduler. A child restarted under a name it had before appends to its log.
+    """
+    seen = {name: children.log(name).count(WORKER_READY) for name in workers}
+    seen.update({name: children.log(name).count(BEAT_STARTED) for name in beats})
+    for name in workers:
+        children.start(name, processes.worker_command(name=f"{name}-{kind}@%h", concurrency=concurrency))
+    for name in beats:
+        children.start(name, processes.beat_command())
+    for name in workers:
+        wait_for(lambda name=name: children.log(name).count(WORKER_READY) > seen[name], timeout=DEADLINE,
+                 what=f"the worker {name} to be ready", children=children)
+    for name in beats:
+        wait_for(lambda name=name: children.log(name).count(BEAT_STARTED) > seen[name], timeout=DEADLINE,
+                 what=f"the beat {name} to start", children=children)
+
+
 class Stack:
     """The running beat and worker, and what they leave behind."""
 
     SEND = re.compile(r"Sending due task (\S+) ")
 
-    def __init__(self, children, reports_dir, redis_client):
+    def __init__(self, children, reports_dir, redis_client, kind):
         self.children = children
         self.reports_dir = Path(reports_dir)
         self.redis = redis_client
+        self.kind = kind
+
+    def start(self):
+        """Start the suite's worker and beat and wait until both are up."""
+        start_processes(self.children, kind=self.kind, workers=["worker"], beats=["beat"])
+
+    @contextlib.contextmanager
+    def paused(self):
+        """
+        Stop the suite's beat and worker meanwhile, then start them again.
+
+        For scenarios that start, kill and restart processes of their own: the suite's beat would
+        fire their schedules too, and its worker would take their messages.
+        """
+        self.children.stop()
+        try:
+            yield
+        finally:
+            self.start()
 
     def wait(self, condition, what, timeout=DEADLINE):
         """Poll ``condition`` until true (returning its value); fail if a process died."""
         return wait_for(condition, timeout=timeout, what=what, children=self.children)
-
-    def results(self, schedule_id):
-        """Return the dispatcher's results for a schedule, oldest first (read from Redis)."""
-        found = []
-        keys = list(self.redis.scan_iter("celery-task-meta-*", count=1000))
-        for raw in self.redis.mget(keys) if keys else []:
-            if raw is None:  # expired meanwhile
-                continue
-            meta = json.loads(raw)
-            result = meta.get("result")
-            if meta.get("status") != "SUCCESS" or not isinstance(result, dict):
-                continue
-            if result.get("schedule_id") == schedule_id:
-                found.append((meta.get("date_done") or "", result))
-        return [result for _, result in sorted(found, key=lambda item: item[0])]
 
     def files(self, folder, pattern="*.csv"):
         """Return the names of report files in ``folder`` (relative to the reports folder)."""
@@ -169,3 +207,266 @@ class Stack:
 
         self.wait(quiet, f"beat to stop sending {row_name} for {window} s", timeout=timeout)
         return state["count"]
+
+
+def runs(schedule, **filters):
+    """Return the runs of ``schedule`` (the run history users see), oldest due time first."""
+    from periodic_instructor_reports.models import ReportRun
+
+    return ReportRun.objects.filter(schedule=schedule, **filters).order_by("planned_at", "pk")
+
+
+def course_rows(schedule, **filters):
+    """Return the course rows of the runs of ``schedule``."""
+    from periodic_instructor_reports.models import ReportRunCourse
+
+    return ReportRunCourse.objects.filter(run__schedule=schedule, **filters)
+
+
+def submitted_runs(schedule):
+    """Return how many runs of ``schedule`` submitted a report."""
+    return runs(schedule, courses__outcome="submitted").distinct().count()
+
+
+@contextlib.contextmanager
+def follow_up(*, every=None, enabled=True):
+    """
+    Run the plugin's follow-up job every ``every`` seconds (or not at all) meanwhile.
+
+    Its beat row is created if no run has created it yet, then moved or disabled as an operator
+    may, and put back afterwards; beat picks up both changes.
+    """
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from periodic_instructor_reports import housekeeping
+
+    housekeeping.ensure_job_rows()
+    row = PeriodicTask.objects.get(name=housekeeping.FOLLOW_UP_BEAT_ROW)
+    before = row.interval, row.enabled
+    if every is not None:
+        row.interval = IntervalSchedule.objects.get_or_create(every=every, period=IntervalSchedule.SECONDS)[0]
+    row.enabled = enabled
+    row.save()
+    try:
+        yield row
+    finally:
+        row.refresh_from_db()
+        row.interval, row.enabled = before
+        row.save()
+
+
+def due_in(schedule, seconds):
+    """
+    Move the grid of an hourly ``schedule`` so a due time comes ``seconds`` from now (negative:
+    one passed that long ago), and its beat row with it: beat fires it then, and once an hour after.
+    """
+    from django.utils import timezone
+    from django_celery_beat.models import PeriodicTask
+
+    from periodic_instructor_reports.models import PeriodicReportSchedule
+
+    anchor = timezone.now() - datetime.timedelta(hours=1) + datetime.timedelta(seconds=seconds)
+    PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(anchor=anchor)
+    row = PeriodicTask.objects.get(pk=schedule.celery_task_id)
+    row.last_run_at = anchor
+    row.save()
+    schedule.refresh_from_db()
+    return anchor + datetime.timedelta(hours=1)
+
+
+# -- processes: found, killed and their sockets read through /proc (Linux) -------------------------
+
+def child_pids(pid):
+    """Return the pids of the live processes whose parent is ``pid`` (celery's pool processes)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: the fields after its last ')' are fixed.
+        state, parent = stat.rsplit(")", 1)[1].split()[:2]
+        if int(parent) == pid and state != "Z":
+            found.append(int(entry))
+    return sorted(found)
+
+
+def kill_group(process):
+    """SIGKILL a child and everything in its process group (a whole worker: main and pool); reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)
+
+
+def tcp_ports(pids):
+    """Return the local ports of the TCP sockets the processes ``pids`` hold open."""
+    inodes = set()
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:["):-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def kill_database_sessions(kind, client_ports):
+    """
+    Kill the sessions on the suite's own database whose client uses one of ``client_ports``.
+
+    PostgreSQL: ``pg_terminate_backend``; MariaDB/MySQL: ``KILL``. Only sessions on the suite's
+    database (``pir_integration``) are looked at. Returns how many were killed.
+    """
+    from django.conf import settings
+
+    name = settings.DATABASES["default"]["NAME"]
+    connection = _server_connection(kind)
+    try:
+        cursor = connection.cursor()
+        if kind == "postgres":
+            cursor.execute("SELECT pid, client_port FROM pg_stat_activity WHERE datname = %s", [name])
+            targets = [pid for pid, port in cursor.fetchall() if port in client_ports]
+            for pid in targets:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        else:
+            cursor.execute("SELECT id, host FROM information_schema.processlist WHERE db = %s", [name])
+            targets = [
+                session for session, host in cursor.fetchall()
+                if ":" in host and int(host.rsplit(":", 1)[1]) in client_ports
+            ]
+            for session in targets:
+                with contextlib.suppress(Exception):  # it may have ended meanwhile
+                    cursor.execute(f"KILL {int(session)}")
+    finally:
+        connection.close()
+    return len(targets)
+
+
+class PrivateRedis:
+    """A redis-server of the scenario's own on a free port, without persistence, to stop and start."""
+
+    def __init__(self, log_dir):
+        self.port = free_port()
+        self.log_path = Path(log_dir) / f"redis-{self.port}.log"
+        self.process = None
+
+    @property
+    def url(self):
+        """Return the URL of its database 0."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        """Start it (again, on the same port; empty) and wait until it accepts connections."""
+        with open(self.log_path, "ab") as log_file:
+            self.process = subprocess.Popen(
+                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--daemonize", "no"],
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        wait_for(lambda: port_in_use(self.port), timeout=DEADLINE, what=f"redis-server on port {self.port}")
+
+    def stop(self):
+        """Stop it (its queued messages are lost: nothing is saved) and wait until the port is free."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        wait_for(lambda: not port_in_use(self.port), timeout=DEADLINE, what=f"port {self.port} to be free")
+
+
+# -- what the platform recorded: one submission per course and due time ----------------------------
+
+def platform_rows(courses, *, task_type):
+    """
+    Return the stand-in's ``InstructorTask`` rows of ``courses`` and ``task_type``, split in two.
+
+    ``(queued, refused)``: rows of submissions the platform handed to Celery, and rows of
+    submissions whose Celery message could not be sent (the platform marks those FAILURE with
+    the broker's error as output, and raises ``QueueConnectionError``).
+    """
+    from lms.djangoapps.instructor_task.models import InstructorTask
+
+    rows = list(InstructorTask.objects.filter(course_id__in=courses, task_type=task_type).order_by("pk"))
+    refused = [
+        row for row in rows if row.task_state == "FAILURE" and not (row.task_output or "").startswith("{")
+    ]
+    return [row for row in rows if row not in refused], refused
+
+
+def wait_until_submitted(children, courses, *, task_type, at_least, timeout=DEADLINE):
+    """Wait until the platform has at least ``at_least`` submissions of ``courses``; return them."""
+
+    def enough():
+        queued, _ = platform_rows(courses, task_type=task_type)
+        return queued if len(queued) >= at_least else None
+
+    return wait_for(enough, timeout=timeout, what=f"{at_least} submissions of the scenario's courses",
+                    children=children)
+
+
+def wait_until_settled(children, schedule, *, runs_at_least=1, timeout=DEADLINE):
+    """Wait until the schedule has at least ``runs_at_least`` runs and none is running or retrying."""
+    from periodic_instructor_reports.models import ReportRun
+
+    def settled():
+        found = list(runs(schedule))
+        unfinished = [run for run in found if run.status in ReportRun.UNFINISHED]
+        return found if len(found) >= runs_at_least and not unfinished else None
+
+    return wait_for(settled, timeout=timeout, what=f"the runs of schedule {schedule.pk} to finish",
+                    children=children)
+
+
+def assert_once_per_due_time(schedule, courses, *, task_type):
+    """
+    Check what the platform recorded against the run history; return ``(runs, queued, refused)``.
+
+    - no run of the schedule is left ``running`` or ``retrying``, every run is for its own due
+      time and ended ``done`` with every course submitted;
+    - the platform has exactly one queued submission of each course per run (due time), made
+      while that run was under way, and each is the one the run recorded for the course.
+    """
+    from periodic_instructor_reports.models import ReportRun, ReportRunCourse
+
+    found = list(runs(schedule))
+    assert found, f"schedule {schedule.pk} never ran"
+    assert not [run.pk for run in found if run.status in ReportRun.UNFINISHED], [
+        (run.pk, run.status) for run in found]
+    assert len({run.planned_at for run in found}) == len(found), [run.planned_at for run in found]
+    for run in found:
+        assert (run.status, run.counts) == ("done", {"submitted": len(courses)}), (
+            run.pk, run.status, run.counts, run.error)
+
+    queued, refused = platform_rows(courses, task_type=task_type)
+    per_course = collections.Counter(str(row.course_id) for row in queued)
+    twice = {course: n for course, n in per_course.items() if n != len(found)}
+    assert set(per_course) == set(courses) and not twice, (
+        f"submissions per course (expected {len(found)} each, one per due time): {twice or per_course}")
+
+    recorded = {
+        row.task_id: row for row in ReportRunCourse.objects.filter(run__in=found).select_related("run")
+    }
+    assert len(recorded) == len(found) * len(courses), "two course rows name one platform task"
+    assert {row.task_id for row in queued} == set(recorded), "platform tasks and recorded tasks differ"
+    for task in queued:
+        course_row = recorded[task.task_id]
+        assert str(task.course_id) == course_row.course_id
+        assert course_row.run.started_at <= task.created <= course_row.run.finished_at, (
+            task.course_id, task.created, course_row.run.started_at, course_row.run.finished_at)
+    return found, queued, refused

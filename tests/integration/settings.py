@@ -30,3 +30,11 @@ GRADES_DOWNLOAD = {
 PERIODIC_INSTRUCTOR_REPORTS_RETRY_DELAY = 3
 # Schedules every second or two drive the scenarios.
 PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL = 1
+# A run that made no progress for 10 s is resumed by the follow-up job (a killed worker), and
+# the rest of a run the broker refused goes on 3 s later: the fault scenarios (test_live_faults)
+# wait that long rather than the production defaults of 15 and 1 minutes.
+PERIODIC_INSTRUCTOR_REPORTS_RESUME_AFTER = 10
+PERIODIC_INSTRUCTOR_REPORTS_OUTAGE_DELAY = 3
+# Seconds each submission to the platform stand-in takes: a fault scenario makes its own
+# processes' dispatch slow enough to be stopped part-way.
+STAND_IN_SUBMIT_DELAY = float(os.environ.get("PIR_IT_SUBMIT_DELAY", "0"))

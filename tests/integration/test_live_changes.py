@@ -5,6 +5,7 @@ from lms.djangoapps.instructor_task.models import InstructorTask
 
 from periodic_instructor_reports import api, beat
 from periodic_instructor_reports.models import PeriodicReportTask
+from tests.integration.harness import runs, submitted_runs
 
 # Longer than an interval of 2 s plus beat's 1 s loop: a schedule beat still runs cannot stay
 # this quiet.
@@ -13,16 +14,9 @@ QUIET = 6
 DISALLOWED = "lms.djangoapps.instructor_task.api.submit_calculate_may_enroll_csv"
 
 
-def submitted_runs(stack, schedule):
-    """Return how many dispatcher runs of ``schedule`` submitted a report."""
-    return sum(
-        1 for result in stack.results(schedule.pk)
-        if any(course["outcome"] == "submitted" for course in result["courses"])
-    )
-
-
 def test_interval_pause_resume_and_delete_reach_the_running_beat(stack, owner, reports, every):
     beat_process = stack.children.processes["beat"]
+    starts = stack.children.log("beat").count("beat: Starting...")
     schedule = api.create_schedule(
         task=reports["problem_grade"], owner=owner, interval=every(1, IntervalSchedule.HOURS),
         course_ids=["course-v1:OrgX+Changes101+2026"], upload_folder_prefix="changes/",
@@ -32,16 +26,16 @@ def test_interval_pause_resume_and_delete_reach_the_running_beat(stack, owner, r
     assert PeriodicTask.objects.get(name=row).interval.every == 1
 
     api.update_schedule(schedule, interval=every(2))
-    stack.wait(lambda: stack.sends_of(row) >= 2 and submitted_runs(stack, schedule) >= 2,
+    stack.wait(lambda: stack.sends_of(row) >= 2 and submitted_runs(schedule) >= 2,
                "beat to run the schedule every 2 s")
     assert stack.files("changes")
 
     api.set_schedules_enabled([schedule], enabled=False)
     sends = stack.wait_quiet(row, QUIET)
-    runs, files = submitted_runs(stack, schedule), stack.files("changes")
+    submitted, files = submitted_runs(schedule), stack.files("changes")
 
     api.set_schedules_enabled([schedule], enabled=True)
-    stack.wait(lambda: stack.sends_of(row) > sends and submitted_runs(stack, schedule) > runs,
+    stack.wait(lambda: stack.sends_of(row) > sends and submitted_runs(schedule) > submitted,
                "beat to run the resumed schedule again")
     stack.wait(lambda: len(stack.files("changes")) > len(files), "a new report file after resuming")
 
@@ -50,7 +44,7 @@ def test_interval_pause_resume_and_delete_reach_the_running_beat(stack, owner, r
     stack.wait_quiet(row, QUIET)
 
     assert beat_process.poll() is None, "beat stopped"
-    assert stack.children.log("beat").count("beat: Starting...") == 1, "beat was restarted"
+    assert stack.children.log("beat").count("beat: Starting...") == starts, "beat was restarted"
 
 
 def test_a_disallowed_path_is_refused_at_dispatch_and_beat_runs_the_others(stack, owner, reports, every):
@@ -72,17 +66,16 @@ def test_a_disallowed_path_is_refused_at_dispatch_and_beat_runs_the_others(stack
     PeriodicReportTask.objects.filter(pk=withdrawn.pk).update(path=DISALLOWED)
     api.set_schedules_enabled([doomed], enabled=True)
 
-    refusals = stack.wait(
-        lambda: [r for r in stack.results(doomed.pk) if r["status"] == "refused"],
-        "the dispatcher to refuse the disallowed path",
+    refusal = stack.wait(
+        lambda: runs(doomed, status="refused").first(), "the dispatcher to refuse the disallowed path",
     )
-    assert "is not an allowed report function" in refusals[0]["error"]
+    assert "is not an allowed report function" in refusal.error
+    assert list(refusal.courses.values_list("course_id", "outcome")) == [(refused_course, "refused")]
     assert f"Periodic report schedule {doomed.pk} refused" in stack.children.log("worker")
 
-    healthy_runs = submitted_runs(stack, healthy)
+    healthy_runs = submitted_runs(healthy)
     stack.wait(
-        lambda: submitted_runs(stack, healthy) >= healthy_runs + 2 and len(
-            [r for r in stack.results(doomed.pk) if r["status"] == "refused"]) >= 2,
+        lambda: submitted_runs(healthy) >= healthy_runs + 2 and runs(doomed, status="refused").count() >= 2,
         "beat to go on running the healthy schedule (and refusing the other)",
     )
     assert stack.files("healthy")

@@ -9,6 +9,7 @@ from lms.djangoapps.instructor_task.api_helper import HIGH_MEM_QUEUE
 from lms.djangoapps.instructor_task.models import InstructorTask
 
 from periodic_instructor_reports import api
+from tests.integration.harness import course_rows, runs
 from tests.integration.scenario import assert_complete_report, file_pattern, hashed, matching
 
 COURSE = "course-v1:edX+DemoX+Demo_Course"
@@ -76,8 +77,17 @@ def test_each_folder_structure_gets_reports_for_a_course_and_its_ccx(stack, owne
                 assert folders <= {f"live-by_date/{day:%Y-%m-%d}" for day in days}
             else:
                 assert folders == {"live-flat/"}
-        results = stack.results(schedules[report].pk)
-        assert any(result["counts"].get("submitted") == 2 for result in results), results
+        schedule = schedules[report]
+        run = stack.wait(
+            lambda schedule=schedule: next(
+                (r for r in runs(schedule, status="done") if r.counts == {"submitted": 2}), None
+            ),
+            f"a run of the {report} schedule that submitted both courses",
+        )
+        recorded = dict(run.courses.values_list("course_id", "task_id"))
+        assert set(recorded) == {COURSE, ccx_id}
+        platform = InstructorTask.objects.filter(task_id__in=recorded.values(), task_type=task_type)
+        assert {str(row.course_id): row.task_id for row in platform} == recorded
 
 
 def test_an_overlapping_schedule_gets_already_running_and_the_first_file_stays_whole(
@@ -94,7 +104,7 @@ def test_an_overlapping_schedule_gets_already_running_and_the_first_file_stays_w
             upload_folder_prefix="overlap-first/", upload_folder_structure="flat",
         )
         stack.wait(
-            lambda: any(c["outcome"] == "submitted" for r in stack.results(first.pk) for c in r["courses"]),
+            lambda: course_rows(first, outcome="submitted").exists(),
             "the first schedule to submit its report",
         )
         second = api.create_schedule(
@@ -102,13 +112,11 @@ def test_an_overlapping_schedule_gets_already_running_and_the_first_file_stays_w
             upload_folder_prefix="overlap-second/", upload_folder_structure="flat",
         )
         refused = stack.wait(
-            lambda: [
-                c for r in stack.results(second.pk) for c in r["courses"] if c["outcome"] == "already_running"
-            ],
+            lambda: course_rows(second, outcome="already_running").first(),
             "the second schedule to be told the report is already running",
         )
-        assert refused[0]["course_id"] == course
-        assert refused[0]["error"].startswith("AlreadyRunningError: The grade report is being created")
+        assert refused.course_id == course
+        assert refused.error.startswith("AlreadyRunningError: The grade report is being created")
         api.set_schedules_enabled([first, second], enabled=False)
     finally:
         APP.control.add_consumer(HIGH_MEM_QUEUE, reply=True, timeout=10, limit=1)
@@ -123,6 +131,6 @@ def test_an_overlapping_schedule_gets_already_running_and_the_first_file_stays_w
     assert len(files) == 1 and matching(files, file_pattern("OrgX_Overlap101_2026", "grade_report"))
     assert_complete_report(stack.reports_dir / "overlap-first" / files[0], "grade_report")
     assert not stack.files("overlap-second")
-    assert all(
-        c["outcome"] != "submitted" for r in stack.results(second.pk) for c in r["courses"]
-    ), "the second schedule must never have submitted"
+    assert not course_rows(second, outcome="submitted").exists(), (
+        "the second schedule must never have submitted"
+    )
