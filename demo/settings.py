@@ -59,8 +59,9 @@ INSTALLED_APPS = [
     "periodic_instructor_reports",
 ]
 
-# Logging in for a report download goes through the admin's login page here.
-LOGIN_URL = "/admin/login/"
+# Logging in for a report download, for anyone (the admin's login admits staff only), as the LMS's /login.
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/admin/"
 # As in the LMS: bridgekeeper answers the platform's rule-based permissions (instructor.research).
 AUTHENTICATION_BACKENDS = [
     "bridgekeeper.backends.RulePermissionBackend",

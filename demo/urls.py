@@ -1,12 +1,18 @@
-"""URLs of the demo: the Django admin (also at the site root), and the plugin's as the LMS mounts them."""
+"""
+URLs of the demo: the Django admin (also at the site root), the plugin's as the LMS mounts them, and a
+login page for accounts that are not staff (the LMS's own login, in the demo's small way).
+"""
 
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import path
 from django.views.generic import RedirectView
 from edx_django_utils.plugins import get_plugin_url_patterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("login/", LoginView.as_view(template_name="admin/login.html",
+                                     extra_context={"site_header": "Demo LMS: sign in"}), name="login"),
     *get_plugin_url_patterns("lms.djangoapp"),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -154,12 +154,15 @@ def save_schedule(schedule: PeriodicReportSchedule, *, acting_user) -> PeriodicR
     schedule.full_clean()
     with transaction.atomic():
         before = PeriodicReportSchedule.objects.filter(pk=schedule.pk).values(
-            "interval_id", "crontab_id", "enabled", "owner_id"
+            "interval_id", "crontab_id", "enabled", "owner_id", "name"
         ).first() if schedule.pk else None
         if before and _times_change(schedule, before):
             schedule.anchor = timezone.now()
         schedule.save()
         beat.sync(schedule)
+        if before and before["name"] != schedule.name:
+            # The history names a schedule as it is called now (and keeps that name once it is deleted).
+            ReportRun.objects.filter(schedule=schedule).update(schedule_name=str(schedule)[:255])
     if before and before["owner_id"] != schedule.owner_id:
         log.warning("User %s made user %s the owner of periodic report schedule %s (was user %s).",
                     acting_user.pk, schedule.owner_id, schedule.pk, before["owner_id"])

@@ -204,6 +204,10 @@ class NameTests(AdminCase):
             "tests.reports.recording_report"))
         dispatch.run_schedule(schedule.pk)
         self.assertContains(self.client.get(reverse(f"{RUNS}_changelist")), ">Friday grades</a>")
+        api.update_schedule(schedule, acting_user=self.admin, name="Monday grades")
+        self.assertContains(self.client.get(reverse(f"{RUNS}_changelist")), ">Monday grades</a>")
+        api.delete_schedule(schedule)
+        self.assertEqual(ReportRun.objects.get().schedule_label, "Monday grades (deleted)")
 
 
 class CoursePickerTests(AdminCase):

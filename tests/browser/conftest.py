@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from demo.run import free_port, site_ready
+from tests.browser.helpers import VIEWPORT
 from tests.separate_tree import requested, unavailable
 
 HERE = Path(__file__).resolve().parent
@@ -47,9 +48,9 @@ def live_demo(tmp_path_factory):
     demo_dir = tmp_path_factory.mktemp("demo")
     env = processes.project_env("demo.settings", DEMO_DIR=demo_dir)
     launcher = processes.Children(tempfile.mkdtemp(prefix="pir-browser-logs-"), env)
-    # Sample schedules every 5 minutes: the pages are the subject here, not the reports.
+    # Sample schedules every minute: their first runs are there to look at within a minute.
     launcher.start(
-        "demo", [sys.executable, str(ROOT / "demo" / "run.py"), "--port", str(port), "--every", "300"]
+        "demo", [sys.executable, str(ROOT / "demo" / "run.py"), "--port", str(port), "--every", "60"]
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -78,18 +79,39 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def admin_page(browser, live_demo):
-    """A page logged in to the demo's admin as its superuser."""
-    context = browser.new_context(viewport={"width": 1680, "height": 1000}, base_url=live_demo)
+def sign_in(browser, live_demo):
+    """Return ``sign_in(username, password)``: a new page signed in on its own, at 1366×900."""
+    contexts = []
+
+    def sign_in(username, password, login_url="/admin/login/?next=/admin/"):
+        context = browser.new_context(viewport=VIEWPORT, base_url=live_demo, accept_downloads=True)
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(login_url)
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("input[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    yield sign_in
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def anonymous_page(browser, live_demo):
+    """A page of someone not signed in, at 1366×900."""
+    context = browser.new_context(viewport=VIEWPORT, base_url=live_demo)
     context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.goto("/admin/login/?next=/admin/")
-    page.fill("#id_username", ADMIN[0])
-    page.fill("#id_password", ADMIN[1])
-    page.click("input[type=submit]")
-    page.wait_for_selector("text=Site administration")
-    # Fold the navigation sidebar away (the admin remembers it), so lists show all their columns.
-    page.goto("/admin/auth/user/")
-    page.click("#toggle-nav-sidebar")
-    yield page
+    yield context.new_page()
     context.close()
+
+
+@pytest.fixture(scope="session")
+def admin_page(sign_in):
+    """A page signed in to the demo's admin as its superuser, the navigation sidebar open as by default."""
+    page = sign_in(*ADMIN)
+    page.wait_for_selector("text=Site administration")
+    return page

@@ -1,20 +1,28 @@
-"""The plugin's admin pages in a real browser: report tasks, schedules, validation, the beat row."""
+"""
+The plugin's lists and registry in a real browser at 1366×900: what an operator reads without scrolling.
+"""
 
 import re
 
 from playwright.sync_api import expect
 
-TASKS = "/admin/periodic_instructor_reports/periodicreporttask/"
-SCHEDULES = "/admin/periodic_instructor_reports/periodicreportschedule/"
-GRADE_REPORT = "lms.djangoapps.instructor_task.api.submit_calculate_grades_csv"
-COURSE = "course-v1:edX+DemoX+Demo_Course"
-# The demo's one CCX (of COURSE), made in a fresh database.
-CCX = "ccx-v1:edX+DemoX+Demo_Course+ccx@1"
+from tests.browser.helpers import (
+    GRADE_REPORT,
+    OTHER_COURSE,
+    RUNS,
+    SCHEDULES,
+    TASKS,
+    assert_in_view,
+    assert_no_horizontal_scroll,
+    cells,
+    reload_until,
+    shoot,
+)
 
-
-def shoot(page, folder, name):
-    """Save a screenshot of the whole page as ``<folder>/<name>.png``."""
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+DEMO_SCHEDULES = (
+    "Grades in the dashboard's folder", "Problem grades by date", "Learner profiles in one folder",
+    "Grades of running OpenedX courses",
+)
 
 
 def test_report_tasks_list_form_and_add(admin_page, screenshots):
@@ -24,71 +32,68 @@ def test_report_tasks_list_form_and_add(admin_page, screenshots):
         expect(page.locator("#result_list")).to_contain_text(name)
     shoot(page, screenshots, "periodic-instructor-report-tasks")
 
-    page.click("#result_list a:text-is('Grade report')")
-    expect(page.locator("#id_path")).to_have_value(GRADE_REPORT)
-    shoot(page, screenshots, "periodic-instructor-report-task")
-
     page.goto(TASKS + "add/")
     page.fill("#id_name", "Weekly grade report")
     page.fill("#id_path", "os.system")
     page.click("input[name=_save]")
     expect(page.locator(".errorlist")).to_contain_text("os.system is not an allowed report function")
 
+    # Whether it takes a request is read from the function: shown, not asked.
+    expect(page.locator("#id_requires_request")).to_have_count(0)
     page.fill("#id_path", GRADE_REPORT)
-    page.check("#id_requires_request")
     shoot(page, screenshots, "periodic-instructor-report-task-example")
     page.click("input[name=_save]")
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
-    expect(page.locator("#result_list")).to_contain_text("Weekly grade report")
+    row = page.locator("#result_list tbody tr", has_text="Weekly grade report")
+    expect(row.locator(".field-requires_request img")).to_have_attribute("alt", "True")
+    row.locator("th a").click()
+    expect(page.locator(".field-requires_request")).to_contain_text("Requires request")
 
 
-def test_add_schedule_with_a_new_interval_validation_and_its_beat_row(admin_page, screenshots):
+def test_schedule_list_reads_at_a_glance(admin_page, screenshots):
     page = admin_page
-    page.goto(SCHEDULES + "add/")
-    expect(page.locator("#id_owner")).not_to_have_value("")  # defaults to the signed-in admin
-    shoot(page, screenshots, "periodic-instructor-report-schedule")
-    page.select_option("#id_task", label="Grade report")
-
-    # A new interval through the "+" popup; saving it selects it in the form.
-    with page.expect_popup() as opened:
-        page.click("#add_id_interval")
-    popup = opened.value
-    popup.fill("#id_every", "45")
-    popup.select_option("#id_period", "seconds")
-    with popup.expect_event("close"):
-        popup.click("input[name=_save]")
-    expect(page.locator("#id_interval option:checked")).to_have_text(re.compile(r"every 45 seconds"))
-
-    page.fill("#id_course_ids", f'["not-a-course", "{COURSE}"]')
-    page.fill("#id_upload_folder_prefix", "/reports/../elsewhere/")
-    page.click("input[name=_save]")
-    errors = page.locator(".errorlist")
-    expect(errors).to_contain_text(["“not-a-course” is not a valid course or CCX id."])
-    expect(page.locator(".field-upload_folder_prefix .errorlist")).to_contain_text(
-        "The upload folder prefix must be relative: remove the leading slash."
-    )
-    expect(page.locator(".field-upload_folder_prefix .errorlist")).to_contain_text("“..” folder")
-
-    page.fill("#id_course_ids", f'["{COURSE}", "{CCX}"]')
-    page.fill("#id_upload_folder_prefix", "weekly-reports/")
-    page.select_option("#id_upload_folder_structure", "by_date")
-    page.click("input[name=_save]")
-    expect(page.locator(".messagelist .success")).to_contain_text("was added successfully")
-
-    # Listed with its beat row...
-    row = page.locator("#result_list tbody tr", has_text="weekly-reports/")
-    expect(row).to_have_count(1)
-    expect(row).to_contain_text(re.compile(r"periodic-instructor-reports-schedule-\d+ \(enabled\)"))
+    page.goto(SCHEDULES)
+    reload_until(page, lambda p: "generated" in p.locator("#result_list").inner_text(),
+                 what="the demo's first runs")
+    for header in ("Name", "Task", "When", "Courses", "Last run", "Next run"):
+        assert_in_view(page, page.locator("#result_list thead th", has_text=re.compile(f"^{header}$", re.I)))
+    assert_no_horizontal_scroll(page)
+    for name in DEMO_SCHEDULES:
+        assert_in_view(page, page.locator("#result_list a", has_text=name))
+    row = page.locator("#result_list tbody tr", has_text="Grades of running OpenedX courses")
+    expect(row.locator(".field-when_text")).to_have_text("every minute")
+    expect(row.locator(".field-courses_text")).to_have_text("+ running courses of OpenedX")
+    row = page.locator("#result_list tbody tr", has_text="Problem grades by date")
+    expect(row.locator(".field-courses_text")).to_have_text("course-v1:edX+DemoX+Demo_Course +2 more")
+    expect(row.locator(".field-last_run_text")).to_contain_text(re.compile(r"\d\d:\d\d:\d\d UTC"))
+    expect(row.locator(".field-next_run")).to_have_text(re.compile(r"^\w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"))
+    # Rows stay short: no cell wraps onto more than a few lines.
+    assert all(box["height"] < 110 for box in (r.bounding_box() for r in page.locator("#result_list tbody tr").all()))
     shoot(page, screenshots, "periodic-instructor-report-schedules")
 
-    # ... which exists in django-celery-beat's own admin.
-    row.locator("th a, td.field-id a").first.click()
-    expect(page.locator("#id_upload_folder_prefix")).to_have_value("weekly-reports/")
-    shoot(page, screenshots, "periodic-instructor-report-schedule-example")
-    beat_link = page.locator(".field-beat_row a")
-    row_name = beat_link.inner_text().strip()
-    assert row_name.startswith("periodic-instructor-reports-schedule-")
-    beat_link.click()
-    expect(page.locator("#id_name")).to_have_value(row_name)
-    expect(page.locator("body")).to_contain_text("periodic_instructor_reports.tasks.dispatch_report_schedule")
-    expect(page.locator("#id_interval option:checked")).to_have_text(re.compile(r"every 45 seconds"))
+
+def test_search_by_course_id_and_by_owner(admin_page):
+    page = admin_page
+    page.goto(SCHEDULES)
+    page.fill("#searchbar", OTHER_COURSE)
+    page.press("#searchbar", "Enter")
+    expect(page.locator("#result_list")).to_be_visible()
+    assert sorted(cells(page, "name")) == ["Learner profiles in one folder", "Problem grades by date"]
+    page.fill("#searchbar", "nobody-has-this")
+    page.press("#searchbar", "Enter")
+    expect(page.locator("#changelist")).to_contain_text("0 Periodic report schedules")
+    page.fill("#searchbar", "admin")
+    page.press("#searchbar", "Enter")
+    assert set(DEMO_SCHEDULES) <= set(cells(page, "name"))
+
+
+def test_run_list_reads_at_a_glance(admin_page, screenshots):
+    page = admin_page
+    page.goto(RUNS)
+    expect(page.locator("#result_list")).to_be_visible()
+    for header in ("ID", "Schedule", "Trigger", "Due time", "Status", "Outcomes", "Duration"):
+        assert_in_view(page, page.locator("#result_list thead th", has_text=re.compile(f"^{header}$", re.I)))
+    assert_no_horizontal_scroll(page)
+    first = page.locator("#result_list tbody tr").first
+    assert_in_view(page, first.locator(".field-outcome_counts"))
+    shoot(page, screenshots, "periodic-instructor-report-runs")

@@ -1,0 +1,69 @@
+"""What the browser tests share: the viewport, what a person sees without scrolling, waiting for runs."""
+
+import time
+
+from playwright.sync_api import expect
+
+VIEWPORT = {"width": 1366, "height": 900}
+TASKS = "/admin/periodic_instructor_reports/periodicreporttask/"
+SCHEDULES = "/admin/periodic_instructor_reports/periodicreportschedule/"
+RUNS = "/admin/periodic_instructor_reports/reportrun/"
+RUN_COURSES = "/admin/periodic_instructor_reports/reportruncourse/"
+USERS = "/admin/auth/user/"
+GRADE_REPORT = "lms.djangoapps.instructor_task.api.submit_calculate_grades_csv"
+COURSE = "course-v1:edX+DemoX+Demo_Course"
+OTHER_COURSE = "course-v1:OpenedX+Reports101+2026"
+
+
+def shoot(page, folder, name, full_page=False):
+    """Save a screenshot as ``<folder>/<name>.png``: the viewport a person sees, or the whole page."""
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+
+
+def assert_in_view(page, locator):
+    """Assert the element is on screen as the page opened: no scrolling, inside 1366×900."""
+    expect(locator).to_be_visible()
+    assert page.evaluate("[window.scrollX, window.scrollY]") == [0, 0]
+    box = locator.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0 and box["y"] >= 0, box
+    assert box["x"] + box["width"] <= VIEWPORT["width"] + 0.5, box
+    assert box["y"] + box["height"] <= VIEWPORT["height"] + 0.5, box
+
+
+def assert_no_horizontal_scroll(page):
+    """Assert neither the page nor the admin's result table scrolls sideways."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+    results = page.locator("#changelist .results")
+    if results.count():
+        widths = results.evaluate("node => [node.scrollWidth, node.clientWidth]")
+        assert widths[0] <= widths[1], f"the list scrolls sideways: {widths}"
+
+
+def cells(page, column):
+    """Return the texts of a list column's cells (``field-<column>``), top to bottom."""
+    return [text.strip() for text in page.locator(f"#result_list .field-{column}").all_inner_texts()]
+
+
+def reload_until(page, condition, timeout=120, what="the page to change"):
+    """Reload ``page`` every two seconds until ``condition(page)`` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition(page):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(2)
+        page.reload()
+
+
+def pick_course(page, term, option_text):
+    """Choose a course in the schedule page's picker by typing, as a person does."""
+    page.locator(".field-course_ids .select2-selection").click()
+    page.locator(".field-course_ids .select2-search__field").fill(term)
+    option = page.locator(".select2-results__option", has_text=option_text).first
+    option.click()
+
+
+def admin_form_errors(page):
+    return " ".join(page.locator(".errorlist").all_inner_texts())
