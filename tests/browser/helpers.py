@@ -66,4 +66,6 @@ def pick_course(page, term, option_text):
 
 
 def admin_form_errors(page):
+    """Return the text of the form's errors, once the page shows them."""
+    expect(page.locator(".errornote")).to_be_visible()
     return " ".join(page.locator(".errorlist").all_inner_texts())

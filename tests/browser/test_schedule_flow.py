@@ -62,7 +62,8 @@ def test_create_run_look_download_change_and_delete(admin_page, screenshots):
     expect(page.locator(".messagelist .success")).to_contain_text("was added successfully")
 
     # Its page: the beat row, the next run times, the buttons at the top.
-    expect(page.locator(".field-beat_row a")).to_have_text(re.compile(r"periodic-instructor-reports-schedule-\d+"))
+    beat_row = re.compile(r"periodic-instructor-reports-schedule-\d+")
+    expect(page.locator(".field-beat_row a")).to_have_text(beat_row)
     expect(page.locator(".field-upcoming_runs li")).to_have_count(5)
     assert_in_view(page, page.locator("#pir-run-now"))
     assert_in_view(page, page.locator("#pir-pause"))
