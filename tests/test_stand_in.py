@@ -397,7 +397,7 @@ class EagerReportTests(ReportDirTestCase):
         self.assertEqual(self.assert_report(row, "may_enroll_info", row_dir(self.course_key))[0],
                          ["email"])
         row = api.submit_course_survey_report(self.make_request(), self.course_key)
-        self.assert_report(row, "course_survey_report", row_dir(self.course_key))
+        self.assert_report(row, "course_survey_results", row_dir(self.course_key))
 
 
 def row_dir(course_key):

@@ -1,0 +1,28 @@
+"""Initial schema of the stand-in certificates app."""
+
+import django.db.models.deletion
+import opaque_keys.edx.django.models
+from django.conf import settings
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+
+    dependencies = [migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
+
+    operations = [
+        migrations.CreateModel(
+            name="GeneratedCertificate",
+            fields=[
+                ("id", models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("course_id", opaque_keys.edx.django.models.CourseKeyField(blank=True, default=None, max_length=255)),
+                ("grade", models.CharField(blank=True, default="", max_length=5)),
+                ("status", models.CharField(default="unavailable", max_length=32)),
+                ("mode", models.CharField(default="honor", max_length=32)),
+                ("created_date", models.DateTimeField(auto_now_add=True)),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+            ],
+            options={"unique_together": {("user", "course_id")}},
+        ),
+    ]
