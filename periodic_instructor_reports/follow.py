@@ -36,6 +36,8 @@ BATCH_SIZE = 1000
 FILE_GRACE = datetime.timedelta(minutes=10)
 # The platform's stamp has minutes only, and clocks of hosts differ a little.
 STAMP_SLACK = datetime.timedelta(minutes=2)
+# Clocks of the storage and of the workers may differ a little.
+MODIFIED_SLACK = datetime.timedelta(seconds=2)
 SUCCESS, FAILURE, REVOKED = "SUCCESS", "FAILURE", "REVOKED"
 STAMP = re.compile(r"_(\d{4}-\d{2}-\d{2}-\d{4})(?:_[A-Za-z0-9]{7})?\.(?:csv|zip)$")
 ERROR_LIMIT = 500
@@ -244,7 +246,17 @@ class FileFinder:
             return None, []
         minute = submitted.replace(second=0, microsecond=0)
         since = [item for item in candidates if item[0] >= minute] or candidates
+        if len(since) > 1:  # stamped in one minute: the storage's times tell an earlier request's file
+            since = [item for item in since if self.written_since(item[3], submitted)] or since
         return since[0][2], [item[2] for item in candidates if item is not since[0]]
+
+    def written_since(self, path, moment):
+        """Return whether the storage says ``path`` was written at ``moment`` or later (True if unknown)."""
+        try:
+            modified = self.store.storage.get_modified_time(path)
+        except (OSError, NotImplementedError):
+            return True
+        return modified >= moment - MODIFIED_SLACK
 
     def copy(self, row, source):
         """
