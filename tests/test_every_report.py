@@ -243,6 +243,20 @@ class ArgumentTests(TestCase):
         self.assertEqual(expected[other],
                          "OrgX_CS101_2026_student_state_from_block-v1_OrgX+CS101+2026+type@problem+block@p1")
 
+    def test_the_readme_table_lists_every_report_as_the_catalog_does(self):
+        readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md"), encoding="utf-8").read()
+        section = readme.split("## Every Data Download report\n", 1)[1].split("\n## ", 1)[0]
+        labels = {catalog.NATIVE: "native folders", catalog.COPIED: "copied after the run",
+                  catalog.WRAPPED: "wrapped by the plugin"}
+        table = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
+        self.assertEqual(len(table), len(catalog.REPORTS))
+        for report, line in zip(catalog.REPORTS, table, strict=True):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            self.assertEqual((cells[1], cells[2]), (f"`{report.path}`", labels[report.support]))
+            self.assertIn(f"`{report.filename}", cells[3])
+            self.assertIn(f".{report.extension}`", cells[3])
+            self.assertTrue(cells[-1].startswith(f"`{report.permission}`"), cells[-1])
+
     def test_the_new_reports_are_registered_and_allowed_out_of_the_box(self):
         self.assertEqual(conf.DEFAULTS["ALLOWED_PATHS"], catalog.PATHS)
         self.assertEqual(len(catalog.PATHS), 16)

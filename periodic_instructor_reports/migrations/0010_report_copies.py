@@ -3,6 +3,7 @@ Every Data Download report: where the platform wrote a report the plugin copied,
 the plugin now knows how to run registered out of the box (unless rows for their paths exist).
 """
 
+from django.core.management.color import no_style
 from django.db import migrations, models
 
 API = "lms.djangoapps.instructor_task.api."
@@ -26,6 +27,10 @@ NEW_REPORTS = [
 
 def add_reports(apps, schema_editor):
     task_model = apps.get_model("periodic_instructor_reports", "PeriodicReportTask")
+    # Rows written with explicit ids (a restored or hand-made legacy table) leave PostgreSQL's
+    # sequence behind them; start new ids after the highest one (no-op on MySQL and sqlite).
+    for statement in schema_editor.connection.ops.sequence_reset_sql(no_style(), [task_model]):
+        schema_editor.execute(statement)
     for name, path in NEW_REPORTS:
         if not task_model.objects.filter(path=path).exists():
             task_model.objects.create(name=name, path=path, requires_request=True)
