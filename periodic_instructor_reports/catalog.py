@@ -33,6 +33,8 @@ ENROLLMENT_REPORT = "instructor.enrollment_report"
 EXAM_RESULTS = "instructor.view_exam_results"
 VIEW_ISSUED_CERTIFICATES = "instructor.view_issued_certificates"
 EDIT_COURSE_ACCESS = "instructor.edit_course_access"
+CERTIFICATE_EXCEPTION_VIEW = "instructor.certificate_exception_view"
+CERTIFICATE_INVALIDATION_VIEW = "instructor.certificate_invalidation_view"
 # Rules of the platform that grant the same users as ``instructor.research`` (global staff, or the
 # data researcher role): asking ``instructor.research`` answers them.
 SAME_AS_RESEARCH = (CAN_RESEARCH, ENROLLMENT_REPORT, VIEW_ISSUED_CERTIFICATES)
@@ -161,6 +163,18 @@ REPORTS = [
         _WRAPPED + "submit_course_team", "Course team and roles", WRAPPED, "pir_course_team", "course_team",
         "username, e-mail, first and last name of each member of the course team, with their role",
         arguments="`filename` (optional)", permission=EDIT_COURSE_ACCESS,
+    ),
+    Report(
+        _WRAPPED + "submit_certificate_exceptions", "Certificate exceptions (allowlist)", WRAPPED,
+        "pir_certificate_exceptions", "certificate_exceptions",
+        "user id, username and e-mail of each learner allowed a certificate, with the staff's notes",
+        arguments="`filename` (optional)", permission=CERTIFICATE_EXCEPTION_VIEW,
+    ),
+    Report(
+        _WRAPPED + "submit_certificate_invalidations", "Certificate invalidations", WRAPPED,
+        "pir_certificate_invalidations", "certificate_invalidations",
+        "username of each learner whose certificate was invalidated, who invalidated it, the notes",
+        arguments="`filename` (optional)", permission=CERTIFICATE_INVALIDATION_VIEW,
     ),
 ]
 

@@ -137,3 +137,10 @@ def course_by_id(course_key):
     from openedx.core.lib.courses import get_course_by_id  # pylint: disable=import-outside-toplevel
 
     return get_course_by_id(course_key)
+
+
+def certificates_api():
+    """Return the platform's ``certificates.api`` module (the certificates tab's listings)."""
+    from lms.djangoapps.certificates import api  # pylint: disable=import-outside-toplevel
+
+    return api

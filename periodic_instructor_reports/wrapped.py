@@ -3,12 +3,13 @@ The reports the instructor dashboard builds inside the web request, run as backg
 
 The dashboard computes these listings while the page waits and sends no file anywhere: the
 issued certificates count, the enrolled learners' profiles shown on screen, the grading
-configuration and the course team. Here each is a report function like the platform's
-(``submit_*(request, course_key, ...)``) that submits one Celery task of the plugin through the
-platform's own ``submit_task``: the platform records an ``InstructorTask`` row (task types
-``pir_*``), refuses a second one for the course while one runs, and the follow-up job follows
-it like any other report. The task computes the rows with the platform's own functions and
-writes a CSV through the platform's report store into the schedule's folder.
+configuration, the course team, and the certificates tab's exceptions and invalidations. Here
+each is a report function like the platform's (``submit_*(request, course_key, ...)``) that
+submits one Celery task of the plugin through the platform's own ``submit_task``: the platform
+records an ``InstructorTask`` row (task types ``pir_*``), refuses a second one for the course
+while one runs, and the follow-up job follows it like any other report. The task computes the
+rows with the platform's own functions and writes a CSV through the platform's report store
+into the schedule's folder.
 
 The platform is only reached through ``platform.py``, inside the functions.
 """
@@ -36,6 +37,11 @@ CERTIFICATE_FEATURES = ["course_id", "mode", "total_issued_certificate", "report
 CERTIFICATE_TITLES = ["CourseID", "Certificate Type", "Total Certificates Issued", "Date Report Run"]
 TEAM_HEADER = ["role", "username", "email", "first_name", "last_name"]
 GRADING_HEADER = ["Grading configuration"]
+# The keys of the certificates tab's allowlist and invalidation entries.
+ALLOWLIST_FEATURES = [
+    "id", "user_id", "user_name", "user_email", "course_id", "created", "certificate_generated", "notes",
+]
+INVALIDATION_FEATURES = ["id", "user", "invalidated_by", "created", "notes"]
 
 _PATH = "periodic_instructor_reports.wrapped."
 
@@ -77,6 +83,18 @@ def submit_course_team(request, course_key, *, upload_parent_dir="", filename=No
     return _submit(request, course_key, _PATH + "submit_course_team", {}, upload_parent_dir, filename)
 
 
+def submit_certificate_exceptions(request, course_key, *, upload_parent_dir="", filename=None):
+    """The certificate exceptions (allowlist) the certificates tab lists."""
+    return _submit(request, course_key, _PATH + "submit_certificate_exceptions", {}, upload_parent_dir,
+                   filename)
+
+
+def submit_certificate_invalidations(request, course_key, *, upload_parent_dir="", filename=None):
+    """The certificate invalidations the certificates tab lists."""
+    return _submit(request, course_key, _PATH + "submit_certificate_invalidations", {}, upload_parent_dir,
+                   filename)
+
+
 def issued_certificate_rows(course_key, task_input):
     """The dashboard's issued certificates CSV: a row per certificate mode."""
     data = platform.analytics_basic().issued_certificates(course_key, CERTIFICATE_FEATURES)
@@ -109,11 +127,29 @@ def course_team_rows(course_key, task_input):
     return rows
 
 
+def certificate_exception_rows(course_key, task_input):
+    """A row per certificate exception: the keys of the platform's allowlist entries."""
+    return _dict_rows(platform.certificates_api().get_allowlist(course_key), ALLOWLIST_FEATURES)
+
+
+def certificate_invalidation_rows(course_key, task_input):
+    """A row per active certificate invalidation: the keys of the platform's entries."""
+    return _dict_rows(platform.certificates_api().get_cert_invalidations_for_course(course_key),
+                      INVALIDATION_FEATURES)
+
+
+def _dict_rows(data, features):
+    _, rows = platform.format_dictlist(data, features)
+    return [list(features)] + rows
+
+
 ROWS = {
     "pir_issued_certificates": issued_certificate_rows,
     "pir_enrolled_profiles": enrolled_profile_rows,
     "pir_grading_config": grading_config_rows,
     "pir_course_team": course_team_rows,
+    "pir_certificate_exceptions": certificate_exception_rows,
+    "pir_certificate_invalidations": certificate_invalidation_rows,
 }
 
 

@@ -259,7 +259,7 @@ class ArgumentTests(TestCase):
 
     def test_the_new_reports_are_registered_and_allowed_out_of_the_box(self):
         self.assertEqual(conf.DEFAULTS["ALLOWED_PATHS"], catalog.PATHS)
-        self.assertEqual(len(catalog.PATHS), 16)
+        self.assertEqual(len(catalog.PATHS), 18)
         for report in catalog.REPORTS:
             self.assertTrue(factories.report_task(report.path).requires_request, report.path)
 
@@ -319,6 +319,27 @@ class WrappedReportTests(ReportFilesMixin, TestCase):
         self.assertEqual(rows[0], ["id", "username", "name"])
         self.assertIn([str(learner.pk), learner.username, "Ada Lovelace"], rows)
 
+    def test_certificate_exceptions_and_invalidations(self):
+        from lms.djangoapps.certificates.models import CertificateAllowlist, CertificateInvalidation
+
+        allowed, invalid, staff = factories.user(), factories.user(), factories.user()
+        CertificateAllowlist.objects.create(user=allowed, course_id=COURSE, allowlist=True,
+                                            notes="late start")
+        CertificateAllowlist.objects.create(user=invalid, course_id=factories.OTHER_COURSE,
+                                            allowlist=True)
+        certificate = GeneratedCertificate.objects.create(user=invalid, course_id=COURSE,
+                                                          status="downloadable")
+        CertificateInvalidation.objects.create(generated_certificate=certificate, invalidated_by=staff,
+                                               notes="plagiarism")
+        today = datetime.date.today().strftime("%B %d, %Y")
+        rows = self.generate(wrapped._PATH + "submit_certificate_exceptions")
+        self.assertEqual(rows[0], wrapped.ALLOWLIST_FEATURES)
+        self.assertEqual(rows[1:], [[rows[1][0], str(allowed.pk), allowed.username, allowed.email, COURSE,
+                                     today, "", "late start"]])
+        rows = self.generate(wrapped._PATH + "submit_certificate_invalidations")
+        self.assertEqual(rows, [["id", "user", "invalidated_by", "created", "notes"],
+                                [rows[1][0], invalid.username, staff.username, today, "plagiarism"]])
+
     def test_a_failure_is_recorded_on_the_platform_s_row_and_followed(self):
         path = wrapped._PATH + "submit_grading_config"
         schedule = factories.schedule(task=factories.report_task(path))
@@ -370,6 +391,14 @@ class PermissionTests(ReportFilesMixin, TestCase):
         self.assertEqual((row.outcome, row.error), (
             "refused", "owner lacks the platform permission instructor.edit_course_access this report needs "
                        "on this course"))
+
+    def test_the_certificates_tab_s_lists_need_the_course_s_instructors(self):
+        for name in ("submit_certificate_exceptions", "submit_certificate_invalidations"):
+            task = factories.report_task(wrapped._PATH + name)
+            with self.assertRaises(ValidationError):
+                factories.schedule(task=task, owner=self.researcher("staff"))
+            schedule = factories.schedule(task=task, owner=self.researcher("instructor"))
+            self.assertEqual(run_and_follow(schedule).courses.get().outcome, "generated")
 
     def test_proctored_results_need_course_staff_and_data_access(self):
         path = API + "submit_proctored_exam_results_report"

@@ -22,6 +22,8 @@ NEW_REPORTS = [
     ("Enrolled learners' profiles (the listing on screen)", WRAPPED + "submit_enrolled_profiles"),
     ("Grading configuration", WRAPPED + "submit_grading_config"),
     ("Course team and roles", WRAPPED + "submit_course_team"),
+    ("Certificate exceptions (allowlist)", WRAPPED + "submit_certificate_exceptions"),
+    ("Certificate invalidations", WRAPPED + "submit_certificate_invalidations"),
 ]
 
 

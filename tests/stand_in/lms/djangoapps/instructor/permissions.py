@@ -16,6 +16,8 @@ ENROLLMENT_REPORT = "instructor.enrollment_report"
 VIEW_ISSUED_CERTIFICATES = "instructor.view_issued_certificates"
 EXAM_RESULTS = "instructor.view_exam_results"
 EDIT_COURSE_ACCESS = "instructor.edit_course_access"
+CERTIFICATE_EXCEPTION_VIEW = "instructor.certificate_exception_view"
+CERTIFICATE_INVALIDATION_VIEW = "instructor.certificate_invalidation_view"
 
 is_course_staff = HasAccessRule("staff")
 is_instructor = HasAccessRule("instructor")
@@ -26,3 +28,5 @@ perms[ENROLLMENT_REPORT] = is_staff | is_data_researcher
 perms[VIEW_ISSUED_CERTIFICATES] = is_staff | is_data_researcher
 perms[EXAM_RESULTS] = is_course_staff
 perms[EDIT_COURSE_ACCESS] = is_instructor
+perms[CERTIFICATE_EXCEPTION_VIEW] = is_staff | is_instructor
+perms[CERTIFICATE_INVALIDATION_VIEW] = is_staff | is_instructor

@@ -25,4 +25,29 @@ class Migration(migrations.Migration):
             ],
             options={"unique_together": {("user", "course_id")}},
         ),
+        migrations.CreateModel(
+            name="CertificateAllowlist",
+            fields=[
+                ("id", models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("course_id", opaque_keys.edx.django.models.CourseKeyField(blank=True, default=None, max_length=255)),
+                ("allowlist", models.BooleanField(default=0)),
+                ("notes", models.TextField(default=None, null=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+            ],
+            options={"unique_together": {("course_id", "user")}},
+        ),
+        migrations.CreateModel(
+            name="CertificateInvalidation",
+            fields=[
+                ("id", models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("notes", models.TextField(default=None, null=True)),
+                ("active", models.BooleanField(default=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("generated_certificate", models.ForeignKey(
+                    on_delete=django.db.models.deletion.CASCADE, to="certificates.generatedcertificate")),
+                ("invalidated_by", models.ForeignKey(
+                    on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL)),
+            ],
+        ),
     ]
