@@ -5,6 +5,7 @@ may request it; copied reports keep the platform's file; wrapped reports go thro
 
 import csv
 import datetime
+import io
 import os
 import re
 from unittest import mock
@@ -12,6 +13,7 @@ from unittest import mock
 import ddt
 from common.djangoapps.student.models import CourseAccessRole
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.test import TestCase
 from django.utils import timezone
 from lms.djangoapps.ccx.models import CustomCourseForEdX
@@ -242,6 +244,14 @@ class ArgumentTests(TestCase):
         expected = {row.course_id: row.expected_name for row in run.courses.all()}
         self.assertEqual(expected[other],
                          "OrgX_CS101_2026_student_state_from_block-v1_OrgX+CS101+2026+type@problem+block@p1")
+
+    def test_a_dry_run_says_a_copied_report_is_copied_to_its_folder(self):
+        schedule = factories.schedule(task=factories.report_task(API + "submit_export_ora2_summary"),
+                                      upload_folder_structure="flat", upload_folder_prefix="ora/")
+        out = io.StringIO()
+        call_command("run_report_schedule", str(schedule.pk), "--dry-run", stdout=out)
+        self.assertIn("    upload folder: 'ora/' (copied there from the course's folder once generated)",
+                      out.getvalue())
 
     def test_the_readme_table_lists_every_report_as_the_catalog_does(self):
         readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md"), encoding="utf-8").read()
