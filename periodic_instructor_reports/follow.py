@@ -253,10 +253,9 @@ class FileFinder:
     def written_since(self, path, moment):
         """Return whether the storage says ``path`` was written at ``moment`` or later (True if unknown)."""
         try:
-            modified = self.store.storage.get_modified_time(path)
-        except (OSError, NotImplementedError):
+            return self.store.storage.get_modified_time(path) >= moment - MODIFIED_SLACK
+        except (OSError, NotImplementedError, TypeError):  # TypeError: a storage's naive time
             return True
-        return modified >= moment - MODIFIED_SLACK
 
     def copy(self, row, source):
         """
