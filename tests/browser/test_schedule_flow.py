@@ -56,10 +56,12 @@ def test_create_run_look_download_change_and_delete(admin_page, screenshots):
     expect(preview).not_to_contain_text("no trailing slash")
     expect(preview).to_contain_text(re.compile(r"weekly/\d{4}-\d\d-\d\d/"))
     expect(preview).to_contain_text(re.compile(r"OpenedX_Reports101_2026_grade_report_\d{4}-\d\d-\d\d-\d{4}\.csv"))
-    preview.scroll_into_view_if_needed()
-    shoot(page, screenshots, "periodic-instructor-report-schedule")
     page.click("input[name=_continue]")
     expect(page.locator(".messagelist .success")).to_contain_text("was added successfully")
+    expect(page.locator(".errorlist")).to_have_count(0)
+    page.locator("fieldset", has_text="Upload folder").first.scroll_into_view_if_needed()
+    shoot(page, screenshots, "periodic-instructor-report-schedule")
+    page.evaluate("window.scrollTo(0, 0)")
 
     # Its page: the beat row, the next run times, the buttons at the top.
     beat_row = re.compile(r"periodic-instructor-reports-schedule-\d+")
