@@ -45,8 +45,17 @@ def test_create_run_look_download_change_and_delete(admin_page, screenshots):
     assert "Choose the courses" in errors
     assert "must be relative" in errors
 
-    # Courses picked by name; the preview shows where each file goes as the folder is typed.
-    pick_course(page, "Reports101", "course-v1:OpenedX+Reports101+2026")
+    # Courses found by their names, CCXs under their course; the preview shows where each file goes
+    # as the folder is typed.
+    page.locator(".field-course_ids .select2-selection").click()
+    page.locator(".field-course_ids .select2-search__field").press_sequentially("Demonstration")
+    options = page.locator(".select2-results__option")
+    expect(options).to_have_text([
+        "course-v1:edX+DemoX+Demo_Course — Demonstration Course",
+        re.compile(r"↳ CCX ccx-v1:edX\+DemoX\+Demo_Course\+ccx@\d+"),
+    ])
+    page.keyboard.press("Escape")
+    pick_course(page, "Reports 101", "course-v1:OpenedX+Reports101+2026 — Reports 101")
     page.select_option("#id_upload_folder_structure", "by_date")
     page.fill("#id_upload_folder_prefix", "weekly")
     preview = page.locator("#pir-folder-preview")
