@@ -1,5 +1,6 @@
 """What the browser tests share: the viewport, what a person sees without scrolling, waiting for runs."""
 
+import re
 import time
 
 from playwright.sync_api import expect
@@ -69,3 +70,21 @@ def admin_form_errors(page):
     """Return the text of the form's errors, once the page shows them."""
     expect(page.locator(".errornote")).to_be_visible()
     return " ".join(page.locator(".errorlist").all_inner_texts())
+
+
+def add_user(page, username, password, superuser=False):
+    """Add an account in the user admin as a person does; return its id."""
+    page.goto(USERS + "add/")
+    page.fill("#id_username", username)
+    page.fill("#id_password1", password)
+    page.fill("#id_password2", password)
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    if superuser:
+        page.check("#id_is_staff")
+        page.check("#id_is_superuser")
+        page.click("input[name=_continue]")
+        expect(page.locator(".messagelist .success")).to_be_visible()
+    found = re.search(r"/auth/user/(\d+)/change/", page.url)
+    assert found, page.url
+    return found.group(1)

@@ -13,18 +13,21 @@ from tests.browser.helpers import (
     SCHEDULES,
     TASKS,
     USERS,
+    add_user,
     pick_course,
     reload_until,
 )
 
 
-def add_schedule(page, name, task="Grade report"):
+def add_schedule(page, name, task="Grade report", owner=None):
     """Add a schedule of the demo's sample course through its page; return its page's URL."""
     page.goto(SCHEDULES + "add/")
     page.fill("#id_name", name)
     page.select_option("#id_task", label=task)
     page.select_option("#id_interval", label="every 60 seconds")
     pick_course(page, "Demo", COURSE)
+    if owner:
+        page.fill("#id_owner", owner)
     page.click("input[name=_continue]")
     expect(page.locator(".messagelist .success")).to_contain_text("was added successfully")
     return page.url
@@ -91,29 +94,9 @@ def test_delete_a_report_task_whose_schedule_ran(admin_page):
 
 def test_delete_the_owner_of_a_schedule_that_ran(admin_page):
     page = admin_page
-    # A second superuser, made as a person makes one.
-    page.goto(USERS + "add/")
-    page.fill("#id_username", "leaving-colleague")
-    page.fill("#id_password1", "a-long-passphrase-41")
-    page.fill("#id_password2", "a-long-passphrase-41")
-    page.click("input[name=_save]")
-    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
-    page.check("#id_is_staff")
-    page.check("#id_is_superuser")
-    page.click("input[name=_save]")
-    expect(page.locator(".messagelist .success")).to_be_visible()
-    user_id = page.locator("#result_list tbody tr", has_text="leaving-colleague").locator(
-        "input.action-select").get_attribute("value")
-
-    # Their schedule, which runs once.
-    page.goto(SCHEDULES + "add/")
-    page.fill("#id_name", "Owned by a leaving colleague")
-    page.select_option("#id_task", label="Grade report")
-    page.select_option("#id_interval", label="every 60 seconds")
-    pick_course(page, "Demo", COURSE)
-    page.fill("#id_owner", user_id)
-    page.click("input[name=_continue]")
-    expect(page.locator(".messagelist .success")).to_contain_text("was added successfully")
+    # A second superuser, made as a person makes one, and their schedule, which runs once.
+    user_id = add_user(page, "leaving-colleague", "a-long-passphrase-41", superuser=True)
+    add_schedule(page, "Owned by a leaving colleague", owner=user_id)
     beat_row = run_now_and_wait(page)
 
     # Deleting the user deletes the schedule and its beat row; the run stays.

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from playwright.sync_api import expect
 
-from tests.browser.helpers import RUN_COURSES, USERS, reload_until
+from tests.browser.helpers import RUN_COURSES, add_user, reload_until
 
 
 def a_download_link(page):
@@ -23,12 +23,7 @@ def test_kept_out_without_the_course_s_data_permission(admin_page, sign_in):
     link = a_download_link(admin_page)
     assert re.fullmatch(r"/periodic-reports/download/\d+/", link), link
     # A learner account, made by the admin; not staff, no role in any course.
-    admin_page.goto(USERS + "add/")
-    admin_page.fill("#id_username", "curious-learner")
-    admin_page.fill("#id_password1", "a-long-passphrase-42")
-    admin_page.fill("#id_password2", "a-long-passphrase-42")
-    admin_page.click("input[name=_save]")
-    expect(admin_page.locator(".messagelist")).to_contain_text("was added successfully")
+    add_user(admin_page, "curious-learner", "a-long-passphrase-42")
 
     learner = sign_in("curious-learner", "a-long-passphrase-42", login_url="/login/")
     response = learner.goto(link)
