@@ -102,7 +102,7 @@ class ReportRunCourseAdmin(ReadOnlyAdmin):
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-pk")
     fields = ("run_link", "schedule", "course_id", "attempt", "outcome", "report", "task_id",
-              "upload_parent_dir", "file_path", "file_size", "error", "started", "finished")
+              "upload_parent_dir", "file_path", "file_size", "platform_path", "error", "started", "finished")
     readonly_fields = fields
 
     @admin.display(description=_("Started"), ordering="started_at")
