@@ -3,7 +3,8 @@ Run the demo: the admin site, one celery beat and one celery worker, until Ctrl-
 
 It migrates the database, creates the admin account and sample data through the plugin's api,
 starts the three processes and prints each report file as it appears. ``--check`` runs the
-same in a fresh folder until report files exist in all three folder structures, then stops
+same in a fresh folder until report files exist in all three folder structures (and those of
+the copied and the wrapped report's schedules), then stops
 with exit code 0 (or 1, printing why): CI runs it so the demo cannot rot.
 
 Usage: ``make demo`` (or ``.venv/bin/python demo/run.py [--port 8000] [--check]``).
@@ -131,7 +132,8 @@ Sample schedules run every {args.every} s; their folders, by structure:""")
     for structure, patterns in seeded.folders.items():
         print(f"  {structure:<8} " + ", ".join(patterns))
     if args.check:
-        print(f"\nChecking: waiting up to {args.timeout} s for reports in all three structures.", flush=True)
+        print(f"\nChecking: waiting up to {args.timeout} s for reports in all three structures "
+              "(and of the copied and the wrapped report).", flush=True)
     else:
         print("\nNew report files are listed below. Ctrl-C stops every process.\n", flush=True)
 
@@ -201,7 +203,8 @@ def main(argv=None):
             watch(reports_dir, children)
         processes.wait_for(
             lambda: not missing_structures(reports_dir, seeded.folders),
-            timeout=args.timeout, what="report files in all three folder structures", children=children,
+            timeout=args.timeout, what="report files in all three folder structures, copied and wrapped",
+            children=children,
         )
         generated = processes.wait_for(
             generated_reports, timeout=args.timeout, what="a report followed to its file (generated)",

@@ -32,6 +32,10 @@ REPORT_TASKS = [
     ("Problem grade report", conf.PROBLEM_GRADE_REPORT),
     ("Profile information report", conf.PROFILE_REPORT),
 ]
+# A report the platform writes in the course's own folder only, copied to the schedule's folder,
+# and one the dashboard builds in the request, run by the plugin's own task.
+COPIED_REPORT = ("Anonymized learner ids", "lms.djangoapps.instructor_task.api.generate_anonymous_ids")
+WRAPPED_REPORT = ("Issued certificates", "periodic_instructor_reports.wrapped.submit_issued_certificates")
 
 
 @dataclass
@@ -93,6 +97,17 @@ def _courses():
         })
 
 
+def _certificates():
+    """Give two of the learners a certificate of the sample course (the issued certificates report)."""
+    from lms.djangoapps.certificates.models import GeneratedCertificate  # the stand-in's certificates
+
+    for username, mode in (("ada", "verified"), ("grace", "honor")):
+        GeneratedCertificate.objects.get_or_create(
+            user=get_user_model().objects.get(username=username), course_id=DEMO_COURSE,
+            defaults={"status": "downloadable", "mode": mode},
+        )
+
+
 def _ccx(coach):
     from lms.djangoapps.ccx.models import CustomCourseForEdX  # the stand-in's CCX app
 
@@ -120,13 +135,16 @@ def _schedule(*, task, structure, prefix, **fields):
 
 def seed(*, every_seconds=20):
     """
-    Create the admin, learners, a CCX, the three reports and one schedule per folder structure.
+    Create the admin, learners, a CCX, the reports and one schedule per folder structure.
+
+    Also a schedule of a copied report and one of a wrapped report.
 
     Returns:
         Seeded: the login and the folders each structure's reports go to.
     """
     admin = _users()
     _courses()
+    _certificates()
     ccx = _ccx(admin)
     ccx_id = str(ccx.locator)
     interval, _ = IntervalSchedule.objects.get_or_create(
@@ -155,6 +173,16 @@ def seed(*, every_seconds=20):
         prefix="periodic-reports/openedx/",
         course_ids=[], course_orgs=["OpenedX"], course_state="running", **common,
     )
+    # A copied report (the platform writes it in the course's folder; the plugin copies it here)
+    # and a wrapped one (the dashboard's in-request listing, run as the plugin's task).
+    _schedule(
+        name="Anonymized ids by date", task=_report_task(admin, *COPIED_REPORT), structure="by_date",
+        prefix="periodic-reports/copied/", course_ids=[DEMO_COURSE, OTHER_COURSE], **common,
+    )
+    _schedule(
+        name="Issued certificates in one folder", task=_report_task(admin, *WRAPPED_REPORT),
+        structure="flat", prefix="periodic-reports/wrapped/", course_ids=[DEMO_COURSE], **common,
+    )
     log.info("Demo data is in place.")
     return Seeded(
         admin_username=ADMIN_USERNAME,
@@ -164,5 +192,7 @@ def seed(*, every_seconds=20):
             "regular": [_hashed(DEMO_COURSE), _hashed(ccx_id)],
             "by_date": ["periodic-reports/by-date/[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"],
             "flat": ["periodic-reports/flat"],
+            "copied": ["periodic-reports/copied/[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"],
+            "wrapped": ["periodic-reports/wrapped"],
         },
     )

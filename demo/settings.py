@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "lms.djangoapps.instructor",
     "lms.djangoapps.instructor_task",
     "lms.djangoapps.ccx",
+    "lms.djangoapps.certificates",
     "periodic_instructor_reports",
 ]
 

@@ -1,6 +1,8 @@
 """
-URLs of the demo: the Django admin (also at the site root), the plugin's as the LMS mounts them, and a
-login page for accounts that are not staff (the LMS's own login, in the demo's small way).
+URLs of the demo: the admin (also at the site root), the plugin's, and a login page for anyone.
+
+The plugin's URLs are mounted as the LMS mounts them; the login page stands for the LMS's own,
+since the admin's admits staff only.
 """
 
 from django.contrib import admin

@@ -2,6 +2,8 @@
 
 from django.conf import settings
 
+from periodic_instructor_reports import catalog
+
 DATABASE_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 GRADE_REPORT = "lms.djangoapps.instructor_task.api.submit_calculate_grades_csv"
@@ -10,8 +12,8 @@ PROFILE_REPORT = "lms.djangoapps.instructor_task.api.submit_calculate_students_f
 
 # Setting name (without the PERIODIC_INSTRUCTOR_REPORTS_ prefix) -> default.
 DEFAULTS = {
-    # Dotted paths schedules may call: the platform reports that accept upload folder kwargs.
-    "ALLOWED_PATHS": [GRADE_REPORT, PROBLEM_GRADE_REPORT, PROFILE_REPORT],
+    # Dotted paths schedules may call: every report the plugin knows how to run (the catalog).
+    "ALLOWED_PATHS": list(catalog.PATHS),
     # Celery queue for the dispatcher task; None uses the LMS default queue.
     "QUEUE": None,
     # REMOTE_ADDR of the request built for report functions that need one.

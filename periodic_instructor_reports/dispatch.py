@@ -23,6 +23,7 @@ from opaque_keys.edx.keys import CourseKey
 
 from periodic_instructor_reports import (
     beat,
+    catalog,
     conf,
     courses,
     delivery,
@@ -70,7 +71,7 @@ def result(status, *, schedule_id=None, run_id=None, counts=None, error=""):
     }
 
 
-NO_DATA_ACCESS = "owner has no data access to this course"
+NO_DATA_ACCESS = permissions.NO_DATA_ACCESS
 
 
 @dataclass
@@ -83,22 +84,37 @@ class Plan:
     arguments: list = field(default_factory=list)
     keyword_arguments: dict = field(default_factory=dict)
     upload: bool = False
+    # A report the plugin copies to the schedule's folder once generated (it takes no folder).
+    copy: bool = False
     run_date: object = None
     refusal: str = ""
     features_by_org: dict = field(default_factory=dict)
 
     def call_for(self, course_key):
-        """Return ``(keyword arguments, upload folder or None)`` of the call for one course."""
+        """
+        Return ``(keyword arguments, folder or None)`` of the call for one course.
+
+        The folder is the schedule's folder for the course: given to a report that takes upload
+        folder arguments, or where the plugin copies a copied report's file once it is generated.
+        """
+        path = self.schedule.task.path
         kwargs = dict(self.keyword_arguments)
-        if "features" in reports.PROVIDED_ARGUMENTS.get(self.schedule.task.path, ()):
+        if "features" in reports.PROVIDED_ARGUMENTS.get(path, ()):
             kwargs["features"] = self._features(course_key)
-        if not self.upload:
+        report = catalog.get(path)
+        for name, value in (report.fixed if report else {}).items():
+            kwargs.setdefault(name, value)
+        kwargs.update(catalog.course_arguments(path, course_key, kwargs))
+        if not self.upload and not self.copy:
             return kwargs, None
         schedule = self.schedule
-        folder = kwargs[reports.UPLOAD_PARENT_DIR] = folders.upload_parent_dir(
+        folder = folders.upload_parent_dir(
             structure=schedule.upload_folder_structure, prefix=schedule.upload_folder_prefix,
             course_key=course_key, run_date=self.run_date,
         )
+        if not self.upload:
+            return kwargs, folder
+        kwargs[reports.UPLOAD_PARENT_DIR] = folder
         if schedule.upload_folder_structure != folders.REGULAR:
             filename = reports.ccx_filename(schedule.task.path, course_key, kwargs)
             if filename:
@@ -117,8 +133,9 @@ class Plan:
 
     def refusal_for(self, course_key, folder):
         """Return why this course may not run: the owner's access to its data, its folder; or ""."""
-        if not permissions.may_access_course_data(self.schedule.owner, course_key):
-            return NO_DATA_ACCESS
+        refusal = permissions.request_refusal(self.schedule.owner, course_key, self.schedule.task.path)
+        if refusal:
+            return refusal
         if folder is not None:
             problem = folders.folder_problem(
                 folder, structure=self.schedule.upload_folder_structure, course_key=course_key,
@@ -154,6 +171,7 @@ def plan(schedule, *, moment):
         arguments=arguments,
         keyword_arguments=keyword_arguments,
         upload=reports.accepts_upload_dir(function),
+        copy=catalog.support(task.path) == catalog.COPIED,
         run_date=schedules.run_date(schedule, moment),
     )
 

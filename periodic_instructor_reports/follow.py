@@ -7,6 +7,10 @@ report folder once, and records ``generated`` with the file, ``report_failed`` w
 platform's error, or ``lost`` once a task stayed unfinished past ``LOST_AFTER``; then it
 finishes the runs whose courses all ended and delivers their e-mail. A bounded number of
 queries per check, whatever the number of courses, and no worker waits for a report.
+
+A report the platform writes in the course's own folder only (a *copied* report of the catalog)
+is found there and copied to the schedule's folder; the platform's file stays where the
+instructor dashboard lists it, and both paths are recorded.
 """
 
 import datetime
@@ -15,9 +19,13 @@ import logging
 import os
 import re
 
+from django.core.files import File
+from django.db.models import F, Q
 from django.utils import timezone
+from opaque_keys import InvalidKeyError
+from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import conf, delivery, folders, history, platform
+from periodic_instructor_reports import catalog, conf, delivery, folders, history, platform
 from periodic_instructor_reports.models import Outcome, ReportRun, ReportRunCourse
 
 log = logging.getLogger(__name__)
@@ -28,10 +36,12 @@ BATCH_SIZE = 1000
 FILE_GRACE = datetime.timedelta(minutes=10)
 # The platform's stamp has minutes only, and clocks of hosts differ a little.
 STAMP_SLACK = datetime.timedelta(minutes=2)
+# Clocks of the storage and of the workers may differ a little.
+MODIFIED_SLACK = datetime.timedelta(seconds=2)
 SUCCESS, FAILURE, REVOKED = "SUCCESS", "FAILURE", "REVOKED"
-STAMP = re.compile(r"_(\d{4}-\d{2}-\d{2}-\d{4})(?:_[A-Za-z0-9]{7})?\.csv$")
+STAMP = re.compile(r"_(\d{4}-\d{2}-\d{2}-\d{4})(?:_[A-Za-z0-9]{7})?\.(?:csv|zip)$")
 ERROR_LIMIT = 500
-ENDED_FIELDS = ["outcome", "error", "finished_at", "file_name", "file_path", "file_size"]
+ENDED_FIELDS = ["outcome", "error", "finished_at", "file_name", "file_path", "file_size", "platform_path"]
 
 
 def followed_rows(run_ids=None):
@@ -49,7 +59,7 @@ def check(*, now=None):
     Runs whose courses have all ended are finished (status ``done``) and their e-mail sent.
     """
     now = now or timezone.now()
-    rows = list(followed_rows().order_by("pk")[:BATCH_SIZE])
+    rows = list(followed_rows().annotate(report_path=F("run__report_path")).order_by("pk")[:BATCH_SIZE])
     if not rows:
         return {}
     tasks = _platform_tasks(rows)
@@ -133,8 +143,15 @@ class FileFinder:
         self.rows = rows
         self._claimed = None
 
+    @staticmethod
+    def copied(row):
+        """Return whether the row's report is written in the course's folder and copied to the schedule's."""
+        return catalog.support(getattr(row, "report_path", "")) == catalog.COPIED
+
     def folder(self, row):
-        """Return the folder the row's report went to: its upload folder, else the course's own."""
+        """Return the folder the platform wrote the row's report in: its upload folder, or the course's."""
+        if self.copied(row):
+            return folders.course_folder(row.course_id)
         return row.upload_parent_dir or folders.course_folder(row.course_id)
 
     def listing(self, folder):
@@ -154,9 +171,11 @@ class FileFinder:
                 os.path.join(self.folder(row), name) for row in self.rows if row.expected_name
                 for name in self.listing(self.folder(row)) if name.startswith(row.expected_name)
             ]
-            self._claimed = set(
-                ReportRunCourse.objects.filter(file_path__in=paths).values_list("file_path", flat=True)
-            ) if paths else set()
+            self._claimed = set()
+            if paths:
+                recorded = ReportRunCourse.objects.filter(Q(file_path__in=paths) | Q(platform_path__in=paths))
+                for file_path, platform_path in recorded.values_list("file_path", "platform_path"):
+                    self._claimed.update({file_path, platform_path})
         return self._claimed
 
     def settle(self, row, finished, now):
@@ -166,18 +185,33 @@ class FileFinder:
             row.outcome, row.finished_at = Outcome.GENERATED, finished
             row.error = f"the platform does not name this report's file: look in {folder}"[:ERROR_LIMIT]
             return True
-        name = self.pick(row, folder, finished)
+        name, others = self.pick(row, folder, finished)
         if name is None:
             if now - finished < FILE_GRACE:
                 return False
             row.outcome, row.finished_at = Outcome.REPORT_FAILED, finished
-            row.error = (f"the platform reported success, but no file {row.expected_name}_*.csv "
+            extension = catalog.extension(getattr(row, "report_path", ""))
+            row.error = (f"the platform reported success, but no file {row.expected_name}_*.{extension} "
                          f"appeared in {folder}")[:ERROR_LIMIT]
             return True
         path = os.path.join(folder, name)
         self.taken.add(path)
-        row.outcome, row.finished_at, row.error = Outcome.GENERATED, finished, ""
-        row.file_name, row.file_path = name, path
+        note = ""
+        if self.copied(row):
+            try:
+                row.platform_path, path = path, self.copy(row, path)
+            except (OSError, ValueError) as err:
+                if now - finished < FILE_GRACE:
+                    return False
+                row.outcome, row.finished_at = Outcome.REPORT_FAILED, finished
+                row.error = f"could not copy {path} to {row.upload_parent_dir}: {err}"[:ERROR_LIMIT]
+                return True
+            if others:
+                note = (f"{len(others) + 1} files of this report were written in the course's folder during "
+                        f"its run (another request of it there?): copied {name}, the first written since "
+                        f"the submission; not {', '.join(others)}")
+        row.outcome, row.finished_at, row.error = Outcome.GENERATED, finished, note[:ERROR_LIMIT]
+        row.file_name, row.file_path = os.path.basename(path), path
         try:
             row.file_size = self.store.storage.size(path)
         except (OSError, NotImplementedError):
@@ -185,8 +219,15 @@ class FileFinder:
         return True
 
     def pick(self, row, folder, finished):
-        """Return the name of the row's file: its course and report, written since it was submitted."""
-        earliest = (row.started_at or finished) - STAMP_SLACK
+        """
+        Return ``(name, other names)`` of the row's file, or ``(None, [])``.
+
+        The file named after its course and report, stamped between the submission and the task's
+        end; of several, the first stamped since the submission's minute (an earlier one is a
+        report requested before), and the others.
+        """
+        submitted = row.started_at or finished
+        earliest = submitted - STAMP_SLACK
         latest = finished + STAMP_SLACK
         candidates = []
         for name in self.listing(folder):
@@ -200,5 +241,46 @@ class FileFinder:
             in_time = earliest <= stamp + datetime.timedelta(minutes=1) and stamp <= latest
             if in_time and path not in self.taken:
                 candidates.append((stamp, len(name), name, path))
-        candidates = [item for item in candidates if item[3] not in self.claimed()]
-        return min(candidates)[2] if candidates else None
+        candidates = sorted(item for item in candidates if item[3] not in self.claimed())
+        if not candidates:
+            return None, []
+        minute = submitted.replace(second=0, microsecond=0)
+        since = [item for item in candidates if item[0] >= minute] or candidates
+        if len(since) > 1:  # stamped in one minute: the storage's times tell an earlier request's file
+            since = [item for item in since if self.written_since(item[3], submitted)] or since
+        return since[0][2], [item[2] for item in candidates if item is not since[0]]
+
+    def written_since(self, path, moment):
+        """Return whether the storage says ``path`` was written at ``moment`` or later (True if unknown)."""
+        try:
+            return self.store.storage.get_modified_time(path) >= moment - MODIFIED_SLACK
+        except (OSError, NotImplementedError, TypeError):  # TypeError: a storage's naive time
+            return True
+
+    def copy(self, row, source):
+        """
+        Copy the platform's file ``source`` to the row's folder; return the copy's storage path.
+
+        The schedule's folder for the course, with the file's own name (a CCX's gets ``_ccx<N>``
+        after the report name in a folder shared with its master course). Nothing is copied when
+        that folder is the course's own. The platform's file is never deleted.
+        """
+        own = folders.course_folder(row.course_id)
+        target_folder = row.upload_parent_dir or own
+        if target_folder.rstrip("/") == own:
+            return source
+        name = os.path.basename(source)
+        ccx = _ccx_number(row.course_id)
+        if ccx and not target_folder.rstrip("/").endswith(own):
+            name = f"{row.expected_name}_ccx{ccx}{name[len(row.expected_name):]}"
+        storage = self.store.storage
+        with storage.open(source, "rb") as handle:
+            return storage.save(os.path.join(target_folder, name), File(handle, name=name))
+
+
+def _ccx_number(course_id):
+    """Return the CCX number of a CCX course id, or None."""
+    try:
+        return getattr(CourseKey.from_string(course_id), "ccx", None)
+    except InvalidKeyError:
+        return None

@@ -409,6 +409,13 @@ class ReportRunCourse(models.Model):
         max_length=600, blank=True, default="", help_text=_("Where the report is in the report store."),
     )
     file_size = models.BigIntegerField(null=True, blank=True, help_text=_("Bytes."))
+    platform_path = models.CharField(
+        max_length=600, blank=True, default="",
+        help_text=_(
+            "Where the platform wrote a report the plugin copied to the schedule's folder (the "
+            "course's own folder, listed on the instructor dashboard; never deleted by the plugin)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("Report run course")

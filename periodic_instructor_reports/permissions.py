@@ -8,7 +8,9 @@ global staff, or the ``instructor.research`` permission on the course (its data 
 
 from django.core.exceptions import PermissionDenied
 
-from periodic_instructor_reports import platform
+from periodic_instructor_reports import catalog, platform
+
+NO_DATA_ACCESS = "owner has no data access to this course"
 
 
 def may_access_course_data(user, course_key):
@@ -18,9 +20,26 @@ def may_access_course_data(user, course_key):
     return bool(user.is_staff or platform.has_research_permission(user, course_key))
 
 
-def courses_without_access(user, course_keys):
-    """Return the course keys (of ``course_keys``) whose data ``user`` may not have, in order."""
-    return [key for key in course_keys if not may_access_course_data(user, key)]
+def request_refusal(user, course_key, path):
+    """
+    Return why ``user`` may not request the report at ``path`` for ``course_key``, or "".
+
+    Data access to the course (global staff or ``instructor.research``), as for every report; and
+    where the instructor dashboard asks another permission for this report (the proctored exam
+    results: course staff; the course team: the course's instructors), that permission too.
+    """
+    if not may_access_course_data(user, course_key):
+        return NO_DATA_ACCESS
+    report = catalog.get(path)
+    permission = report.extra_permission if report else ""
+    if permission and not platform.has_permission(user, permission, course_key):
+        return f"owner lacks the platform permission {permission} this report needs on this course"
+    return ""
+
+
+def courses_without_access(user, course_keys, path=None):
+    """Return the course keys (of ``course_keys``) whose report at ``path`` ``user`` may not request."""
+    return [key for key in course_keys if request_refusal(user, key, path)]
 
 
 def is_superuser(user):

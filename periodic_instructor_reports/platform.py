@@ -52,6 +52,11 @@ def has_research_permission(user, course_key):
     return user.has_perm(RESEARCH_PERMISSION, course_key)
 
 
+def has_permission(user, permission, course_key):
+    """Return whether ``user`` holds the instructor dashboard's ``permission`` on the course (as above)."""
+    return user.has_perm(permission, course_key)
+
+
 def site_value_for_org(org, name, default=None):
     """Return the site configuration value ``name`` of the site serving ``org``, or ``default``."""
     try:
@@ -89,3 +94,61 @@ def course_overview_model():
         return apps.get_model("course_overviews", "CourseOverview")
     except LookupError:
         return None
+
+
+def submit_instructor_task(request, task_type, task_class, course_key, task_input):
+    """
+    Submit a report task through the platform's ``submit_task``; return its ``InstructorTask`` row.
+
+    The platform records the row (refusing with ``AlreadyRunningError`` while a task of the same
+    type runs for the course: reports use an empty task key) and queues ``task_class``.
+    """
+    from lms.djangoapps.instructor_task.api_helper import submit_task  # pylint: disable=import-outside-toplevel
+
+    return submit_task(request, task_type, task_class, course_key, task_input, "")
+
+
+def upload_csv(rows, csv_name, course_key, timestamp, parent_dir=""):
+    """Write ``rows`` as a report CSV through the platform's report store; return the file's name."""
+    from lms.djangoapps.instructor_task.tasks_helper.utils import (  # pylint: disable=import-outside-toplevel
+        upload_csv_to_report_store,
+    )
+
+    return upload_csv_to_report_store(rows, csv_name, course_key, timestamp, parent_dir=parent_dir)
+
+
+def analytics_basic():
+    """Return the platform's ``instructor_analytics.basic`` module (the dashboard's listings)."""
+    from lms.djangoapps.instructor_analytics import basic  # pylint: disable=import-outside-toplevel
+
+    return basic
+
+
+def format_dictlist(dictlist, features):
+    """Return ``(header, rows)`` of the dashboard's listing ``dictlist``, as its CSV downloads make them."""
+    from lms.djangoapps.instructor_analytics.csvs import (  # pylint: disable=import-outside-toplevel
+        format_dictlist as platform_format_dictlist,
+    )
+
+    return platform_format_dictlist(dictlist, features)
+
+
+def course_roles():
+    """Return the course roles the membership tab lists, and the function listing their users."""
+    from lms.djangoapps.instructor.access import ROLES, list_with_level  # pylint: disable=import-outside-toplevel
+
+    return list(ROLES), list_with_level
+
+
+def course_by_id(course_key):
+    """Return the course (the modulestore's block) of ``course_key``."""
+    from openedx.core.lib.courses import get_course_by_id  # pylint: disable=import-outside-toplevel
+
+    return get_course_by_id(course_key)
+
+
+def certificates_api():
+    """Return the platform's ``certificates.api`` module (the certificates tab's listings)."""
+    from lms.djangoapps.certificates import api  # pylint: disable=import-outside-toplevel
+
+    return api

@@ -6,7 +6,7 @@ from importlib import import_module
 
 from django.conf import settings
 
-from periodic_instructor_reports import conf, platform
+from periodic_instructor_reports import catalog, conf, platform
 from periodic_instructor_reports.exceptions import ReportFunctionError
 
 UPLOAD_PARENT_DIR = "upload_parent_dir"
@@ -25,30 +25,13 @@ PLATFORM_PROFILE_FEATURES = [
 # The columns the dashboard always puts last.
 LAST_PROFILE_FEATURES = ("city", "country")
 # Arguments the dispatcher gives a report itself, per course: schedules need not give them.
-PROVIDED_ARGUMENTS = {conf.PROFILE_REPORT: ("features",)}
-# The platform's file name of each supported report (before its course prefix and timestamp).
-DEFAULT_FILENAMES = {
-    conf.GRADE_REPORT: "grade_report",
-    conf.PROBLEM_GRADE_REPORT: "problem_grade_report",
-    conf.PROFILE_REPORT: "student_profile_info",
+PROVIDED_ARGUMENTS = {
+    report.path: ("features",) for report in catalog.REPORTS if report.site_features
 }
-
-_API = "lms.djangoapps.instructor_task.api."
+# The platform's file name of each known report (before its course prefix and timestamp).
+DEFAULT_FILENAMES = {report.path: report.filename for report in catalog.REPORTS}
 # The platform's InstructorTask.task_type each report function creates its task row with.
-TASK_TYPES = {
-    conf.GRADE_REPORT: "grade_course",
-    conf.PROBLEM_GRADE_REPORT: "grade_problems",
-    conf.PROFILE_REPORT: "profile_info_csv",
-    _API + "submit_calculate_may_enroll_csv": "may_enroll_info_csv",
-    _API + "submit_calculate_inactive_enrolled_students_csv": "inactive_enrolled_students_info_csv",
-    _API + "submit_calculate_problem_responses_csv": "problem_responses_csv",
-    _API + "submit_course_survey_report": "course_survey_report",
-    _API + "submit_proctored_exam_results_report": "proctored_exam_results_report",
-    _API + "submit_export_ora2_data": "export_ora2_data",
-    _API + "submit_export_ora2_summary": "export_ora2_summary",
-    _API + "submit_export_ora2_submission_files": "export_ora2_submission_files",
-    _API + "generate_anonymous_ids": "generate_anonymous_ids_for_course",
-}
+TASK_TYPES = {report.path: report.task_type for report in catalog.REPORTS}
 
 _REQUEST = object()
 _COURSE_KEY = object()
@@ -179,12 +162,16 @@ def check_call(function, path, *, requires_request, arguments, keyword_arguments
     given = signature.bind_partial(*_leading(requires_request), *arguments, **keyword_arguments).arguments
     extra = {UPLOAD_PARENT_DIR: ""} if upload else {}
     extra.update({name: [] for name in PROVIDED_ARGUMENTS.get(path, ()) if name not in given})
+    fixed = catalog.get(path).fixed if catalog.get(path) else {}
+    extra.update({name: value for name, value in fixed.items() if name not in given})
     signature.bind(*_leading(requires_request), *arguments, **keyword_arguments, **extra)
 
 
 def task_input_size(path, arguments, keyword_arguments, prefix):
     """Return an upper bound of the task_input length the platform will store for one course."""
     provided = {name: PLATFORM_PROFILE_FEATURES for name in PROVIDED_ARGUMENTS.get(path, ())}
+    report = catalog.get(path)
+    provided.update(report.fixed if report else {})
     task_input = {
         "arguments": arguments,
         **provided,
@@ -198,10 +185,10 @@ def expected_name(path, course_key, keyword_arguments):
     """
     Return how the platform starts the report's file name, ``{course prefix}_{report name}``, or "".
 
-    The platform adds ``_{YYYY-MM-DD-HHMM}.csv`` (and the storage a suffix when the name is
-    taken). "" when the report's name is not known.
+    The platform adds ``_{YYYY-MM-DD-HHMM}.csv`` (``.zip`` for the submission files; and the
+    storage a suffix when the name is taken). "" when the report's name is not known.
     """
-    base = keyword_arguments.get("filename") or DEFAULT_FILENAMES.get(path)
+    base = keyword_arguments.get("filename") or catalog.filename(path, keyword_arguments)
     if not base:
         return ""
     return f"{platform.course_filename_prefix(course_key)}_{base}"
@@ -215,6 +202,6 @@ def ccx_filename(path, course_key, keyword_arguments):
     course: in a shared folder (``by_date``, ``flat``) their reports would take the same name.
     """
     base = keyword_arguments.get("filename") or DEFAULT_FILENAMES.get(path)
-    if base is None or not hasattr(course_key, "ccx"):
+    if not base or not hasattr(course_key, "ccx"):
         return None
     return f"{base}_ccx{course_key.ccx}"

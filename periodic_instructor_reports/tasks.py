@@ -22,6 +22,7 @@ from periodic_instructor_reports import (
     housekeeping,
     recovery,
     retention,
+    wrapped,
 )
 
 log = logging.getLogger(__name__)
@@ -139,3 +140,14 @@ def prune_report_runs():
 def periodic_task_wrapper(self, periodic_task_schedule_id):
     """Run a schedule fired by a beat row of the earlier implementation, until it is rewritten."""
     return _start(self, periodic_task_schedule_id, "beat")
+
+
+@shared_task(name=wrapped.TASK_NAME, bind=True)
+def run_wrapped_report(self, entry_id, xblock_instance_args=None):
+    """
+    Produce a report the dashboard builds in the request, for the platform's task row ``entry_id``.
+
+    Submitted through the platform's ``submit_task`` (which passes the row's id and the request's
+    details), so the row exists and the platform's one-at-a-time rule holds.
+    """
+    return wrapped.run(entry_id, self.request.id)

@@ -11,7 +11,16 @@ from django.utils.translation import gettext_lazy
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import conf, courses, folders, permissions, platform, reports, schedules
+from periodic_instructor_reports import (
+    catalog,
+    conf,
+    courses,
+    folders,
+    permissions,
+    platform,
+    reports,
+    schedules,
+)
 from periodic_instructor_reports.exceptions import ReportFunctionError
 
 PREFIX_MAX_LENGTH = 254
@@ -351,14 +360,21 @@ def _course_problems(schedule):
             "These ids name no course or CCX of this site: %(courses)s."
         ) % {"courses": _listed([str(key) for key in missing])}}
     keys += [key for key in courses.selected_courses(schedule) if key not in keys]
+    path = schedule.task.path if schedule.task_id else None
     if schedule.owner_id and keys:
-        refused = permissions.courses_without_access(schedule.owner, keys)
+        refused = permissions.courses_without_access(schedule.owner, keys, path)
         if refused:
+            report = catalog.get(path)
+            extra = report.extra_permission if report else ""
             return {"course_ids": _(
                 "The owner (user id %(owner)s) may not have the data of %(courses)s: reports are "
                 "requested as the owner, who must be global staff or hold the data researcher role "
-                "(instructor.research) in each course."
-            ) % {"owner": schedule.owner_id, "courses": _listed([str(key) for key in refused])}}
+                "(instructor.research) in each course%(extra)s."
+            ) % {
+                "owner": schedule.owner_id, "courses": _listed([str(key) for key in refused]),
+                "extra": _(", and the platform permission %(permission)s this report needs as on the "
+                           "instructor dashboard") % {"permission": extra} if extra else "",
+            }}
     features = (schedule.keyword_arguments or {}).get("features")
     provided = reports.PROVIDED_ARGUMENTS.get(schedule.task.path, ()) if schedule.task_id else ()
     if "features" in provided and features is not None:
@@ -396,7 +412,10 @@ def _report_problems(schedule, arguments, keyword_arguments):
     except ReportFunctionError as err:
         return {"task": str(err)}
     upload = reports.accepts_upload_dir(function)
-    if not upload and (schedule.upload_folder_prefix or schedule.upload_folder_structure != "regular"):
+    copied = catalog.support(task.path) == catalog.COPIED
+    if not upload and not copied and (
+        schedule.upload_folder_prefix or schedule.upload_folder_structure != "regular"
+    ):
         return {"upload_folder_structure": _(
             "%(path)s does not accept upload_parent_dir, so its reports always go to the "
             "platform's own folder: leave the prefix empty and the structure regular."
@@ -406,6 +425,15 @@ def _report_problems(schedule, arguments, keyword_arguments):
         return {"arguments": _("The arguments do not fit %(path)s: %(error)s.") % {
             "path": task.path, "error": problem,
         }}
+    keywords = reports.as_keywords(
+        function, requires_request=task.requires_request, arguments=arguments,
+        keyword_arguments=keyword_arguments,
+    )[1]
+    problem = catalog.argument_problem(task.path, keywords)
+    if problem:
+        return {"arguments" if arguments else "keyword_arguments": _(
+            "The arguments do not fit %(path)s: %(error)s."
+        ) % {"path": task.path, "error": problem}}
     size = reports.task_input_size(task.path, arguments, keyword_arguments, schedule.upload_folder_prefix)
     if size > reports.TASK_INPUT_LIMIT:
         return {"keyword_arguments": _(

@@ -56,6 +56,8 @@ def course(course_id, **fields):
     from opaque_keys.edx.keys import CourseKey
     from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
 
+    if not isinstance(course_id, str) or len(course_id) > 255:
+        return None  # no platform course has such an id
     try:
         key = CourseKey.from_string(course_id)
     except (InvalidKeyError, TypeError, AttributeError):

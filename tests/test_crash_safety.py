@@ -203,7 +203,8 @@ class ResumeTests(ReportFilesMixin, TestCase):
         with self.assertLogs("periodic_instructor_reports", "INFO"):
             recovery.resume_stalled(now=self.later(run))
         run.refresh_from_db()
-        self.assertEqual((run.status, run.counts), ("done", {"submitted": 7}))
+        # Every course is submitted; the follow-up job now follows the reports to their files.
+        self.assertEqual((run.status, run.counts), ("generating", {"submitted": 7}))
         self.assertEqual(submissions(), {course: 2 if course == COURSES[1] else 1 for course in COURSES})
         row = run.courses.get(course_id=COURSES[1])
         queued = InstructorTask.objects.exclude(task_state="FAILURE").get(course_id=COURSES[1])
@@ -331,7 +332,7 @@ class LeaseTests(ReportFilesMixin, TestCase):
         # The follow-up job looks for stalled runs while each course is submitted.
         summary, calls = self.run_slowly(lambda n, now: resumed.extend(recovery.resume_stalled(now=now)))
         self.assertEqual(resumed, [])
-        self.assertEqual(summary["status"], "done")
+        self.assertEqual(summary["status"], "generating")
         run = ReportRun.objects.get()
         self.assertEqual((run.resumptions, run.counts), (0, {"submitted": 7}))
         self.assertEqual(submissions(), {course: 1 for course in COURSES})

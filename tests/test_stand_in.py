@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tempfile
+import zipfile
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from unittest import mock
@@ -397,7 +398,7 @@ class EagerReportTests(ReportDirTestCase):
         self.assertEqual(self.assert_report(row, "may_enroll_info", row_dir(self.course_key))[0],
                          ["email"])
         row = api.submit_course_survey_report(self.make_request(), self.course_key)
-        self.assert_report(row, "course_survey_report", row_dir(self.course_key))
+        self.assert_report(row, "course_survey_results", row_dir(self.course_key))
 
 
 def row_dir(course_key):
@@ -445,3 +446,125 @@ class CCXTests(ReportDirTestCase):
         self.assertEqual(row.course_id, ccx.locator)
         self.assertEqual(row.task_state, "SUCCESS")
         self.assertEqual(len(ReportStore.from_config("GRADES_DOWNLOAD").links_for(ccx.locator)), 1)
+
+
+class DataDownloadFileNameTests(ReportDirTestCase):
+    """The platform's file name and output of each background report the catalog copies."""
+
+    def test_names_and_outputs(self):
+        cases = [
+            (api.submit_calculate_inactive_enrolled_students_csv, (["email"],),
+             "inactive_enrolled_students_info", "generated"),
+            (api.generate_anonymous_ids, (), "anonymized_ids", None),
+            (api.submit_export_ora2_data, (), "ORA_data", None),
+            (api.submit_export_ora2_summary, (), "ORA_summary", None),
+            (api.submit_course_survey_report, (), "course_survey_results", "generated"),
+            (api.submit_proctored_exam_results_report, (), "proctored_exam_results_report",
+             "generating_proctored_exam_results_report"),
+        ]
+        for function, args, name, action in cases:
+            with self.subTest(function=function.__name__):
+                row = function(self.make_request(), self.course_key, *args)
+                row.refresh_from_db()
+                output = json.loads(row.task_output)
+                if action is None:
+                    self.assertEqual(output, "succeeded")  # the ORA and anonymised ids helpers' output
+                else:
+                    self.assertEqual(output["action_name"], action)
+                names = os.listdir(os.path.join(self.report_dir, row_dir(self.course_key)))
+                mine = [n for n in names if (match := REPORT_NAME.match(n)) and match["name"] == name]
+                self.assertEqual(len(mine), 1, names)
+
+    def test_anonymized_ids_header(self):
+        api.generate_anonymous_ids(self.make_request(), self.course_key)
+        (name,) = os.listdir(os.path.join(self.report_dir, row_dir(self.course_key)))
+        self.assertEqual(self.read_csv(os.path.join(row_dir(self.course_key), name))[0],
+                         ["User ID", "Anonymized User ID", "Course Specific Anonymized User ID"])
+
+    def test_submission_files_are_a_zip_in_the_course_s_folder(self):
+        api.submit_export_ora2_submission_files(self.make_request(), self.course_key)
+        (name,) = os.listdir(os.path.join(self.report_dir, row_dir(self.course_key)))
+        self.assertRegex(name, r"^edX_DemoX_Demo_Course_submission_files_\d{4}-\d{2}-\d{2}-\d{4}\.zip$")
+        with zipfile.ZipFile(os.path.join(self.report_dir, row_dir(self.course_key), name)) as archive:
+            self.assertEqual(archive.namelist(), ["downloads.csv"])
+
+    def test_problem_responses_are_named_from_their_locations_and_name_their_file(self):
+        location = "block-v1:edX+DemoX+Demo_Course+type@problem+block@p1"
+        cases = [
+            ((location, None), "student_state_from_block-v1_edX+DemoX+Demo_Course+type@problem+block@p1"),
+            ((f"{location},{location}", "problem,openassessment"),
+             "student_state_from_multiple_blocks_for_problem,openassessment"),
+        ]
+        for (locations, types), name in cases:
+            with self.subTest(name=name):
+                InstructorTask.objects.all().delete()
+                row = api.submit_calculate_problem_responses_csv(
+                    self.make_request(), self.course_key, locations, types,
+                )
+                row.refresh_from_db()
+                output = json.loads(row.task_output)
+                self.assertEqual(output["step"], "CSV uploaded")
+                self.assertTrue(output["report_name"].startswith(f"edX_DemoX_Demo_Course_{name}_"))
+                folder = os.path.join(self.report_dir, row_dir(self.course_key))
+                self.assertIn(output["report_name"], os.listdir(folder))
+
+
+class AnalyticsTests(ReportDirTestCase):
+    """The dashboard's listings: the platform's names, signatures and return shapes."""
+
+    def test_format_dictlist_keeps_the_platform_s_quirks(self):
+        from lms.djangoapps.instructor_analytics.csvs import format_dictlist
+
+        features = ["a", "b"]
+        header, rows = format_dictlist([{"b": 2, "a": 1, "x": 0}, {"b": 3}], features)
+        self.assertIs(header, features)
+        self.assertEqual(rows, [[1, 2], [3]])  # a missing feature gives a shorter row
+
+    def test_issued_certificates(self):
+        import datetime as dt
+
+        from lms.djangoapps.certificates.models import GeneratedCertificate
+        from lms.djangoapps.instructor_analytics.basic import issued_certificates
+
+        GeneratedCertificate.objects.create(user=self.staff, course_id=self.course_key, mode="verified",
+                                            status="downloadable")
+        GeneratedCertificate.objects.create(user=self.learner, course_id=self.course_key, mode="verified",
+                                            status="notpassing")
+        features = ["course_id", "mode", "total_issued_certificate", "report_run_date"]
+        self.assertEqual(issued_certificates(self.course_key, features), [{
+            "course_id": COURSE_ID, "mode": "verified", "total_issued_certificate": 1,
+            "report_run_date": dt.date.today().strftime("%B %d, %Y"),
+        }])
+
+    def test_enrolled_students_features(self):
+        from lms.djangoapps.instructor_analytics.basic import enrolled_students_features
+
+        rows = enrolled_students_features(self.course_key, ["username", "name", "enrollment_mode"])
+        self.assertEqual(rows, [
+            {"username": "learner", "name": "", "enrollment_mode": "audit"},
+            {"username": "staff", "name": "Sta Ff", "enrollment_mode": "audit"},
+        ])
+
+    def test_dump_grading_context_is_escaped_text_in_pre(self):
+        from lms.djangoapps.instructor_analytics.basic import dump_grading_context
+        from openedx.core.lib.courses import get_course_by_id
+
+        dump = dump_grading_context(get_course_by_id(self.course_key))
+        self.assertTrue(dump.startswith("<pre>") and dump.endswith("</pre>"))
+        self.assertIn("&lt;class", dump)
+        self.assertIn(f"Listing grading context for course {COURSE_ID}", dump)
+
+    def test_list_with_level_and_the_dashboard_s_permissions(self):
+        from common.djangoapps.student.models import CourseAccessRole
+        from lms.djangoapps.instructor.access import ROLES, list_with_level
+
+        self.assertEqual(list(ROLES), ["beta", "instructor", "staff", "limited_staff", "ccx_coach",
+                                       "data_researcher"])
+        CourseAccessRole.objects.create(user=self.learner, role="staff", course_id=self.course_key, org="edX")
+        self.assertEqual(list(list_with_level(self.course_key, "staff")), [self.learner])
+        self.assertEqual(list(list_with_level(self.course_key, "instructor")), [])
+        self.assertTrue(self.learner.has_perm("instructor.view_exam_results", self.course_key))
+        self.assertFalse(self.learner.has_perm("instructor.edit_course_access", self.course_key))
+        self.assertFalse(self.learner.has_perm("instructor.research", self.course_key))
+        self.staff.is_staff = True
+        self.assertTrue(self.staff.has_perm("instructor.edit_course_access", self.course_key))

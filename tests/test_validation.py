@@ -149,7 +149,7 @@ class ScheduleValidationTests(TestCase):
         )
 
     def test_report_that_cannot_take_an_upload_folder(self):
-        task = factories.report_task("lms.djangoapps.instructor_task.api.submit_export_ora2_data")
+        task = factories.report_task("tests.reports.report_without_upload")
         self.assert_refused(
             "upload_folder_structure", "leave the prefix empty and the structure regular",
             task=task, upload_folder_prefix="periodic/",

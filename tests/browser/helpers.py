@@ -60,10 +60,12 @@ def reload_until(page, condition, timeout=120, what="the page to change"):
 def pick_course(page, term, option_text):
     """Choose a course in the schedule page's picker by typing, as a person does."""
     page.locator(".field-course_ids .select2-selection").click()
-    page.locator(".field-course_ids .select2-search__field").fill(term)
+    page.locator(".field-course_ids .select2-search__field").press_sequentially(term)
     option = page.locator(".select2-results__option", has_text=option_text).first
     option.click()
 
 
 def admin_form_errors(page):
+    """Return the text of the form's errors, once the page shows them."""
+    expect(page.locator(".errornote")).to_be_visible()
     return " ".join(page.locator(".errorlist").all_inner_texts())

@@ -45,8 +45,17 @@ def test_create_run_look_download_change_and_delete(admin_page, screenshots):
     assert "Choose the courses" in errors
     assert "must be relative" in errors
 
-    # Courses picked by name; the preview shows where each file goes as the folder is typed.
-    pick_course(page, "Reports101", "course-v1:OpenedX+Reports101+2026")
+    # Courses found by their names, CCXs under their course; the preview shows where each file goes
+    # as the folder is typed.
+    page.locator(".field-course_ids .select2-selection").click()
+    page.locator(".field-course_ids .select2-search__field").press_sequentially("Demonstration")
+    options = page.locator(".select2-results__option")
+    expect(options).to_have_text([
+        "course-v1:edX+DemoX+Demo_Course — Demonstration Course",
+        re.compile(r"↳ CCX ccx-v1:edX\+DemoX\+Demo_Course\+ccx@\d+"),
+    ])
+    page.keyboard.press("Escape")
+    pick_course(page, "Reports 101", "course-v1:OpenedX+Reports101+2026 — Reports 101")
     page.select_option("#id_upload_folder_structure", "by_date")
     page.fill("#id_upload_folder_prefix", "weekly")
     preview = page.locator("#pir-folder-preview")
@@ -56,13 +65,16 @@ def test_create_run_look_download_change_and_delete(admin_page, screenshots):
     expect(preview).not_to_contain_text("no trailing slash")
     expect(preview).to_contain_text(re.compile(r"weekly/\d{4}-\d\d-\d\d/"))
     expect(preview).to_contain_text(re.compile(r"OpenedX_Reports101_2026_grade_report_\d{4}-\d\d-\d\d-\d{4}\.csv"))
-    preview.scroll_into_view_if_needed()
-    shoot(page, screenshots, "periodic-instructor-report-schedule")
     page.click("input[name=_continue]")
     expect(page.locator(".messagelist .success")).to_contain_text("was added successfully")
+    expect(page.locator(".errorlist")).to_have_count(0)
+    page.locator("fieldset", has_text="Upload folder").first.scroll_into_view_if_needed()
+    shoot(page, screenshots, "periodic-instructor-report-schedule")
+    page.evaluate("window.scrollTo(0, 0)")
 
     # Its page: the beat row, the next run times, the buttons at the top.
-    expect(page.locator(".field-beat_row a")).to_have_text(re.compile(r"periodic-instructor-reports-schedule-\d+"))
+    beat_row = re.compile(r"periodic-instructor-reports-schedule-\d+")
+    expect(page.locator(".field-beat_row a")).to_have_text(beat_row)
     expect(page.locator(".field-upcoming_runs li")).to_have_count(5)
     assert_in_view(page, page.locator("#pir-run-now"))
     assert_in_view(page, page.locator("#pir-pause"))

@@ -11,7 +11,7 @@ from tests.integration.harness import runs, submitted_runs
 # this quiet.
 QUIET = 6
 # A platform report outside the allowlist.
-DISALLOWED = "lms.djangoapps.instructor_task.api.submit_calculate_may_enroll_csv"
+DISALLOWED = "lms.djangoapps.instructor_task.api.submit_cohort_students"
 
 
 def test_interval_pause_resume_and_delete_reach_the_running_beat(stack, owner, reports, every):
@@ -81,4 +81,4 @@ def test_a_disallowed_path_is_refused_at_dispatch_and_beat_runs_the_others(stack
     assert stack.files("healthy")
     assert not stack.files("refused")
     assert not InstructorTask.objects.filter(course_id=refused_course).exists()
-    assert not InstructorTask.objects.filter(task_type="may_enroll_info_csv").exists()
+    assert not InstructorTask.objects.filter(task_type="cohort_students").exists()

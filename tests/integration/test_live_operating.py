@@ -17,7 +17,7 @@ from tests.integration.scenario import assert_complete_report, file_pattern, mat
 
 # A crontab fires at most once a minute; allow for the minute boundary plus a slow worker.
 CRON_DEADLINE = 100
-DISALLOWED = "lms.djangoapps.instructor_task.api.submit_calculate_may_enroll_csv"
+DISALLOWED = "lms.djangoapps.instructor_task.api.submit_cohort_students"
 
 
 def test_every_minute_crontab_in_tokyo_records_its_runs(stack, owner, reports):

@@ -63,8 +63,13 @@ class Command(BaseCommand):
         for key in keys:
             kwargs, folder = plan.call_for(key)
             self.stdout.write(f"{key}: would call {describe_call(schedule, plan, key, kwargs)}")
-            self.stdout.write(f"    upload folder: {folder!r}" if folder is not None
-                              else "    upload folder: the platform's own (this report takes none)")
+            if folder is None:
+                self.stdout.write("    upload folder: the platform's own (this report takes none)")
+            elif plan.copy:
+                self.stdout.write(f"    upload folder: {folder!r} (copied there from the course's "
+                                  "folder once generated)")
+            else:
+                self.stdout.write(f"    upload folder: {folder!r}")
         for item in skipped:
             self.stdout.write(f"{item.course_id}: would be skipped ({item.error})")
         self.stdout.write(f"Dry run: nothing was called for schedule {schedule.pk}.")

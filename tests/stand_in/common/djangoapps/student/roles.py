@@ -4,6 +4,8 @@ Stand-in of ``common.djangoapps.student.roles`` for tests: course and organisati
 As in the platform, ``has_user`` is False for an inactive user, and a user's roles are read once
 and cached on the user object (``RoleCache``).
 """
+from django.contrib.auth import get_user_model
+
 from common.djangoapps.student.models import CourseAccessRole
 
 
@@ -42,6 +44,55 @@ class CourseRole(RoleBase):
 
     def __init__(self, role, course_key):
         super().__init__(role, course_key.org, course_key)
+
+    def users_with_role(self):
+        """Return the users who hold this role in the course."""
+        return get_user_model().objects.filter(
+            courseaccessrole__role=self._role_name, courseaccessrole__course_id=self.course_key,
+            courseaccessrole__org=self.org,
+        ).order_by("username")
+
+
+class CourseBetaTesterRole(CourseRole):
+    """The course's beta testers."""
+
+    def __init__(self, course_key):
+        super().__init__("beta_testers", course_key)
+
+
+class CourseInstructorRole(CourseRole):
+    """The course's instructors (admins)."""
+
+    def __init__(self, course_key):
+        super().__init__("instructor", course_key)
+
+
+class CourseStaffRole(CourseRole):
+    """The course's staff."""
+
+    def __init__(self, course_key):
+        super().__init__("staff", course_key)
+
+
+class CourseLimitedStaffRole(CourseRole):
+    """The course's limited staff."""
+
+    def __init__(self, course_key):
+        super().__init__("limited_staff", course_key)
+
+
+class CourseCcxCoachRole(CourseRole):
+    """The coaches of the course's CCXs."""
+
+    def __init__(self, course_key):
+        super().__init__("ccx_coach", course_key)
+
+
+class CourseDataResearcherRole(CourseRole):
+    """The course's data researchers."""
+
+    def __init__(self, course_key):
+        super().__init__("data_researcher", course_key)
 
 
 class OrgRole(RoleBase):

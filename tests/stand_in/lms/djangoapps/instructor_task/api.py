@@ -95,7 +95,7 @@ def submit_export_ora2_summary(request, course_key):
 
 
 def submit_export_ora2_submission_files(request, course_key):
-    """ORA2 submission files (a zip in the platform, a CSV here)."""
+    """ORA2 submission files: a zip of the learners' attachments and their list."""
     return _submit_plain(
         request, course_key, Types.EXPORT_ORA2_SUBMISSION_FILES, tasks.export_ora2_submission_files
     )

@@ -2,20 +2,29 @@
 Stand-in of ``lms.djangoapps.instructor_task.tasks`` for tests.
 
 Celery tasks with the platform's names, each called as ``task(entry_id, xblock_instance_args)``.
-Each marks its ``InstructorTask`` row PROGRESS, writes a real CSV through ``ReportStore`` (file name
-from ``task_input['filename']``, directory from ``task_input['upload_parent_dir']``), then marks the
-row SUCCESS with the platform's progress dict as ``task_output`` (action name and counts: like the
-platform's, it does not name the file), or FAILURE with ``{"exception", "message", "traceback"}``
-and re-raises. Rows: one per active user.
+Each marks its ``InstructorTask`` row PROGRESS, writes a real file through ``ReportStore`` under the
+platform's name of that report (``task_input['filename']`` where the platform reads one; the
+problem responses report's name from its locations; the submission files report as a zip),
+in ``task_input['upload_parent_dir']`` where the platform reads one, then marks the row SUCCESS
+with the platform's output as ``task_output`` (the progress dict with its action name, or the
+bare string "succeeded" of the ORA and anonymised ids helpers; only the problem responses
+report names its file there), or FAILURE with ``{"exception", "message", "traceback"}`` and
+re-raises. Rows: one per active user.
 
 A report of a course of the organisation ``Broken`` fails in the worker, as a report whose
 generation raises does in the platform: tests and the demo use it for "report failed". That
 failure is recorded on the row and not raised, so that in eager mode (tests) it does not come
 back out of ``apply_async`` as a queue error, which it is not.
 """
+import csv
+import hashlib
+import io
 import json
+import re
 import time
 import traceback
+import zipfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from celery import current_task, shared_task
@@ -23,7 +32,7 @@ from celery.states import FAILURE, SUCCESS
 from django.contrib.auth import get_user_model
 
 from lms.djangoapps.instructor_task.models import PROGRESS, InstructorTask, ReportStore
-from lms.djangoapps.instructor_task.tasks_helper.utils import report_filename
+from lms.djangoapps.instructor_task.tasks_helper.utils import report_filename, upload_zip_to_report_store
 
 PREFIX = "lms.djangoapps.instructor_task.tasks"
 # Reports of this organisation's courses fail in the worker.
@@ -52,8 +61,9 @@ def _feature(user, name):
     return getattr(user, name, "")
 
 
-def run_report(entry_id, xblock_instance_args, default_filename, make_rows):
-    """Run one report for the row ``entry_id``; return the progress dict stored on success."""
+def run_report(entry_id, xblock_instance_args, default_filename, make_rows, kind=None):
+    """Run one report for the row ``entry_id``; return the progress stored on success."""
+    kind = kind or ReportKind()
     entry = InstructorTask.objects.get(pk=entry_id)
     entry.task_state = PROGRESS
     entry.save()
@@ -67,11 +77,15 @@ def run_report(entry_id, xblock_instance_args, default_filename, make_rows):
         task_input = json.loads(entry.task_input)
         start = datetime.now(UTC)
         rows = make_rows(task_input)
-        name = report_filename(entry.course_id, task_input.get("filename", default_filename), start)
-        store = ReportStore.from_config("GRADES_DOWNLOAD")
-        store.store_rows(entry.course_id, name, rows, task_input.get("upload_parent_dir", ""))
+        csv_name = kind.name(task_input) if kind.name else task_input.get("filename", default_filename)
+        if kind.zipped:
+            report_name = upload_zip_to_report_store(_zip(rows), csv_name, entry.course_id, start)
+        else:
+            report_name = report_filename(entry.course_id, csv_name, start)
+            store = ReportStore.from_config("GRADES_DOWNLOAD")
+            store.store_rows(entry.course_id, report_name, rows, task_input.get("upload_parent_dir", ""))
         progress = {
-            "action_name": "generated",
+            "action_name": kind.action_name,
             "attempted": len(rows) - 1,
             "succeeded": len(rows) - 1,
             "skipped": 0,
@@ -79,8 +93,12 @@ def run_report(entry_id, xblock_instance_args, default_filename, make_rows):
             "total": len(rows) - 1,
             "preassigned": 0,
             "duration_ms": int((time.monotonic() - started) * 1000),
-            "step": "Uploading CSV",
+            "step": kind.step,
         }
+        if kind.names_file:
+            progress["report_name"] = report_name
+        if kind.plain_output:
+            progress = "succeeded"  # the ORA and anonymised ids helpers return a bare status
     except ReportFailed as error:
         _record_failure(entry, error)
         return None
@@ -91,6 +109,50 @@ def run_report(entry_id, xblock_instance_args, default_filename, make_rows):
     entry.task_output = json.dumps(progress)
     entry.save()
     return progress
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    """How a report's helper names, writes and reports its file, where it differs from the usual CSV."""
+
+    action_name: str = "generated"
+    step: str = "Uploading CSV"
+    name: object = None  # task_input -> csv name, for names computed from the arguments
+    zipped: bool = False  # written with upload_zip_to_report_store (never in an upload_parent_dir)
+    names_file: bool = False  # the progress names the file (report_name)
+    plain_output: bool = False  # the output is the string "succeeded"
+
+
+def _zip(rows):
+    """Return a zip holding the rows as a CSV, as the submission files report holds its list."""
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows([str(item) for item in row] for row in rows)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("downloads.csv", text.getvalue())
+    buffer.seek(0)
+    return buffer
+
+
+def problem_responses_name(task_input):
+    """The platform's name of a problem responses report, from its locations and type filter."""
+    locations = task_input["problem_locations"].split(",")
+    filters = task_input.get("problem_types_filter")
+    name = "student_state"
+    name += "_from_multiple_blocks" if len(locations) > 1 else "_from_" + re.sub(r"[:/]", "_", locations[0])
+    if filters:
+        name += "_for_" + ",".join(filters.split(","))
+    return name
+
+
+def anonymous_id_rows(task_input):
+    """User ID and two anonymised ids of every active user."""
+    header = ["User ID", "Anonymized User ID", "Course Specific Anonymized User ID"]
+    return [header] + [[u.id, _digest("site", u.id), _digest("course", u.id)] for u in _users()]
+
+
+def _digest(scope, user_id):
+    return hashlib.md5(f"{scope}-{user_id}".encode()).hexdigest()
 
 
 class ReportFailed(RuntimeError):
@@ -106,18 +168,25 @@ def _record_failure(entry, error):
     entry.save()
 
 
-def _report_task(func_name, default_filename, make_rows=grade_rows, name=None):
+def _report_task(func_name, default_filename, make_rows=grade_rows, name=None, kind=None):
     def task(entry_id, xblock_instance_args):
-        return run_report(entry_id, xblock_instance_args, default_filename, make_rows)
+        return run_report(entry_id, xblock_instance_args, default_filename, make_rows, kind)
 
     task.__name__ = task.__qualname__ = func_name
-    task.__doc__ = f"Write the {default_filename} CSV of the course of the InstructorTask row."
+    task.__doc__ = f"Write the {default_filename} report of the course of the InstructorTask row."
     return shared_task(name=name or f"{PREFIX}.{func_name}")(task)
 
 
-calculate_grades_csv = _report_task("calculate_grades_csv", "grade_report")
+GRADES_STEP = "InMemoryReportMixin - 4: Completed grades"
+PLAIN = ReportKind(action_name="", step="", plain_output=True)
+
+calculate_grades_csv = _report_task(
+    "calculate_grades_csv", "grade_report",
+    kind=ReportKind(action_name="graded", step=GRADES_STEP),
+)
 calculate_problem_grade_report = _report_task(
-    "calculate_problem_grade_report", "problem_grade_report"
+    "calculate_problem_grade_report", "problem_grade_report",
+    kind=ReportKind(action_name="problem distribution graded", step=GRADES_STEP),
 )
 calculate_students_features_csv = _report_task(
     "calculate_students_features_csv", "student_profile_info", profile_rows
@@ -130,13 +199,19 @@ calculate_problem_responses_csv = _report_task(
     "calculate_problem_responses_csv",
     "student_state",
     name=f"{PREFIX}.calculate_problem_responses_csv.v2",
+    kind=ReportKind(step="CSV uploaded", name=problem_responses_name, names_file=True),
 )
-course_survey_report_csv = _report_task("course_survey_report_csv", "course_survey_report")
-proctored_exam_results_csv = _report_task("proctored_exam_results_csv", "proctored_exam_results")
-cohort_students = _report_task("cohort_students", "cohort_results")
+course_survey_report_csv = _report_task("course_survey_report_csv", "course_survey_results")
+proctored_exam_results_csv = _report_task(
+    "proctored_exam_results_csv", "proctored_exam_results_report",
+    kind=ReportKind(action_name="generating_proctored_exam_results_report"),
+)
+cohort_students = _report_task("cohort_students", "cohort_results", kind=ReportKind(action_name="cohorted"))
 generate_anonymous_ids_for_course = _report_task(
-    "generate_anonymous_ids_for_course", "anonymized_ids"
+    "generate_anonymous_ids_for_course", "anonymized_ids", anonymous_id_rows, kind=PLAIN,
 )
-export_ora2_data = _report_task("export_ora2_data", "ORA_data")
-export_ora2_summary = _report_task("export_ora2_summary", "ORA_summary")
-export_ora2_submission_files = _report_task("export_ora2_submission_files", "submission_files")
+export_ora2_data = _report_task("export_ora2_data", "ORA_data", kind=PLAIN)
+export_ora2_summary = _report_task("export_ora2_summary", "ORA_summary", kind=PLAIN)
+export_ora2_submission_files = _report_task(
+    "export_ora2_submission_files", "submission_files", kind=ReportKind(zipped=True, plain_output=True),
+)

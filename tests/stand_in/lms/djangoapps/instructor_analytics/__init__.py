@@ -1,0 +1,1 @@
+"""Stand-in of ``lms.djangoapps.instructor_analytics``: the dashboard's data listings, for tests."""

@@ -1,0 +1,1 @@
+"""Stand-in of ``openedx.core.lib`` for tests."""
