@@ -455,11 +455,17 @@ def _submit_batch(run_plan, run, batch, lease):
 
 
 def _settle_in_flight(run_plan, rows):
-    """Find the platform's task of courses whose submission was interrupted; mark those submitted."""
+    """
+    Find the platform's task of courses whose submission was interrupted; mark those submitted.
+
+    Each is recorded with its upload folder and the start of its file's name, as a submission is,
+    so the follow-up job finds its file.
+    """
     found = platform_tasks(run_plan, rows)
     for row in rows:
         task_id = found.get(row.course_id)
         if task_id:
+            _record_call(run_plan, row, CourseKey.from_string(row.course_id))
             row.outcome, row.task_id, row.finished_at = Outcome.SUBMITTED, task_id, timezone.now()
             row.error = "resumed: the platform had recorded this submission before the worker stopped"
             log.info("Periodic report run %s: %s was submitted before the interruption (task %s).",
@@ -506,6 +512,14 @@ def platform_tasks(run_plan, rows):
     return found
 
 
+def _record_call(run_plan, row, key):
+    """Put the call's upload folder and the start of its file's name on ``row``; return ``call_for``'s."""
+    kwargs, folder = run_plan.call_for(key)
+    row.upload_parent_dir = (folder or "")[:300]
+    row.expected_name = reports.expected_name(run_plan.schedule.task.path, key, kwargs)[:255]
+    return kwargs, folder
+
+
 def _submit(run_plan, row, already_running, queue_error):
     """Call the report for one course and put the outcome on ``row``; return an outage reason or ""."""
     try:
@@ -514,9 +528,7 @@ def _submit(run_plan, row, already_running, queue_error):
         row.outcome, row.error = Outcome.SKIPPED, f"invalid_course: {history.summary(err)}"[:ERROR_LIMIT]
         row.finished_at = timezone.now()
         return ""
-    kwargs, folder = run_plan.call_for(key)
-    row.upload_parent_dir = (folder or "")[:300]
-    row.expected_name = reports.expected_name(run_plan.schedule.task.path, key, kwargs)[:255]
+    kwargs, folder = _record_call(run_plan, row, key)
     refusal = run_plan.refusal_for(key, folder)
     if refusal:
         row.outcome, row.error, row.finished_at = Outcome.REFUSED, refusal, timezone.now()

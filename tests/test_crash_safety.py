@@ -13,8 +13,9 @@ from lms.djangoapps.instructor_task import api as platform_api
 from lms.djangoapps.instructor_task import tasks as platform_tasks_module
 from lms.djangoapps.instructor_task.api_helper import QueueConnectionError
 from lms.djangoapps.instructor_task.models import InstructorTask
+from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import beat, cron, dispatch, folders, history, recovery, tasks
+from periodic_instructor_reports import beat, cron, dispatch, folders, follow, history, recovery, tasks
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
 from tests import factories
 from tests.base import ReportFilesMixin
@@ -156,6 +157,31 @@ class ResumeTests(ReportFilesMixin, TestCase):
             self.assertEqual(row.outcome, "submitted")
             self.assertTrue(row.task_id)
             self.assertIn("resumed: the platform had recorded this submission", row.error)
+
+    def test_a_submission_found_in_the_platform_is_followed_to_its_file(self):
+        schedule = factories.schedule(course_ids=COURSES[:2], upload_folder_structure="flat",
+                                      upload_folder_prefix="resumed/")
+        run = dispatch.start(schedule.pk, trigger="manual", holder="lost-worker").run
+        batch = history.open_rows(run, after_pk=0, retrying=False)
+        history.mark_submitting(batch)
+        # The worker was killed after the platform recorded the first course's report (written
+        # into the schedule's folder), before the outcomes were stored.
+        run_plan = dispatch.plan(schedule, moment=run.planned_at)
+        key = CourseKey.from_string(batch[0].course_id)
+        kwargs, _ = run_plan.call_for(key)
+        task = platform_api.submit_calculate_grades_csv(run_plan.leading[0], key, **kwargs)
+        with self.assertLogs("periodic_instructor_reports", "INFO"):
+            recovery.resume_stalled(now=self.later(run))
+        row = run.courses.get(course_id=batch[0].course_id)
+        self.assertEqual((row.outcome, row.task_id), ("submitted", task.task_id))
+        self.assertEqual((row.upload_parent_dir, row.expected_name), ("resumed/", "Org_C0_Run_grade_report"))
+
+        follow.check()
+        run.refresh_from_db()
+        self.assertEqual((run.status, run.counts), ("done", {"generated": 2}))
+        row.refresh_from_db()
+        self.assertEqual(self.report_files(), sorted(r.file_path for r in run.courses.all()))
+        self.assertRegex(row.file_path, r"^resumed/Org_C0_Run_grade_report_[0-9-]+\.csv$")
 
     def test_a_submission_the_broker_refused_is_submitted_again(self):
         run = self.started()

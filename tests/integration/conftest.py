@@ -36,15 +36,17 @@ def pytest_configure(config):
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
     os.environ.setdefault("PIR_IT_DB", "postgres")
     os.environ["PIR_IT_REPORTS_DIR"] = tempfile.mkdtemp(prefix="pir-it-reports-")
+    os.environ["PIR_IT_MAIL_DIR"] = tempfile.mkdtemp(prefix="pir-it-mail-")
     import django
 
     django.setup()
 
 
 def pytest_unconfigure(config):
-    """Remove the report files of the run."""
+    """Remove the report files and e-mails of the run."""
     if _requested(config):
         shutil.rmtree(os.environ["PIR_IT_REPORTS_DIR"], ignore_errors=True)
+        shutil.rmtree(os.environ["PIR_IT_MAIL_DIR"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -84,8 +86,19 @@ def stack(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def owner(stack):
-    """The staff user schedules request reports as, plus two learners the reports list."""
+def admin(stack):
+    """The superuser who registers report tasks (the registry is for superusers only)."""
+    from tests import factories
+
+    return factories.superuser()
+
+
+@pytest.fixture(scope="session")
+def owner(stack, admin):
+    """
+    The staff user who makes the schedules (so owns them) and requests the reports, plus two
+    learners the reports list. Global staff may have every course's data.
+    """
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects
@@ -95,14 +108,14 @@ def owner(stack):
 
 
 @pytest.fixture(scope="session")
-def reports(stack):
+def reports(stack, admin):
     """The three supported reports (the plugin's migration registers them): grade, problem_grade, profile."""
     from periodic_instructor_reports import api, conf
     from periodic_instructor_reports.models import PeriodicReportTask
 
     def registered(name, path):
         return PeriodicReportTask.objects.filter(path=path).order_by("pk").first() or api.create_report_task(
-            name=name, path=path, requires_request=True
+            acting_user=admin, name=name, path=path, requires_request=True
         )
 
     return {

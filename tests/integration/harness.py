@@ -1,6 +1,7 @@
 """
-What the integration scenarios share: the services, the suite's database, and reading what the
-running beat and worker did (beat's log, the run history in the database, the report files).
+What the integration scenarios share: the services, the suite's database, making schedules (and the
+platform's courses they name), and reading what the running beat and worker did (beat's log, the
+run history in the database, the report files, the e-mails).
 
 For the fault scenarios: starting beats and workers of their own, finding and killing processes
 and their database sessions (through /proc), a private Redis to stop and start, and checking
@@ -10,6 +11,8 @@ the platform's task rows against the run history: one submission per course and 
 import collections
 import contextlib
 import datetime
+import email
+import email.policy
 import fcntl
 import os
 import re
@@ -209,6 +212,33 @@ class Stack:
         return state["count"]
 
 
+# -- schedules, as a staff member makes them, for courses the platform has ---------------------------
+
+# Outcomes of a course whose report the platform queued: submitted (still being generated), then
+# generated, report_failed or lost once the follow-up job followed it to its end.
+QUEUED = ("submitted", "generated", "report_failed", "lost")
+
+
+def make_courses(course_ids):
+    """Give the platform (the stand-in's ``CourseOverview``, and CCX rows) every course of ``course_ids``."""
+    from tests import factories
+
+    for course_id in course_ids:
+        factories.course(course_id)
+
+
+def create_schedule(owner, **fields):
+    """
+    Create a schedule through the api as ``owner`` (who becomes its owner), for courses the platform has.
+
+    ``name`` defaults to the api's (the report's name, numbered).
+    """
+    from periodic_instructor_reports import api
+
+    make_courses(fields.get("course_ids") or [])
+    return api.create_schedule(acting_user=owner, **fields)
+
+
 def runs(schedule, **filters):
     """Return the runs of ``schedule`` (the run history users see), oldest due time first."""
     from periodic_instructor_reports.models import ReportRun
@@ -224,8 +254,65 @@ def course_rows(schedule, **filters):
 
 
 def submitted_runs(schedule):
-    """Return how many runs of ``schedule`` submitted a report."""
-    return runs(schedule, courses__outcome="submitted").distinct().count()
+    """Return how many runs of ``schedule`` had a report queued by the platform (whatever became of it)."""
+    return runs(schedule, courses__outcome__in=QUEUED).distinct().count()
+
+
+def done_runs(schedule, *, courses):
+    """Return the runs of ``schedule`` that are done with every one of ``courses`` generated."""
+    return [run for run in runs(schedule, status="done") if run.counts == {"generated": len(courses)}]
+
+
+def mails():
+    """
+    Return the e-mails the beat, worker and commands sent, oldest first (``email.message.EmailMessage``,
+    headers unfolded).
+
+    The integration settings use Django's file e-mail backend: each connection writes its messages
+    to a file of ``EMAIL_FILE_PATH``, each followed by a line of 79 dashes.
+    """
+    from django.conf import settings
+
+    found = []
+    for path in sorted(Path(settings.EMAIL_FILE_PATH).glob("*.log"), key=lambda path: path.stat().st_mtime):
+        for text in path.read_text(encoding="utf-8").split("\n" + "-" * 79 + "\n"):
+            if text.strip():
+                found.append(email.message_from_string(text, policy=email.policy.default))
+    return found
+
+
+def mail_text(message):
+    """Return the text of a plain e-mail (its one part, decoded)."""
+    return message.get_content()
+
+
+def reports_location():
+    """Return the folder of the report store (the platform's ``GRADES_DOWNLOAD`` storage)."""
+    from django.conf import settings
+
+    return Path(settings.GRADES_DOWNLOAD["STORAGE_KWARGS"]["location"])
+
+
+def assert_files_recorded(rows, reports_dir=None):
+    """
+    Check the report file recorded on each generated course row: it is in the report store, with
+    the recorded name and size, named after the course's report, and no two rows share a file.
+    """
+    reports_dir = reports_dir or reports_location()
+    for row in rows:
+        assert (row.outcome, bool(row.file_path)) == ("generated", True), (
+            row.course_id, row.outcome, row.error)
+    paths = [row.file_path for row in rows]
+    assert len(set(paths)) == len(paths), "two course rows name one file"
+    for row in rows:
+        path = Path(reports_dir) / row.file_path
+        assert path.is_file(), (row.course_id, row.file_path)
+        assert (os.path.basename(row.file_path), path.stat().st_size) == (row.file_name, row.file_size), (
+            row.course_id, row.file_path, row.file_name, row.file_size)
+        assert row.file_name.startswith(row.expected_name + "_"), (row.expected_name, row.file_name)
+        if row.upload_parent_dir:
+            assert os.path.dirname(row.file_path) == row.upload_parent_dir.rstrip("/"), (
+                row.file_path, row.upload_parent_dir)
 
 
 @contextlib.contextmanager
@@ -253,6 +340,23 @@ def follow_up(*, every=None, enabled=True):
         row.refresh_from_db()
         row.interval, row.enabled = before
         row.save()
+
+
+@contextlib.contextmanager
+def reports_held():
+    """
+    Hold grade and problem grade reports in the ``edx.lms.core.high_mem`` queue meanwhile, as a busy
+    report worker would: the suite's worker stops consuming that queue (Celery's remote control).
+    """
+    from lms.celery import APP
+    from lms.djangoapps.instructor_task.api_helper import HIGH_MEM_QUEUE
+
+    replies = APP.control.cancel_consumer(HIGH_MEM_QUEUE, reply=True, timeout=10, limit=1)
+    assert replies, "the worker did not answer the remote control command"
+    try:
+        yield
+    finally:
+        APP.control.add_consumer(HIGH_MEM_QUEUE, reply=True, timeout=10, limit=1)
 
 
 def due_in(schedule, seconds):
@@ -421,26 +525,40 @@ def wait_until_submitted(children, courses, *, task_type, at_least, timeout=DEAD
 
 
 def wait_until_settled(children, schedule, *, runs_at_least=1, timeout=DEADLINE):
-    """Wait until the schedule has at least ``runs_at_least`` runs and none is running or retrying."""
+    """
+    Wait until the schedule has at least ``runs_at_least`` runs and each has ended: none is running
+    or retrying, nor generating (the follow-up job has followed every report to its end).
+    """
     from periodic_instructor_reports.models import ReportRun
 
     def settled():
         found = list(runs(schedule))
-        unfinished = [run for run in found if run.status in ReportRun.UNFINISHED]
+        unfinished = [
+            run for run in found if run.status in (*ReportRun.UNFINISHED, ReportRun.STATUS_GENERATING)
+        ]
         return found if len(found) >= runs_at_least and not unfinished else None
 
-    return wait_for(settled, timeout=timeout, what=f"the runs of schedule {schedule.pk} to finish",
-                    children=children)
+    try:
+        return wait_for(settled, timeout=timeout, what=f"the runs of schedule {schedule.pk} to finish",
+                        children=children)
+    except TimeoutError as err:
+        state = [(run.pk, run.status, run.counts, run.error) for run in runs(schedule)]
+        raise TimeoutError(f"{err}; its runs (id, status, counts, error): {state}") from err
 
 
-def assert_once_per_due_time(schedule, courses, *, task_type):
+def assert_once_per_due_time(schedule, courses, *, task_type, reports_dir=None, lost_ok=False):
     """
     Check what the platform recorded against the run history; return ``(runs, queued, refused)``.
 
-    - no run of the schedule is left ``running`` or ``retrying``, every run is for its own due
-      time and ended ``done`` with every course submitted;
+    - no run of the schedule is left ``running``, ``retrying`` or ``generating``, every run is for
+      its own due time and ended ``done`` with every course's report generated, its file in the
+      report store with the recorded size;
     - the platform has exactly one queued submission of each course per run (due time), made
       while that run was under way, and each is the one the run recorded for the course.
+
+    With ``lost_ok`` a course may instead be ``lost``, only if its platform task never ended: the
+    fault took its report's message with it (a killed worker's prefetched messages come back only
+    after Redis's visibility timeout, an hour; a stopped Redis loses what it held).
     """
     from periodic_instructor_reports.models import ReportRun, ReportRunCourse
 
@@ -450,7 +568,9 @@ def assert_once_per_due_time(schedule, courses, *, task_type):
         (run.pk, run.status) for run in found]
     assert len({run.planned_at for run in found}) == len(found), [run.planned_at for run in found]
     for run in found:
-        assert (run.status, run.counts) == ("done", {"submitted": len(courses)}), (
+        counts = dict(run.counts)
+        lost = counts.pop("lost", 0) if lost_ok else 0
+        assert (run.status, counts) == ("done", {"generated": len(courses) - lost}), (
             run.pk, run.status, run.counts, run.error)
 
     queued, refused = platform_rows(courses, task_type=task_type)
@@ -459,14 +579,19 @@ def assert_once_per_due_time(schedule, courses, *, task_type):
     assert set(per_course) == set(courses) and not twice, (
         f"submissions per course (expected {len(found)} each, one per due time): {twice or per_course}")
 
-    recorded = {
-        row.task_id: row for row in ReportRunCourse.objects.filter(run__in=found).select_related("run")
-    }
+    course_rows = list(ReportRunCourse.objects.filter(run__in=found).select_related("run"))
+    recorded = {row.task_id: row for row in course_rows}
     assert len(recorded) == len(found) * len(courses), "two course rows name one platform task"
     assert {row.task_id for row in queued} == set(recorded), "platform tasks and recorded tasks differ"
     for task in queued:
         course_row = recorded[task.task_id]
         assert str(task.course_id) == course_row.course_id
+        expected_state = ("QUEUING", "PROGRESS") if course_row.outcome == "lost" else ("SUCCESS",)
+        assert task.task_state in expected_state, (task.course_id, course_row.outcome, task.task_state)
         assert course_row.run.started_at <= task.created <= course_row.run.finished_at, (
             task.course_id, task.created, course_row.run.started_at, course_row.run.finished_at)
+    lost = [row for row in course_rows if row.outcome == "lost"]
+    assert_files_recorded([row for row in course_rows if row not in lost], reports_dir)
+    if lost:
+        print(f"\nreports whose message the fault took (recorded lost): {len(lost)}")
     return found, queued, refused

@@ -3,7 +3,7 @@ Django settings of the integration suite: the demo's project on Redis and a real
 
 ``PIR_IT_DB`` picks the database (postgres or mysql; the suite creates and drops ``pir_integration``),
 ``PIR_IT_REDIS_URL`` the Redis database used as broker and result backend, ``PIR_IT_REPORTS_DIR``
-where report files go.
+where report files go, ``PIR_IT_MAIL_DIR`` where e-mails go.
 """
 
 import os
@@ -26,6 +26,13 @@ GRADES_DOWNLOAD = {
     "STORAGE_CLASS": "django.core.files.storage.FileSystemStorage",
     "STORAGE_KWARGS": {"location": os.environ.get("PIR_IT_REPORTS_DIR", "/tmp/pir-integration-reports")},
 }
+# E-mails are written to files the scenarios read (tests/integration/harness.mails).
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = os.environ.get("PIR_IT_MAIL_DIR", "/tmp/pir-integration-mail")
+# The follow-up job follows submitted reports to their files every 2 s (a minute by default), so a
+# run is done, its files recorded, within seconds of its reports (test_live_delivery). The beat
+# row gets this interval when the first run creates it.
+PERIODIC_INSTRUCTOR_REPORTS_FOLLOW_UP_SECONDS = 2
 # Retry courses refused as already running after 3 s rather than 10 min (test_live_operating).
 PERIODIC_INSTRUCTOR_REPORTS_RETRY_DELAY = 3
 # Schedules every second or two drive the scenarios.
@@ -35,6 +42,9 @@ PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL = 1
 # wait that long rather than the production defaults of 15 and 1 minutes.
 PERIODIC_INSTRUCTOR_REPORTS_RESUME_AFTER = 10
 PERIODIC_INSTRUCTOR_REPORTS_OUTAGE_DELAY = 3
+# A report unfinished this long after its submission is recorded lost (a day by default): the
+# fault scenarios whose fault can take a report's message with it set it to 40 s.
+PERIODIC_INSTRUCTOR_REPORTS_LOST_AFTER = int(os.environ.get("PIR_IT_LOST_AFTER", "86400"))
 # Seconds each submission to the platform stand-in takes: a fault scenario makes its own
 # processes' dispatch slow enough to be stopped part-way.
 STAND_IN_SUBMIT_DELAY = float(os.environ.get("PIR_IT_SUBMIT_DELAY", "0"))

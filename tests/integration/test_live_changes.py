@@ -5,7 +5,7 @@ from lms.djangoapps.instructor_task.models import InstructorTask
 
 from periodic_instructor_reports import api, beat
 from periodic_instructor_reports.models import PeriodicReportTask
-from tests.integration.harness import runs, submitted_runs
+from tests.integration.harness import create_schedule, runs, submitted_runs
 
 # Longer than an interval of 2 s plus beat's 1 s loop: a schedule beat still runs cannot stay
 # this quiet.
@@ -17,15 +17,15 @@ DISALLOWED = "lms.djangoapps.instructor_task.api.submit_cohort_students"
 def test_interval_pause_resume_and_delete_reach_the_running_beat(stack, owner, reports, every):
     beat_process = stack.children.processes["beat"]
     starts = stack.children.log("beat").count("beat: Starting...")
-    schedule = api.create_schedule(
-        task=reports["problem_grade"], owner=owner, interval=every(1, IntervalSchedule.HOURS),
+    schedule = create_schedule(
+        owner, name="Changes", task=reports["problem_grade"], interval=every(1, IntervalSchedule.HOURS),
         course_ids=["course-v1:OrgX+Changes101+2026"], upload_folder_prefix="changes/",
         upload_folder_structure="flat",
     )
     row = beat.beat_row_name(schedule.pk)
     assert PeriodicTask.objects.get(name=row).interval.every == 1
 
-    api.update_schedule(schedule, interval=every(2))
+    api.update_schedule(schedule, acting_user=owner, interval=every(2))
     stack.wait(lambda: stack.sends_of(row) >= 2 and submitted_runs(schedule) >= 2,
                "beat to run the schedule every 2 s")
     assert stack.files("changes")
@@ -47,18 +47,21 @@ def test_interval_pause_resume_and_delete_reach_the_running_beat(stack, owner, r
     assert stack.children.log("beat").count("beat: Starting...") == starts, "beat was restarted"
 
 
-def test_a_disallowed_path_is_refused_at_dispatch_and_beat_runs_the_others(stack, owner, reports, every):
-    healthy = api.create_schedule(
-        task=reports["profile"], owner=owner, interval=every(2),
+def test_a_disallowed_path_is_refused_at_dispatch_and_beat_runs_the_others(
+    stack, admin, owner, reports, every
+):
+    healthy = create_schedule(
+        owner, name="Healthy", task=reports["profile"], interval=every(2),
         course_ids=["course-v1:OrgX+Healthy101+2026"], upload_folder_prefix="healthy/",
         upload_folder_structure="flat",
     )
     withdrawn = api.create_report_task(
-        name="Grade report (to be withdrawn)", path=reports["grade"].path, requires_request=True
+        acting_user=admin, name="Grade report (to be withdrawn)", path=reports["grade"].path,
+        requires_request=True,
     )
     refused_course = "course-v1:OrgX+Refused101+2026"
-    doomed = api.create_schedule(
-        task=withdrawn, owner=owner, interval=every(2), course_ids=[refused_course],
+    doomed = create_schedule(
+        owner, name="Doomed", task=withdrawn, interval=every(2), course_ids=[refused_course],
         upload_folder_prefix="refused/", upload_folder_structure="flat", enabled=False,
     )
     # The row now names a report outside the allowlist, as a direct database edit (or an

@@ -5,10 +5,12 @@ Each scenario starts celery beat and worker processes of its own (the suite's be
 are stopped for this module), with the platform stand-in made slow where a fault must land in
 the middle of a dispatch (``PIR_IT_SUBMIT_DELAY`` seconds per submission), injects the fault,
 waits (polling, with deadlines) until the schedule's runs have finished, and checks from the
-stand-in's ``InstructorTask`` rows that every course was submitted exactly once per due time and
-that no run is left ``running`` or ``retrying``. The follow-up job, which resumes stalled runs
-and catches up missed due times, runs every 2 s here (a minute in production); a run resumes
-after 10 s without progress (``tests/integration/settings.py``).
+stand-in's ``InstructorTask`` rows that every course was submitted exactly once per due time,
+that no run is left ``running``, ``retrying`` or ``generating``, and that each course's report was
+followed to its file (or, where the fault took the report's message with it, recorded ``lost``
+once unfinished for 40 s). The follow-up job, which resumes stalled runs, catches up missed due
+times and follows reports to their files, runs every 2 s here (a minute in production); a run
+resumes after 10 s without progress (``tests/integration/settings.py``).
 """
 
 import contextlib
@@ -17,6 +19,7 @@ import itertools
 import os
 import re
 import signal
+import time
 
 import pytest
 from django_celery_beat.models import IntervalSchedule
@@ -29,6 +32,7 @@ from tests.integration import harness
 from tests.integration.harness import (
     DEADLINE,
     assert_once_per_due_time,
+    create_schedule,
     due_in,
     start_processes,
     wait_until_settled,
@@ -42,7 +46,9 @@ FOLLOW_UP_EVERY = 2
 COURSES = 60
 SLOW = 0.1
 PART_WAY = 15
-RESUMED_NOTE = "resumed: the platform had recorded this submission"
+# Seconds after which a report still unfinished is recorded lost, for this module's processes (a
+# day in production): a fault may take a report's message with it.
+LOST_AFTER = 40
 
 
 def course_ids(name, count=COURSES):
@@ -83,7 +89,8 @@ def launch(own_processes, kind, tmp_path):
 
     def children(**env):
         environ = processes.project_env(
-            harness.SETTINGS, PIR_IT_DB=kind, PIR_IT_REPORTS_DIR=os.environ["PIR_IT_REPORTS_DIR"], **env,
+            harness.SETTINGS, PIR_IT_DB=kind, PIR_IT_REPORTS_DIR=os.environ["PIR_IT_REPORTS_DIR"],
+            PIR_IT_LOST_AFTER=LOST_AFTER, **env,
         )
         made.append(processes.Children(tmp_path / "logs", environ))
         return made[-1]
@@ -96,9 +103,9 @@ def launch(own_processes, kind, tmp_path):
 
 def hourly_schedule(reports, owner, every, courses, folder, *, due_after):
     """Create an hourly grade report schedule whose next due time is ``due_after`` seconds away."""
-    schedule = api.create_schedule(
-        task=reports["grade"], owner=owner, interval=every(1, IntervalSchedule.HOURS), course_ids=courses,
-        upload_folder_prefix=f"faults-{folder}/", upload_folder_structure="flat",
+    schedule = create_schedule(
+        owner, name=f"Faults: {folder}", task=reports["grade"], interval=every(1, IntervalSchedule.HOURS),
+        course_ids=courses, upload_folder_prefix=f"faults-{folder}/", upload_folder_structure="flat",
     )
     return schedule, due_in(schedule, due_after)
 
@@ -113,27 +120,40 @@ def pool_process_of(task_id):
     return None
 
 
-def resumed_courses(run):
-    """Return how many courses of the run were found in the platform after an interruption."""
-    return run.courses.filter(error__startswith=RESUMED_NOTE).count()
+def resumed_courses(run, log):
+    """
+    Return the courses of the run that were found in the platform after an interruption, from a
+    worker's log (the run history's note on them goes once their report is generated).
+    """
+    return set(re.findall(rf"Periodic report run {run.pk}: (\S+) was submitted before the interruption", log))
 
 
 def test_two_beats_run_each_due_time_once(launch, kind, owner, reports, every):
     children = launch(PIR_IT_SUBMIT_DELAY=0.02)
     start_processes(children, kind=kind, workers=["worker"], beats=["beat-a", "beat-b"])
     courses = course_ids("TwoBeats", 40)
-    schedule = api.create_schedule(
-        task=reports["grade"], owner=owner, interval=every(4), course_ids=courses,
+    schedule = create_schedule(
+        owner, name="Faults: two beats", task=reports["grade"], interval=every(4), course_ids=courses,
         upload_folder_prefix="faults-two-beats/", upload_folder_structure="flat",
     )
     row = beat.beat_row_name(schedule.pk)
     wait_for(lambda: harness.runs(schedule, status="done").count() >= 4, timeout=DEADLINE,
-             what="four runs of the schedule", children=children)
+             what="four runs of the schedule, done", children=children)
     # Both beats stop: the messages they sent are worked off, and nothing new comes.
     for name in ("beat-a", "beat-b"):
         stopped = children.processes.pop(name)
         stopped.terminate()
         stopped.wait(DEADLINE)
+    # A message not taken up once it expired (beat rows expire them at the next due time, 4 s)
+    # starts no run; then no run is under way any more.
+    expired = time.monotonic() + 4 + 1
+    wait_for(lambda: time.monotonic() > expired
+             and not harness.runs(schedule, status__in=["running", "retrying"]).exists(),
+             timeout=DEADLINE, what="the runs to submit all their courses", children=children)
+    # The last runs' reports are followed by the follow-up job, which needs a beat: one starts
+    # again with the schedule paused (so no run is cut short, and none starts).
+    api.pause_schedules([schedule])
+    start_processes(children, kind=kind, beats=["beat-c"])
     wait_until_settled(children, schedule, runs_at_least=4)
 
     runs, _, refused = assert_once_per_due_time(schedule, courses, task_type=TASK_TYPE)
@@ -178,7 +198,7 @@ def test_a_pool_process_killed_mid_dispatch_resumes_at_once(launch, kind, owner,
     # The message came back with the same task id, which still held the run: not a resumption
     # by the follow-up job. The courses submitted before the kill were found in the platform.
     assert run.resumptions == 0
-    assert resumed_courses(run) >= PART_WAY
+    assert len(resumed_courses(run, worker_log)) >= PART_WAY
 
 
 def test_a_worker_killed_mid_dispatch_is_resumed_on_a_new_worker(launch, kind, owner, reports, every):
@@ -191,15 +211,16 @@ def test_a_worker_killed_mid_dispatch_is_resumed_on_a_new_worker(launch, kind, o
     harness.kill_group(children.processes.pop("worker-1"))
     start_processes(children, kind=kind, workers=["worker-2"])
 
-    wait_until_settled(children, schedule)
-    runs, _, refused = assert_once_per_due_time(schedule, courses, task_type=TASK_TYPE)
+    wait_until_settled(children, schedule, timeout=DEADLINE + LOST_AFTER)
+    # Report messages the killed worker had prefetched stay unacknowledged too: those reports are lost.
+    runs, _, refused = assert_once_per_due_time(schedule, courses, task_type=TASK_TYPE, lost_ok=True)
     run = runs[0]
     assert (len(runs), run.planned_at, run.trigger, refused) == (1, due, "beat", [])
     # Its message stays unacknowledged in Redis (an hour's visibility timeout): the follow-up
     # job on the new worker took the run over once it had made no progress for 10 s.
     assert run.resumptions == 1
     assert f"Periodic report run {run.pk} is resumed by" in children.log("worker-2")
-    assert resumed_courses(run) >= PART_WAY
+    assert len(resumed_courses(run, children.log("worker-2"))) >= PART_WAY
 
 
 @contextlib.contextmanager
@@ -254,7 +275,7 @@ def test_redis_stopped_as_beat_fires_and_mid_dispatch(private_redis, launch, kin
         )
         wait_for(lambda: send_failed.search(children.log("beat")), timeout=DEADLINE,
                  what="beat to fail sending the schedule", children=children)
-    wait_until_settled(children, missed)
+    wait_until_settled(children, missed, timeout=DEADLINE + LOST_AFTER)
 
     # Redis stops while a dispatch submits courses: the platform cannot queue the next report
     # (it records that submission as FAILURE) and the rest must wait; the continuation cannot be
@@ -268,12 +289,13 @@ def test_redis_stopped_as_beat_fires_and_mid_dispatch(private_redis, launch, kin
                  what="the platform to fail queueing a submission")
         wait_for(lambda: worker.poll() is not None or harness.runs(schedule, holder="").exists(),
                  timeout=DEADLINE, what="the run to be left without a holder, or the worker to die")
-    wait_until_settled(children, schedule)
+    wait_until_settled(children, schedule, timeout=DEADLINE + LOST_AFTER)
 
-    runs, _, refused = assert_once_per_due_time(missed, fired, task_type=TASK_TYPE)
+    # A report message Redis held when it stopped is lost with it.
+    runs, _, refused = assert_once_per_due_time(missed, fired, task_type=TASK_TYPE, lost_ok=True)
     assert [(run.trigger, run.planned_at) for run in runs] == [("catch_up", overdue)]
     assert not refused
-    runs, _, refused = assert_once_per_due_time(schedule, courses, task_type=TASK_TYPE)
+    runs, _, refused = assert_once_per_due_time(schedule, courses, task_type=TASK_TYPE, lost_ok=True)
     run = runs[0]
     assert (len(runs), run.planned_at, run.trigger, run.resumptions > 0) == (1, due, "beat", True)
     # The submission Redis refused is the platform's FAILURE row; that course was submitted
@@ -293,7 +315,7 @@ def test_the_database_connection_killed_mid_run(launch, kind, owner, reports, ev
     ports = harness.tcp_ports([worker.pid, *harness.child_pids(worker.pid)])
     assert harness.kill_database_sessions(kind, ports) >= 1
 
-    wait_until_settled(children, schedule)
+    wait_until_settled(children, schedule, timeout=DEADLINE + LOST_AFTER)
     run = harness.runs(schedule).get()
     assert f"Periodic report run {run.pk}: database error" in children.log("worker")
     # The task gave the run up to its own retry, 30 s later (tasks.DATABASE_RETRY_DELAY); the
@@ -307,7 +329,8 @@ def test_the_database_connection_killed_mid_run(launch, kind, owner, reports, ev
     wait_for(lambda: turned_away.search(children.log("worker")), timeout=DEADLINE,
              what="the interrupted task's own retry to find the run taken over", children=children)
 
-    runs, _, refused = assert_once_per_due_time(schedule, courses, task_type=TASK_TYPE)
+    # A report whose process lost its database session mid-report never records its end: lost.
+    runs, _, refused = assert_once_per_due_time(schedule, courses, task_type=TASK_TYPE, lost_ok=True)
     run = runs[0]
     assert (len(runs), run.planned_at, run.trigger, refused, run.resumptions) == (1, due, "beat", [], 1)
-    assert resumed_courses(run) >= PART_WAY
+    assert len(resumed_courses(run, children.log("worker"))) >= PART_WAY

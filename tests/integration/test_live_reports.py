@@ -1,4 +1,7 @@
-"""Schedules made through the api produce real report files through beat, a worker and Redis."""
+"""
+Schedules made through the api produce real report files through beat, a worker and Redis, and the
+follow-up job records each file on its course.
+"""
 
 import json
 
@@ -9,7 +12,7 @@ from lms.djangoapps.instructor_task.api_helper import HIGH_MEM_QUEUE
 from lms.djangoapps.instructor_task.models import InstructorTask
 
 from periodic_instructor_reports import api
-from tests.integration.harness import course_rows, runs
+from tests.integration.harness import QUEUED, assert_files_recorded, course_rows, create_schedule, done_runs
 from tests.integration.scenario import assert_complete_report, file_pattern, hashed, matching
 
 COURSE = "course-v1:edX+DemoX+Demo_Course"
@@ -27,9 +30,10 @@ def test_each_folder_structure_gets_reports_for_a_course_and_its_ccx(stack, owne
     ccx_id, ccx_suffix = str(ccx.locator), f"_ccx{ccx.pk}"
     first_day = timezone.localdate()
     schedules = {
-        report: api.create_schedule(
-            task=reports[report], owner=owner, interval=every(2), course_ids=[COURSE, ccx_id],
-            upload_folder_prefix=f"live-{structure}/", upload_folder_structure=structure,
+        report: create_schedule(
+            owner, name=f"Live {report} ({structure})", task=reports[report], interval=every(2),
+            course_ids=[COURSE, ccx_id], upload_folder_prefix=f"live-{structure}/",
+            upload_folder_structure=structure,
         )
         for report, (structure, _, _) in REPORTS.items()
     }
@@ -79,15 +83,15 @@ def test_each_folder_structure_gets_reports_for_a_course_and_its_ccx(stack, owne
                 assert folders == {"live-flat/"}
         schedule = schedules[report]
         run = stack.wait(
-            lambda schedule=schedule: next(
-                (r for r in runs(schedule, status="done") if r.counts == {"submitted": 2}), None
-            ),
-            f"a run of the {report} schedule that submitted both courses",
+            lambda schedule=schedule: next(iter(done_runs(schedule, courses=[COURSE, ccx_id])), None),
+            f"a run of the {report} schedule done with both courses' reports generated",
         )
         recorded = dict(run.courses.values_list("course_id", "task_id"))
         assert set(recorded) == {COURSE, ccx_id}
         platform = InstructorTask.objects.filter(task_id__in=recorded.values(), task_type=task_type)
         assert {str(row.course_id): row.task_id for row in platform} == recorded
+        # Each course's row names its own file, in the folder of its structure.
+        assert_files_recorded(list(run.courses.all()), stack.reports_dir)
 
 
 def test_an_overlapping_schedule_gets_already_running_and_the_first_file_stays_whole(
@@ -99,16 +103,16 @@ def test_an_overlapping_schedule_gets_already_running_and_the_first_file_stays_w
     replies = APP.control.cancel_consumer(HIGH_MEM_QUEUE, reply=True, timeout=10, limit=1)
     assert replies, "the worker did not answer the remote control command"
     try:
-        first = api.create_schedule(
-            task=reports["grade"], owner=owner, interval=every(2), course_ids=[course],
+        first = create_schedule(
+            owner, name="Overlap first", task=reports["grade"], interval=every(2), course_ids=[course],
             upload_folder_prefix="overlap-first/", upload_folder_structure="flat",
         )
         stack.wait(
             lambda: course_rows(first, outcome="submitted").exists(),
             "the first schedule to submit its report",
         )
-        second = api.create_schedule(
-            task=reports["grade"], owner=owner, interval=every(2), course_ids=[course],
+        second = create_schedule(
+            owner, name="Overlap second", task=reports["grade"], interval=every(2), course_ids=[course],
             upload_folder_prefix="overlap-second/", upload_folder_structure="flat",
         )
         refused = stack.wait(
@@ -131,6 +135,11 @@ def test_an_overlapping_schedule_gets_already_running_and_the_first_file_stays_w
     assert len(files) == 1 and matching(files, file_pattern("OrgX_Overlap101_2026", "grade_report"))
     assert_complete_report(stack.reports_dir / "overlap-first" / files[0], "grade_report")
     assert not stack.files("overlap-second")
-    assert not course_rows(second, outcome="submitted").exists(), (
+    assert not course_rows(second, outcome__in=QUEUED).exists(), (
         "the second schedule must never have submitted"
     )
+    # The follow-up job records the first schedule's file on its course once the report is written.
+    generated = stack.wait(lambda: course_rows(first, outcome="generated").first(),
+                           "the first schedule's course to be recorded generated")
+    assert (generated.task_id, generated.file_path) == (row.task_id, f"overlap-first/{files[0]}")
+    assert_files_recorded([generated], stack.reports_dir)
