@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from demo.run import free_port, site_ready
-from tests.browser.helpers import VIEWPORT
+from tests.browser.viewport import VIEWPORT
 from tests.separate_tree import requested, unavailable
 
 HERE = Path(__file__).resolve().parent

@@ -5,7 +5,8 @@ import time
 
 from playwright.sync_api import expect
 
-VIEWPORT = {"width": 1366, "height": 900}
+from tests.browser.viewport import VIEWPORT
+
 TASKS = "/admin/periodic_instructor_reports/periodicreporttask/"
 SCHEDULES = "/admin/periodic_instructor_reports/periodicreportschedule/"
 RUNS = "/admin/periodic_instructor_reports/reportrun/"
