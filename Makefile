@@ -40,7 +40,12 @@ test-django: $(VENV)/.installed ## the documented command: django-admin test
 test-pytest: $(VENV)/.installed ## the same suite under pytest
 	$(BIN)/pytest
 
-test-integration: $(VENV)/.installed ## beat + worker over Redis on PostgreSQL and MariaDB (needs the services)
+# The drivers of PostgreSQL and MariaDB and Redis's transport, for what runs on those services.
+$(VENV)/.services: $(VENV)/.installed requirements/ci.txt
+	$(BIN)/pip install -q -r requirements/ci.txt
+	touch $@
+
+test-integration: $(VENV)/.services ## beat + worker over Redis on PostgreSQL and MariaDB (needs the services)
 	for db in $(INTEGRATION_DBS); do PIR_IT_DB=$$db $(BIN)/pytest tests/integration || exit 1; done
 
 $(VENV)/.browser: $(VENV)/.installed requirements/browser.txt
@@ -90,8 +95,8 @@ demo: $(VENV)/.installed ## run the admin, one beat and one worker on sqlite; pr
 demo-check: $(VENV)/.installed ## run the demo until reports exist in all three folder structures
 	$(BIN)/python demo/run.py --check --port $(DEMO_CHECK_PORT)
 
-bench: $(VENV)/.installed ## print dispatch and write costs against bare baselines (ratios, peak memory)
-	$(BIN)/python benchmarks/dispatch.py
+bench: $(VENV)/.services ## the dispatcher against the platform's own submissions, on PostgreSQL and MariaDB
+	$(BIN)/python benchmarks/dispatch.py $(BENCH_ARGS)
 
 quality: $(VENV)/.installed ## lint
 	$(BIN)/ruff check --no-cache .

@@ -1,109 +1,300 @@
 """
-Print what the plugin adds on top of the work it drives, as ratios against baselines.
+Print what the plugin adds to the platform's own work when it runs a report for many courses.
 
-* dispatch: ``dispatch.run_schedule`` for N courses against calling the same (no-op) report
-  function N times directly, with the same request and keyword arguments;
-* writes: ``api.create_schedule`` (validate, save, beat row) against creating the bare
-  ``PeriodicTask`` rows.
+For each database (PostgreSQL and MariaDB/MySQL by default) and course count:
 
-Peak memory comes from tracemalloc. Run with ``make bench``; numbers are for comparison on one
-machine, never thresholds.
+* baseline: the platform's ``submit_calculate_grades_csv`` called for each course directly. Through
+  the platform stand-in it does the LMS's per-course I/O: look for an unfinished task row, insert
+  one, publish one message on Redis;
+* plugin: ``dispatch.run_schedule`` of a schedule of those courses: the same submissions, plus
+  recording the run and each course's outcome, folder and file name, and checking the owner's
+  access and the folder.
+
+Times are medians of interleaved repetitions (baseline, plugin, baseline, ...) and the ratio is
+plugin over baseline. Queries are counted during one of each. Peak memory (tracemalloc) is
+measured apart, at larger counts: the plugin's whole run, its submitting part alone, and the
+baseline's. Each database runs in a process of its own (``--one``); numbers compare runs on one
+machine and are never thresholds.
+
+    python benchmarks/dispatch.py [--db postgres --db mysql] [--courses 1000 10000]
+                                  [--memory 10000 50000] [--repeat 3]
 """
 
+import argparse
+import functools
+import json
 import os
+import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
+from contextlib import contextmanager
 
-import django
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "test_settings")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-django.setup()
-
-from django.test.utils import override_settings, setup_test_environment  # noqa: E402
-
-CALLS = []
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GRADES = "lms.djangoapps.instructor_task.api.submit_calculate_grades_csv"
+MIB = 1024 * 1024
 
 
-def noop_report(request, course_key, **task_kwargs):
-    """A report function that only counts its calls."""
-    CALLS.append(course_key)
+def parse(argv):
+    """Return the command line's options."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", action="append", choices=["postgres", "mysql", "sqlite"],
+                        help="database to measure on (repeatable; default postgres and mysql)")
+    parser.add_argument("--courses", type=int, nargs="+", default=[1000, 10000], help="timed course counts")
+    parser.add_argument("--memory", type=int, nargs="+", default=[10000, 50000],
+                        help="course counts whose peak memory is measured")
+    parser.add_argument("--repeat", type=int, default=3, help="timed repetitions of each")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
 
 
-def report(case, plugin_s, base_s, peak):
-    """Print one row of the table."""
-    print(f"{case:<34}{plugin_s * 1000:>11.2f}{base_s * 1000:>13.2f}{plugin_s / base_s:>8.2f}{peak:>10.0f}")
+def main(argv=None):
+    """Measure each database in a child process, then print the tables."""
+    options = parse(argv)
+    if options.one:
+        return measure_one(options)
+    rows = []
+    for db in options.db or ["postgres", "mysql"]:
+        env = {**os.environ, "PIR_TEST_DB": db, "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+               "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))}
+        command = [sys.executable, os.path.abspath(__file__), "--one", db, "--repeat", str(options.repeat),
+                   "--courses", *map(str, options.courses), "--memory", *map(str, options.memory)]
+        done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True, check=True)
+        rows += [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    print_tables(rows)
+    return 0
 
 
-def measure(function, repeat=5):
-    """Return (best seconds, peak KiB) of ``function`` over ``repeat`` runs."""
-    best, peak = float("inf"), 0
-    for _ in range(repeat):
-        tracemalloc.start()
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-        peak = max(peak, tracemalloc.get_traced_memory()[1])
-        tracemalloc.stop()
-    return best, peak / 1024
+def print_tables(rows):
+    """Print the time and memory tables (Markdown, as the README shows them)."""
+    print("\n| database | courses | baseline s | plugin s | ratio | plugin's own s | own / baseline "
+          "| queries per 1,000 courses (baseline / plugin) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        if row["kind"] == "time":
+            print(f"| {row['db']} | {row['courses']:,} | {row['baseline_s']:.2f} | {row['plugin_s']:.2f} "
+                  f"| {row['plugin_s'] / row['baseline_s']:.2f}x | {row['own_s']:.2f} "
+                  f"| {100 * row['own_s'] / row['baseline_s']:.1f}% "
+                  f"| {row['baseline_queries'] * 1000 / row['courses']:,.0f} / "
+                  f"{row['plugin_queries'] * 1000 / row['courses']:,.0f} |")
+    print("\n| database | courses | plugin peak MiB (recording the run) | plugin peak MiB (submitting) "
+          "| baseline peak MiB |")
+    print("|---|---:|---:|---:|---:|")
+    for row in rows:
+        if row["kind"] == "memory":
+            print(f"| {row['db']} | {row['courses']:,} | {row['record_peak'] / MIB:.1f} "
+                  f"| {row['submit_peak'] / MIB:.1f} | {row['baseline_peak'] / MIB:.1f} |")
 
 
-def main():
+def emit(**row):
+    """Hand one measured row to the parent process."""
+    print(json.dumps(row), flush=True)
+
+
+def progress(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def measure_one(options):
+    """Measure on the database this process was started for."""
+    import django
+
+    django.setup()
     from django.test.runner import DiscoverRunner
+    from django.test.utils import setup_test_environment
 
     setup_test_environment()
-    runner = DiscoverRunner(verbosity=0)
+    runner = DiscoverRunner(verbosity=0, interactive=False)
     old = runner.setup_databases()
     try:
-        allowed = ["benchmarks.dispatch.noop_report"]
-        with override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=allowed):
-            run(__import__("periodic_instructor_reports.api", fromlist=["x"]))
+        Bench(options.one).run(options)
     finally:
         runner.teardown_databases(old)
+    return 0
 
 
-def run(api):
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-    from opaque_keys.edx.keys import CourseKey
+class Bench:
+    """The measurements on one database."""
 
-    from periodic_instructor_reports import dispatch
-    from periodic_instructor_reports.requests import build_report_request
-    from tests import factories
+    def __init__(self, db):
+        from django.contrib.auth import get_user_model
+        from django_celery_beat.models import IntervalSchedule
+        from lms.celery import APP
 
-    owner = factories.user()
-    task = api.create_report_task(name="noop", path="benchmarks.dispatch.noop_report", requires_request=True)
-    interval = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.HOURS)
-    print(f"{'case':<34}{'plugin ms':>11}{'baseline ms':>13}{'ratio':>8}{'peak KiB':>10}")
-    for count in (1, 100, 1000):
-        course_ids = [f"course-v1:Org{i}+C{i}+R" for i in range(count)]
-        schedule = api.create_schedule(task=task, owner=owner, interval=interval, course_ids=course_ids,
-                                       upload_folder_structure="by_date", upload_folder_prefix="p/")
+        from periodic_instructor_reports import api
+        from periodic_instructor_reports.models import PeriodicReportTask
 
-        def baseline(course_ids=course_ids):
-            request = build_report_request(owner)
-            for course_id in course_ids:
-                noop_report(request, CourseKey.from_string(course_id), upload_parent_dir="p/2026-01-01")
+        self.db, self.app = db, APP
+        self.owner = get_user_model().objects.create_user(
+            "bench-owner", "owner@example.com", is_staff=True, is_superuser=True,
+        )
+        self.task = PeriodicReportTask.objects.filter(path=GRADES).first() or api.create_report_task(
+            acting_user=self.owner, name="Grade report", path=GRADES,
+        )
+        self.interval = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.HOURS)
+        self.courses = 0
 
-        plugin_s, peak = measure(lambda pk=schedule.pk: dispatch.run_schedule(pk))
-        base_s, _ = measure(baseline)
-        report(f"dispatch {count} courses", plugin_s, base_s, peak)
+    def run(self, options):
+        for count in options.courses:
+            self.time(count, options.repeat)
+        for count in options.memory:
+            self.memory(count)
 
-    count = 200
+    def course_ids(self, count):
+        """Return ``count`` course ids, each a platform course (``CourseOverview``)."""
+        from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
 
-    def create_schedules():
-        for _ in range(count):
-            api.create_schedule(task=task, owner=owner, interval=interval, course_ids=["course-v1:A+B+C"])
+        ids = [f"course-v1:Org{i % 100}+C{i}+2026" for i in range(count)]
+        if count > self.courses:
+            CourseOverview.objects.bulk_create(
+                [CourseOverview(id=course_id, org=f"Org{i % 100}", display_name=f"Course {i}")
+                 for i, course_id in enumerate(ids[self.courses:], start=self.courses)],
+                batch_size=1000,
+            )
+            self.courses = count
+        return ids
 
-    def create_rows():
-        for i in range(count):
-            name = f"bare-{time.perf_counter_ns()}-{i}"
-            PeriodicTask.objects.create(name=name, task="x", interval=interval)
+    def schedule(self, count):
+        from periodic_instructor_reports import api
 
-    plugin_s, peak = measure(create_schedules, repeat=3)
-    base_s, _ = measure(create_rows, repeat=3)
-    report(f"create {count} schedules", plugin_s, base_s, peak)
+        return api.create_schedule(
+            acting_user=self.owner, task=self.task, owner=self.owner, interval=self.interval,
+            course_ids=self.course_ids(count), upload_folder_structure="by_date",
+            upload_folder_prefix="bench",
+        )
+
+    def baseline(self, course_ids):
+        """Submit the report of each course the way the instructor dashboard's button does."""
+        from lms.djangoapps.instructor_task.api import submit_calculate_grades_csv
+        from opaque_keys.edx.keys import CourseKey
+
+        from periodic_instructor_reports.requests import build_report_request
+
+        request = build_report_request(self.owner)
+        for course_id in course_ids:
+            key = CourseKey.from_string(course_id)
+            submit_calculate_grades_csv(request, key, upload_parent_dir="bench/x")
+
+    def plugin(self, schedule, count, *, split=False):
+        """
+        Run the schedule now; return the seconds spent in the platform's function.
+
+        With ``split``, return instead tracemalloc's peaks of recording the run and of submitting.
+        """
+        from lms.djangoapps.instructor_task import api as platform_api
+
+        from periodic_instructor_reports import dispatch
+        from periodic_instructor_reports.models import ReportRun
+
+        submit, spent = platform_api.submit_calculate_grades_csv, [0.0]
+
+        @functools.wraps(submit)
+        def timed_submit(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return submit(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - start
+
+        platform_api.submit_calculate_grades_csv = timed_submit
+        try:
+            holder = dispatch.new_holder()
+            started = dispatch.start(schedule.pk, trigger=ReportRun.TRIGGER_MANUAL, holder=holder)
+            if split:
+                start_peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.reset_peak()
+            summary = dispatch.work(started.run.pk, holder=holder)
+        finally:
+            platform_api.submit_calculate_grades_csv = submit
+        submitted = summary["counts"].get("submitted", 0)
+        if submitted != count:
+            raise RuntimeError(f"the plugin submitted {submitted} of {count} courses: {summary}")
+        return (start_peak, tracemalloc.get_traced_memory()[1]) if split else spent[0]
+
+    def settle(self):
+        """End every platform task (as workers would) and empty the broker's queues; not timed."""
+        from lms.djangoapps.instructor_task.api_helper import queue_for
+        from lms.djangoapps.instructor_task.models import InstructorTask
+
+        InstructorTask.objects.exclude(task_state="SUCCESS").update(task_state="SUCCESS")
+        with self.app.connection_for_write() as connection:
+            for name in {queue_for("lms.djangoapps.instructor_task.tasks.calculate_grades_csv")}:
+                connection.default_channel.queue_purge(name)
+
+    def queued(self):
+        from lms.djangoapps.instructor_task.api_helper import queue_for
+
+        name = queue_for("lms.djangoapps.instructor_task.tasks.calculate_grades_csv")
+        with self.app.connection_for_write() as connection:
+            return connection.default_channel.client.llen(name)
+
+    def time(self, count, repeat):
+        schedule = self.schedule(count)
+        ids = self.course_ids(count)
+        self.settle()
+        with counted() as baseline_queries:
+            self.baseline(ids)
+        if self.queued() != count:
+            raise RuntimeError(f"the broker holds {self.queued()} messages, not {count}")
+        self.settle()
+        with counted() as plugin_queries:
+            self.plugin(schedule, count)
+        self.settle()
+        base, plug, own = [], [], []
+        for attempt in range(repeat):
+            base.append(timed(lambda: self.baseline(ids)))
+            self.settle()
+            start = time.perf_counter()
+            in_platform = self.plugin(schedule, count)
+            plug.append(time.perf_counter() - start)
+            own.append(plug[-1] - in_platform)
+            self.settle()
+            progress(f"{self.db} {count} courses, try {attempt + 1}: baseline {base[-1]:.2f} s, "
+                     f"plugin {plug[-1]:.2f} s, of which its own {own[-1]:.2f} s")
+        emit(kind="time", db=self.db, courses=count, baseline_s=statistics.median(base),
+             plugin_s=statistics.median(plug), own_s=statistics.median(own),
+             baseline_queries=baseline_queries[0], plugin_queries=plugin_queries[0])
+
+    def memory(self, count):
+        schedule = self.schedule(count)
+        ids = self.course_ids(count)
+        self.settle()
+        tracemalloc.start()
+        self.baseline(ids)
+        baseline_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        self.settle()
+        tracemalloc.start()
+        record_peak, submit_peak = self.plugin(schedule, count, split=True)
+        tracemalloc.stop()
+        self.settle()
+        progress(f"{self.db} {count} courses: plugin peaks {record_peak / MIB:.1f} MiB recording, "
+                 f"{submit_peak / MIB:.1f} MiB submitting")
+        emit(kind="memory", db=self.db, courses=count, record_peak=record_peak, submit_peak=submit_peak,
+             baseline_peak=baseline_peak)
+
+
+def timed(function):
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+@contextmanager
+def counted():
+    """Count the queries run inside the block; the count is ``[n]`` once the block ends."""
+    from django.db import connection
+
+    count = [0]
+
+    def wrapper(execute, sql, params, many, context):
+        count[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        yield count
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

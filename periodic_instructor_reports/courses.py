@@ -19,6 +19,8 @@ from periodic_instructor_reports import platform
 log = logging.getLogger(__name__)
 
 ERROR_LIMIT = 500
+# Listed ids looked up per query while a run is recorded.
+BATCH_SIZE = 500
 
 
 @dataclass
@@ -72,11 +74,12 @@ def missing_courses(keys):
     return [key for key in keys if str(key) not in (known_ccx if is_ccx(key) else known)]
 
 
-def selected_courses(schedule, *, now=None):
+def selected_courses(schedule, *, now=None, lazily=False):
     """
     Return the keys of the platform's courses the schedule selects by organisation and state, now.
 
-    An empty list when it selects none, or outside the LMS (no course list).
+    An empty list when it selects none, or outside the LMS (no course list). With ``lazily``, an
+    iterator that reads them from the database in chunks.
     """
     overview = platform.course_overview_model()
     if overview is None or not schedule.selects_courses:
@@ -95,35 +98,65 @@ def selected_courses(schedule, *, now=None):
     elif state == schedule.STATE_ENDED:
         rows = rows.filter(end__gte=now - days, end__lte=now)
     course_ids = rows.order_by("id").values_list("id", flat=True)
+    if lazily:
+        return (CourseKey.from_string(str(course_id)) for course_id in course_ids.iterator(BATCH_SIZE))
     return [CourseKey.from_string(str(course_id)) for course_id in course_ids]
 
 
 def target_courses(schedule, only=None, *, now=None):
+    """Return ``(course keys to run, [Skipped])`` for a schedule: ``target_batches`` put together."""
+    keys, skipped = [], []
+    for batch_keys, batch_skipped in target_batches(schedule, only, now=now):
+        keys += batch_keys
+        skipped += batch_skipped
+    return keys, skipped
+
+
+def target_batches(schedule, only=None, *, now=None, size=BATCH_SIZE):
     """
-    Return ``(course keys to run, [Skipped])`` for a schedule.
+    Yield ``(course keys to run, [Skipped])`` for a schedule, ``size`` listed ids at a time.
 
     Listed ids run as given (an id that no longer names a course is skipped); with ``include_ccx``
     the CCXs of listed master courses run after their master, and with ``only_ccx`` the masters
     themselves are left out. Then the courses the schedule selects by organisation and state.
-    ``only`` (course id strings) keeps just those of the result.
+    Each course comes once. ``only`` (course id strings) keeps just those. A run of 50,000
+    courses holds their ids, never all their keys or rows at once (a few queries per batch).
     """
-    keys, skipped = _target_courses(schedule)
-    gone = set(missing_courses(keys))
-    if gone:
-        skipped += [Skipped(str(key), "no such course: the platform has no course or CCX with this id")
-                    for key in keys if key in gone]
-        keys = [key for key in keys if key not in gone]
-    keys = list(dict.fromkeys(keys + selected_courses(schedule, now=now)))
-    if only is not None:
-        wanted = set(only)
-        keys = [key for key in keys if str(key) in wanted]
-        skipped = [outcome for outcome in skipped if outcome.course_id in wanted]
-    return keys, skipped
+    wanted = set(only) if only is not None else None
+    seen = set()
+
+    def fresh(keys):
+        new = []
+        for key in keys:
+            text = str(key)
+            if text not in seen and (wanted is None or text in wanted):
+                seen.add(text)
+                new.append(key)
+        return new
+
+    listed = schedule.course_ids or []
+    for start in range(0, len(listed), size):
+        keys, skipped = _listed_courses(schedule, listed[start:start + size])
+        gone = set(missing_courses(keys))
+        if gone:
+            skipped += [Skipped(str(key), "no such course: the platform has no course or CCX with this id")
+                        for key in keys if key in gone]
+        if wanted is not None:
+            skipped = [outcome for outcome in skipped if outcome.course_id in wanted]
+        yield fresh([key for key in keys if key not in gone]), skipped
+    batch = []
+    for key in selected_courses(schedule, now=now, lazily=True):
+        batch.append(key)
+        if len(batch) == size:
+            yield fresh(batch), []
+            batch = []
+    if batch:
+        yield fresh(batch), []
 
 
-def _target_courses(schedule):
+def _listed_courses(schedule, course_ids):
     keys, skipped = [], []
-    for course_id in schedule.course_ids or []:
+    for course_id in course_ids:
         try:
             keys.append(CourseKey.from_string(course_id))
         except InvalidKeyError as err:

@@ -176,13 +176,20 @@ def plan(schedule, *, moment):
     )
 
 
-def load_schedule(schedule_id):
-    """Return the schedule with what a run reads of it, or None if it is gone."""
+def load_schedule(schedule_id, *, with_courses=True):
+    """
+    Return the schedule with what a run reads of it, or None if it is gone.
+
+    Submitting works from the run's recorded courses: it leaves the (possibly long) list unread.
+    """
     if schedule_id is None:
         return None
-    return PeriodicReportSchedule.objects.select_related(
+    query = PeriodicReportSchedule.objects.select_related(
         "task", "owner", "crontab", "interval", "celery_task"
-    ).filter(pk=schedule_id).first()
+    )
+    if not with_courses:
+        query = query.defer("course_ids")
+    return query.filter(pk=schedule_id).first()
 
 
 @dataclass
@@ -253,8 +260,7 @@ def start(schedule_id, *, trigger, holder, planned_at=None, only=None):
             first = plan(schedule, moment=run.planned_at)
             if first.refusal:
                 return _refuse(schedule, run, first.refusal, only)
-            keys, skipped = courses.target_courses(schedule, only)
-            history.record_courses(run, keys, skipped)
+            history.record_courses(run, courses.target_batches(schedule, only))
         set_custom_attribute("periodic_report_course_count", run.course_total)
     return Start(STARTED, schedule_id, run)
 
@@ -317,7 +323,7 @@ def work(run_id, *, holder):
 
 
 def _work(run, holder):
-    schedule = load_schedule(run.schedule_id)
+    schedule = load_schedule(run.schedule_id, with_courses=False)
     stop = _stop_reason(run, schedule)
     if stop:
         return _stop(run, schedule, holder, stop)

@@ -69,7 +69,7 @@ def check(*, now=None):
         if _settle(row, tasks.get(row.task_id), finder, now):
             ended.append(row)
     if ended:
-        ReportRunCourse.objects.bulk_update(ended, ENDED_FIELDS, batch_size=history.BATCH_SIZE)
+        history.save_rows(ended, ENDED_FIELDS)
     finish_ended_runs({row.run_id for row in rows})
     counts = {}
     for row in ended:

@@ -1,0 +1,99 @@
+"""Runs of many courses: recorded and submitted batch by batch, never holding every course at once."""
+
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from opaque_keys.edx.keys import CourseKey
+from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+from periodic_instructor_reports import courses, dispatch, history
+from periodic_instructor_reports.models import Outcome, PeriodicReportSchedule, ReportRun, ReportRunCourse
+from tests import factories
+
+MASTER = factories.COURSE
+CCX = "ccx-v1:edX+DemoX+Demo_Course+ccx@7"
+GONE = "course-v1:Gone+G1+2026"
+MITX = ["course-v1:MITx+6.001x+2026", "course-v1:MITx+6.002x+2026"]
+
+
+class TargetBatchesTests(TestCase):
+    def setUp(self):
+        for course_id in [MASTER, CCX, GONE, *MITX]:
+            factories.course(course_id)
+        self.schedule = factories.schedule(
+            course_ids=[MASTER, MITX[0], GONE, CCX], include_ccx=True, course_orgs=["MITx"],
+            course_state=PeriodicReportSchedule.STATE_ALL,
+        )
+        # An id the platform no longer has, and one that is not a course id at all.
+        CourseOverview.objects.filter(id=CourseKey.from_string(GONE)).delete()
+        PeriodicReportSchedule.objects.filter(pk=self.schedule.pk).update(
+            course_ids=[MASTER, MITX[0], GONE, CCX, "not a course"],
+        )
+        self.schedule.refresh_from_db()
+
+    def batches(self, **kwargs):
+        return [([str(key) for key in keys], [item.course_id for item in skipped])
+                for keys, skipped in courses.target_batches(self.schedule, size=2, **kwargs)]
+
+    def test_each_course_once_listed_then_selected(self):
+        self.assertEqual(self.batches(), [
+            # The master brings its CCX, listed again later: it runs once.
+            ([MASTER, CCX, MITX[0]], []),
+            ([], [GONE]),
+            ([], ["not a course"]),
+            # Selected by organisation: the listed one is not run twice.
+            ([MITX[1]], []),
+        ])
+        keys, skipped = courses.target_courses(self.schedule)
+        self.assertEqual([str(key) for key in keys], [MASTER, CCX, MITX[0], MITX[1]])
+        self.assertEqual(sorted(item.course_id for item in skipped), sorted([GONE, "not a course"]))
+
+    def test_only_keeps_just_those(self):
+        self.assertEqual(self.batches(only=[CCX, GONE, MITX[1]]), [
+            ([CCX], []), ([], [GONE]), ([], []), ([MITX[1]], []),
+        ])
+
+
+class RecordingTests(TestCase):
+    def setUp(self):
+        self.schedule = factories.schedule(course_ids=[MASTER, factories.OTHER_COURSE])
+        self.run, _ = history.claim_run(self.schedule, trigger=ReportRun.TRIGGER_MANUAL,
+                                        planned_at=timezone.now(), holder="h")
+
+    def test_each_batch_is_written_before_the_next_is_read(self):
+        def batches():
+            yield [CourseKey.from_string(MASTER)], []
+            self.assertEqual(self.run.courses.count(), 1)
+            yield [CourseKey.from_string(factories.OTHER_COURSE)], [courses.Skipped("x", "invalid_course")]
+            self.assertEqual(self.run.courses.count(), 3)
+
+        history.record_courses(self.run, batches())
+        self.run.refresh_from_db()
+        self.assertEqual(self.run.course_total, 3)
+        self.assertEqual(self.run.courses.get(course_id="x").outcome, Outcome.SKIPPED)
+
+    def test_storing_outcomes_updates_only_those_fields_of_existing_rows(self):
+        history.record_courses(self.run, iter([(courses.target_courses(self.schedule)[0], [])]))
+        rows = list(self.run.courses.order_by("pk"))
+        for row in rows:
+            row.outcome, row.task_id, row.file_name = Outcome.SUBMITTED, f"task-{row.pk}", "not stored"
+        with CaptureQueriesContext(connection) as context:
+            history.save_rows(rows)
+        self.assertEqual(len(context.captured_queries), 1)
+        self.assertEqual(ReportRunCourse.objects.count(), 2)
+        stored = list(self.run.courses.order_by("pk").values_list("outcome", "task_id", "file_name"))
+        self.assertEqual(stored, [(Outcome.SUBMITTED, f"task-{row.pk}", "") for row in rows])
+
+
+class SubmittingTests(TestCase):
+    def test_submitting_leaves_the_course_list_unread(self):
+        schedule = factories.schedule(course_ids=[MASTER, factories.OTHER_COURSE])
+        holder = dispatch.new_holder()
+        started = dispatch.start(schedule.pk, trigger=ReportRun.TRIGGER_MANUAL, holder=holder)
+        with CaptureQueriesContext(connection) as context:
+            summary = dispatch.work(started.run.pk, holder=holder)
+        self.assertEqual(summary["counts"], {"submitted": 2})
+        statements = [query["sql"].replace("`", '"') for query in context.captured_queries]
+        self.assertTrue(any("periodicreportschedule" in sql for sql in statements))
+        self.assertFalse([sql for sql in statements if '"course_ids"' in sql])
