@@ -9,7 +9,8 @@ import datetime
 import logging
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
@@ -63,7 +64,9 @@ def missing_courses(keys):
     if overview is None or not keys:
         return []
     masters = {str(key) for key in keys if not is_ccx(key)}
-    known = {str(key) for key in overview.objects.filter(id__in=masters).values_list("id", flat=True)}
+    # As text: parsing every id the database returns would cost more than the query.
+    found = overview.objects.filter(id__in=masters).annotate(text=Cast("id", CharField()))
+    known = set(found.values_list("text", flat=True))
     ccxs = [key for key in keys if is_ccx(key)]
     known_ccx = set()
     model = platform.ccx_model()

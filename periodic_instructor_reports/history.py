@@ -118,8 +118,8 @@ def record_courses(run, batches):
     total = 0
     for keys, skipped in batches:
         now = timezone.now()
-        rows = [ReportRunCourse(run=run, course_id=str(key)[:255]) for key in keys] + [
-            ReportRunCourse(run=run, course_id=item.course_id[:255], outcome=Outcome.SKIPPED,
+        rows = [ReportRunCourse(run_id=run.pk, course_id=str(key)[:255]) for key in keys] + [
+            ReportRunCourse(run_id=run.pk, course_id=item.course_id[:255], outcome=Outcome.SKIPPED,
                             error=item.error, started_at=now, finished_at=now)
             for item in skipped
         ]

@@ -1,7 +1,8 @@
 """
 Stand-in of ``lms.djangoapps.instructor_task.api_helper`` for tests.
 
-``submit_task`` follows the platform's order of steps: reserve the row (duplicate guard, then
+``submit_task`` follows the platform's order of steps and queries: reserve the row (duplicate
+guard fetching the unfinished rows, the latest task id the platform logs, then
 ``InstructorTask.create``), read the request's tracking info, then hand the task to Celery. Like
 the platform, a ``request.META`` without ``REMOTE_ADDR``/``SERVER_NAME`` raises ``KeyError`` only
 after the row was saved, which leaves a QUEUING row behind that blocks the next submission of that
@@ -67,7 +68,8 @@ def _task_is_running(course_id, task_type, task_key):
     running = InstructorTask.objects.filter(
         course_id=course_id, task_type=task_type, task_key=task_key
     )
-    return running.exclude(task_state__in=list(READY_STATES)).exists()
+    # Like the platform: the unfinished rows are fetched and counted.
+    return len(running.exclude(task_state__in=list(READY_STATES))) > 0
 
 
 REPORT_LABELS = {
@@ -92,6 +94,10 @@ def _reserve_task(course_id, task_type, task_key, task_input, requester):
             "Tasks below. You will be able to download the report when it is complete."
             if label else None
         )
+    # The platform reads the latest task id for its log (at WARNING; here at DEBUG, out of the way).
+    latest = InstructorTask.objects.order_by("-id").values_list("id", flat=True).first()
+    log.debug("No duplicate tasks found: task_type %s, task_key %s, and most recent task_id = %s",
+              task_type, task_key, latest if latest is not None else "None found")
     return InstructorTask.create(course_id, task_type, task_key, task_input, requester)
 
 
