@@ -39,8 +39,9 @@ def claim_run(schedule, *, trigger, planned_at, holder):
     now = timezone.now()
     try:
         with transaction.atomic():
+            # By id: the run must not hold on to the schedule and its (possibly long) course list.
             run = ReportRun.objects.create(
-                schedule=schedule, schedule_name=str(schedule)[:255], report_name=schedule.task.name,
+                schedule_id=schedule.pk, schedule_name=str(schedule)[:255], report_name=schedule.task.name,
                 report_path=schedule.task.path, owner_user_id=schedule.owner_id, trigger=trigger,
                 planned_at=planned_at, started_at=now, holder=holder, heartbeat_at=now,
             )

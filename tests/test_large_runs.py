@@ -91,6 +91,8 @@ class SubmittingTests(TestCase):
         schedule = factories.schedule(course_ids=[MASTER, factories.OTHER_COURSE])
         holder = dispatch.new_holder()
         started = dispatch.start(schedule.pk, trigger=ReportRun.TRIGGER_MANUAL, holder=holder)
+        # Nor does the started run keep the schedule (and its course list) in memory.
+        self.assertFalse(ReportRun.schedule.is_cached(started.run))
         with CaptureQueriesContext(connection) as context:
             summary = dispatch.work(started.run.pk, holder=holder)
         self.assertEqual(summary["counts"], {"submitted": 2})
