@@ -70,23 +70,25 @@ def main(argv=None):
 
 def print_tables(rows):
     """Print the time and memory tables (Markdown, as the README shows them)."""
-    print("\n| database | courses | baseline s | plugin s | ratio | plugin's own s | own / baseline "
-          "| queries per 1,000 courses (baseline / plugin) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for row in rows:
-        if row["kind"] == "time":
-            print(f"| {row['db']} | {row['courses']:,} | {row['baseline_s']:.2f} | {row['plugin_s']:.2f} "
-                  f"| {row['plugin_s'] / row['baseline_s']:.2f}x | {row['own_s']:.2f} "
-                  f"| {100 * row['own_s'] / row['baseline_s']:.1f}% "
-                  f"| {row['baseline_queries'] * 1000 / row['courses']:,.0f} / "
-                  f"{row['plugin_queries'] * 1000 / row['courses']:,.0f} |")
-    print("\n| database | courses | plugin peak MiB (recording the run) | plugin peak MiB (submitting) "
-          "| baseline peak MiB |")
-    print("|---|---:|---:|---:|---:|")
-    for row in rows:
-        if row["kind"] == "memory":
-            print(f"| {row['db']} | {row['courses']:,} | {row['record_peak'] / MIB:.1f} "
-                  f"| {row['submit_peak'] / MIB:.1f} | {row['baseline_peak'] / MIB:.1f} |")
+    timed_rows = [row for row in rows if row["kind"] == "time"]
+    if timed_rows:
+        print("\n| database | courses | baseline s | plugin s | ratio | plugin's own s | own / baseline "
+              "| queries per 1,000 courses (baseline / plugin) |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for row in timed_rows:
+        print(f"| {row['db']} | {row['courses']:,} | {row['baseline_s']:.2f} | {row['plugin_s']:.2f} "
+              f"| {row['plugin_s'] / row['baseline_s']:.2f}x | {row['own_s']:.2f} "
+              f"| {100 * row['own_s'] / row['baseline_s']:.1f}% "
+              f"| {row['baseline_queries'] * 1000 / row['courses']:,.0f} / "
+              f"{row['plugin_queries'] * 1000 / row['courses']:,.0f} |")
+    memory_rows = [row for row in rows if row["kind"] == "memory"]
+    if memory_rows:
+        print("\n| database | courses | plugin peak MiB (recording the run) | plugin peak MiB (submitting) "
+              "| baseline peak MiB |")
+        print("|---|---:|---:|---:|---:|")
+    for row in memory_rows:
+        print(f"| {row['db']} | {row['courses']:,} | {row['record_peak'] / MIB:.1f} "
+              f"| {row['submit_peak'] / MIB:.1f} | {row['baseline_peak'] / MIB:.1f} |")
 
 
 def emit(**row):

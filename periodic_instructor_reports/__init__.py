@@ -1,3 +1,3 @@
 """Generate Open edX instructor reports on a schedule."""
 
-__version__ = "1.0.0"
+__version__ = "2.0.0"
