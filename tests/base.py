@@ -4,7 +4,20 @@ import os
 import shutil
 import tempfile
 
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+
+class QueryCountMixin:
+    """Count the queries an admin page makes, once its caches are warm."""
+
+    def queries_for(self, url):
+        """Return how many queries a (warm) GET of ``url`` makes."""
+        self.client.get(url)
+        with CaptureQueriesContext(connection) as context:
+            self.client.get(url)
+        return len(context.captured_queries)
 
 
 class ReportFilesMixin:

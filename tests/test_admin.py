@@ -1,27 +1,21 @@
 """The admin pages: forms with clear errors, writes through api.py, lists without N+1 queries."""
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.test import TestCase, override_settings
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from periodic_instructor_reports import conf
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask
 from tests import factories
+from tests.base import QueryCountMixin
 
 SCHEDULES = "admin:periodic_instructor_reports_periodicreportschedule"
 TASKS = "admin:periodic_instructor_reports_periodicreporttask"
 
 
-class AdminTestCase(TestCase):
-    def queries_for(self, url):
-        """Return how many queries a (warm) GET of ``url`` makes."""
-        self.client.get(url)
-        with CaptureQueriesContext(connection) as context:
-            self.client.get(url)
-        return len(context.captured_queries)
+class AdminTestCase(QueryCountMixin, TestCase):
+    """Admin tests count their pages' queries."""
 
     def setUp(self):
         self.admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")

@@ -27,6 +27,7 @@ from periodic_instructor_reports.models import (
     ReportRunCourse,
 )
 from tests import factories, reports
+from tests.base import QueryCountMixin
 
 SCHEDULES = "admin:periodic_instructor_reports_periodicreportschedule"
 TASKS = "admin:periodic_instructor_reports_periodicreporttask"
@@ -40,19 +41,13 @@ def days(count):
     return datetime.timedelta(days=count)
 
 
-class AdminCase(TestCase):
+class AdminCase(QueryCountMixin, TestCase):
     def setUp(self):
         reports.CALLS.clear()
         self.admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
         self.client.force_login(self.admin)
         factories.course(COURSE)
 
-    def queries_for(self, url):
-        """Return how many queries a (warm) GET of ``url`` makes."""
-        self.client.get(url)
-        with CaptureQueriesContext(connection) as context:
-            self.client.get(url)
-        return len(context.captured_queries)
 
     def form(self, **overrides):
         data = {

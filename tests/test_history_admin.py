@@ -3,15 +3,14 @@
 import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.test import TestCase, override_settings
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from periodic_instructor_reports import conf, dispatch
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
 from tests import factories, reports
+from tests.base import QueryCountMixin
 
 SCHEDULES = "admin:periodic_instructor_reports_periodicreportschedule"
 RUNS = "admin:periodic_instructor_reports_reportrun"
@@ -20,7 +19,7 @@ COURSE, OTHER = factories.COURSE, factories.OTHER_COURSE
 
 
 @override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [conf.GRADE_REPORT])
-class HistoryAdminTestCase(TestCase):
+class HistoryAdminTestCase(QueryCountMixin, TestCase):
     def setUp(self):
         reports.CALLS.clear()
         self.admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
@@ -28,11 +27,6 @@ class HistoryAdminTestCase(TestCase):
         self.task = factories.report_task("tests.reports.recording_report")
         factories.course(COURSE)
 
-    def queries_for(self, url):
-        self.client.get(url)
-        with CaptureQueriesContext(connection) as context:
-            self.client.get(url)
-        return len(context.captured_queries)
 
     def schedule_with_runs(self, runs=2, **fields):
         fields.setdefault("task", self.task)

@@ -23,8 +23,20 @@ from periodic_instructor_reports.models import Outcome, ReportRun, ReportRunCour
 COURSE_TABLE_ROWS = 100
 
 
+class StartEndCells:
+    """The start and end time columns that runs and their courses share."""
+
+    @admin.display(description=_("Started"), ordering="started_at")
+    def started(self, obj):
+        return time_cell(obj.started_at)
+
+    @admin.display(description=_("Finished"), ordering="finished_at")
+    def finished(self, obj):
+        return time_cell(obj.finished_at)
+
+
 @admin.register(ReportRun)
-class ReportRunAdmin(ReadOnlyAdmin):
+class ReportRunAdmin(StartEndCells, ReadOnlyAdmin):
     """Run history: one row per dispatch of a schedule."""
 
     list_display = ("id", "schedule_link", "trigger", "due", "status", "outcome_counts", "duration")
@@ -42,14 +54,6 @@ class ReportRunAdmin(ReadOnlyAdmin):
     @admin.display(description=_("Due time"), ordering="planned_at")
     def due(self, obj):
         return time_cell(obj.planned_at)
-
-    @admin.display(description=_("Started"), ordering="started_at")
-    def started(self, obj):
-        return time_cell(obj.started_at)
-
-    @admin.display(description=_("Finished"), ordering="finished_at")
-    def finished(self, obj):
-        return time_cell(obj.finished_at)
 
     @admin.display(description=_("E-mailed"))
     def notified(self, obj):
@@ -91,7 +95,7 @@ class ReportRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReportRunCourse)
-class ReportRunCourseAdmin(ReadOnlyAdmin):
+class ReportRunCourseAdmin(StartEndCells, ReadOnlyAdmin):
     """Run history per course: each attempt's outcome, platform task id and error summary."""
 
     list_display = ("course_id", "run_cell", "outcome", "attempt", "report", "started")
@@ -104,14 +108,6 @@ class ReportRunCourseAdmin(ReadOnlyAdmin):
     fields = ("run_link", "schedule", "course_id", "attempt", "outcome", "report", "task_id",
               "upload_parent_dir", "file_path", "file_size", "platform_path", "error", "started", "finished")
     readonly_fields = fields
-
-    @admin.display(description=_("Started"), ordering="started_at")
-    def started(self, obj):
-        return time_cell(obj.started_at)
-
-    @admin.display(description=_("Finished"), ordering="finished_at")
-    def finished(self, obj):
-        return time_cell(obj.finished_at)
 
     @admin.display(description=_("Report or error"))
     def report(self, obj):
