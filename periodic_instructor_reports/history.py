@@ -291,9 +291,3 @@ def record_too_soon(schedule, *, trigger, planned_at, reason):
     log.warning("Periodic report schedule %s: skipped a run, %s.", schedule.pk, reason)
     return run
 
-
-def last_automatic_due_time(schedule):
-    """Return the latest due time the schedule ran for by beat or cron, or None."""
-    return ReportRun.objects.filter(
-        schedule=schedule, trigger__in=ReportRun.AUTOMATIC_TRIGGERS,
-    ).aggregate(latest=Max("planned_at"))["latest"]
