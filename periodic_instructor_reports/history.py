@@ -290,4 +290,3 @@ def record_too_soon(schedule, *, trigger, planned_at, reason):
         run.save(update_fields=["status", "finished_at", "error", "counts"])
     log.warning("Periodic report schedule %s: skipped a run, %s.", schedule.pk, reason)
     return run
-
