@@ -27,7 +27,7 @@ from lms.celery import APP
 
 from demo import processes
 from demo.processes import wait_for
-from periodic_instructor_reports import api, beat
+from periodic_instructor_reports import api, beat, housekeeping
 from tests.integration import harness
 from tests.integration.harness import (
     DEADLINE,
@@ -263,6 +263,10 @@ def redis_stopped(server, children, *, kind):
 def test_redis_stopped_as_beat_fires_and_mid_dispatch(private_redis, launch, kind, owner, reports, every):
     children = launch(PIR_IT_REDIS_URL=private_redis.url, PIR_IT_SUBMIT_DELAY=SLOW)
     start_processes(children, kind=kind, workers=["worker"], beats=["beat"])
+    # Beat connects to the broker as it sends its first task; stopped before that, Redis would
+    # keep beat waiting to connect instead of failing to send.
+    wait_for(lambda: f"Sending due task {housekeeping.FOLLOW_UP_BEAT_ROW} " in children.log("beat"),
+             timeout=DEADLINE, what="beat to send the follow-up job", children=children)
 
     # Beat fires while Redis is down: the due time gets no run, and the follow-up job catches it
     # up once Redis is back. The due time is put 150 s in the past, so it is already older than
