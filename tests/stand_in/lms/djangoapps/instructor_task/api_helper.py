@@ -2,11 +2,11 @@
 Stand-in of ``lms.djangoapps.instructor_task.api_helper`` for tests.
 
 ``submit_task`` follows the platform's order of steps and queries: reserve the row (duplicate
-guard fetching the unfinished rows, the latest task id the platform logs, then
-``InstructorTask.create``), read the request's tracking info, then hand the task to Celery. Like
-the platform, a ``request.META`` without ``REMOTE_ADDR``/``SERVER_NAME`` raises ``KeyError`` only
-after the row was saved, which leaves a QUEUING row behind that blocks the next submission of that
-report (``AlreadyRunningError``).
+guard fetching the unfinished rows, the latest task id the platform logs at WARNING, then
+``InstructorTask.create``, which saves the row in a savepoint of its own), read the request's
+tracking info, then hand the task to Celery. Like the platform, a ``request.META`` without
+``REMOTE_ADDR``/``SERVER_NAME`` raises ``KeyError`` only after the row was saved, which leaves a
+QUEUING row behind that blocks the next submission of that report (``AlreadyRunningError``).
 
 The platform wraps the reservation in ``outer_atomic()``, which refuses to run inside
 ``transaction.atomic``. Django's ``TestCase`` wraps every test in atomic blocks, so the stand-in
@@ -68,8 +68,10 @@ def _task_is_running(course_id, task_type, task_key):
     running = InstructorTask.objects.filter(
         course_id=course_id, task_type=task_type, task_key=task_key
     )
-    # Like the platform: the unfinished rows are fetched and counted.
-    return len(running.exclude(task_state__in=list(READY_STATES))) > 0
+    # Like the platform: one exclude per ready state, then the unfinished rows fetched and counted.
+    for state in READY_STATES:
+        running = running.exclude(task_state=state)
+    return len(running) > 0
 
 
 REPORT_LABELS = {
@@ -94,10 +96,10 @@ def _reserve_task(course_id, task_type, task_key, task_input, requester):
             "Tasks below. You will be able to download the report when it is complete."
             if label else None
         )
-    # The platform reads the latest task id for its log (at WARNING; here at DEBUG, out of the way).
+    # Like the platform: the latest task id, logged at WARNING with every submission.
     latest = InstructorTask.objects.order_by("-id").values_list("id", flat=True).first()
-    log.debug("No duplicate tasks found: task_type %s, task_key %s, and most recent task_id = %s",
-              task_type, task_key, latest if latest is not None else "None found")
+    log.warning("No duplicate tasks found: task_type %s, task_key %s, and most recent task_id = %s",
+                task_type, task_key, latest if latest is not None else "None found")
     return InstructorTask.create(course_id, task_type, task_key, task_input, requester)
 
 

@@ -14,7 +14,7 @@ from uuid import uuid4
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import models
+from django.db import models, transaction
 from django.utils.module_loading import import_string
 from opaque_keys.edx.django.models import CourseKeyField
 
@@ -62,8 +62,13 @@ class InstructorTask(models.Model):
             task_state=QUEUING,
             requester=requester,
         )
-        instructor_task.save()
+        instructor_task.save_now()
         return instructor_task
+
+    @transaction.atomic
+    def save_now(self):
+        """Save the row in an atomic block of its own (a savepoint in ``submit_task``'s), as the LMS does."""
+        self.save()
 
 
 class ReportStore:
