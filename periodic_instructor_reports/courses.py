@@ -56,17 +56,21 @@ def ccx_keys_by_master(master_keys):
 
 def missing_courses(keys):
     """
-    Return the keys (of ``keys``) that name no course or CCX of the platform (two queries at most).
+    Return the keys (of ``keys``) that name no course or CCX of the platform (three queries at most).
 
     Without the platform's course list (outside the LMS) nothing is missing.
     """
     overview = platform.course_overview_model()
     if overview is None or not keys:
         return []
-    masters = {str(key) for key in keys if not is_ccx(key)}
-    # As text: parsing every id the database returns would cost more than the query.
-    found = overview.objects.filter(id__in=masters).annotate(text=Cast("id", CharField()))
-    known = set(found.values_list("text", flat=True))
+    masters = {key for key in keys if not is_ccx(key)}
+    # Keys, not text, go in (the field would parse text again). When all are there, as is usual,
+    # a count says so; else their ids come out as text: parsing every id would cost more.
+    found = overview.objects.filter(id__in=masters)
+    if masters and found.count() == len(masters):
+        known = {str(key) for key in masters}
+    else:
+        known = set(found.annotate(text=Cast("id", CharField())).values_list("text", flat=True))
     ccxs = [key for key in keys if is_ccx(key)]
     known_ccx = set()
     model = platform.ccx_model()

@@ -1,16 +1,19 @@
 """
 Running a schedule: claim the run for its due time, record its courses, submit them in batches.
 
-Every course is recorded before anything is submitted, each batch is marked ``submitting``
-before the platform is called and its outcomes are stored after, so a run stopped anywhere (a
-killed worker, a time limit, a database or broker outage) is resumed for exactly the courses
-without an outcome, and a course whose submission was in flight is looked up in the platform's
-own task table before it is submitted again.
+Every course is recorded in the run's queue (a row per 500 courses) before anything is
+submitted; each batch records the intent before the platform is called, and its courses'
+outcomes are stored after, one row per course, written once. So a run stopped anywhere (a killed
+worker, a time limit, a database or broker outage) is resumed for exactly the courses without an
+outcome, and a course whose submission was in flight is looked up in the platform's own task
+table before it is submitted again.
 """
 
 import datetime
+import functools
 import logging
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -97,21 +100,19 @@ class Plan:
         The folder is the schedule's folder for the course: given to a report that takes upload
         folder arguments, or where the plugin copies a copied report's file once it is generated.
         """
-        path = self.schedule.task.path
-        kwargs = dict(self.keyword_arguments)
-        if "features" in reports.PROVIDED_ARGUMENTS.get(path, ()):
+        kwargs = dict(self._shared_arguments)
+        if self._site_features:
             kwargs["features"] = self._features(course_key)
-        report = catalog.get(path)
-        for name, value in (report.fixed if report else {}).items():
-            kwargs.setdefault(name, value)
-        kwargs.update(catalog.course_arguments(path, course_key, kwargs))
+        kwargs.update(catalog.course_arguments(self.schedule.task.path, course_key, kwargs))
         if not self.upload and not self.copy:
             return kwargs, None
         schedule = self.schedule
-        folder = folders.upload_parent_dir(
-            structure=schedule.upload_folder_structure, prefix=schedule.upload_folder_prefix,
-            course_key=course_key, run_date=self.run_date,
-        )
+        folder = self._shared_folder
+        if folder is None:
+            folder = folders.upload_parent_dir(
+                structure=schedule.upload_folder_structure, prefix=schedule.upload_folder_prefix,
+                course_key=course_key, run_date=self.run_date,
+            )
         if not self.upload:
             return kwargs, folder
         kwargs[reports.UPLOAD_PARENT_DIR] = folder
@@ -120,6 +121,30 @@ class Plan:
             if filename:
                 kwargs["filename"] = filename
         return kwargs, folder
+
+    @functools.cached_property
+    def _shared_arguments(self):
+        """The keyword arguments of every course's call: the schedule's, then the report's fixed ones."""
+        kwargs = dict(self.keyword_arguments)
+        report = catalog.get(self.schedule.task.path)
+        for name, value in (report.fixed if report else {}).items():
+            kwargs.setdefault(name, value)
+        return kwargs
+
+    @functools.cached_property
+    def _site_features(self):
+        return "features" in reports.PROVIDED_ARGUMENTS.get(self.schedule.task.path, ())
+
+    @functools.cached_property
+    def _shared_folder(self):
+        """The folder of every course, for the structures that do not name it by course; else None."""
+        schedule = self.schedule
+        if schedule.upload_folder_structure == folders.REGULAR:
+            return None
+        return folders.upload_parent_dir(
+            structure=schedule.upload_folder_structure, prefix=schedule.upload_folder_prefix,
+            course_key=None, run_date=self.run_date,
+        )
 
     def _features(self, course_key):
         """Return the profile columns for the course's organisation (read once per run and org)."""
@@ -136,14 +161,24 @@ class Plan:
         refusal = permissions.request_refusal(self.schedule.owner, course_key, self.schedule.task.path)
         if refusal:
             return refusal
-        if folder is not None:
-            problem = folders.folder_problem(
-                folder, structure=self.schedule.upload_folder_structure, course_key=course_key,
-                root=conf.get("FOLDER_ROOT"),
-            )
-            if problem:
-                return f"folder refused: {problem}"
-        return ""
+        if folder is None:
+            return ""
+        if folder is self._shared_folder and not folders.COURSE_FOLDER.match(folder):
+            # Not named by course: its check is the same for every course, made once.
+            problem = self._shared_folder_problem
+        else:
+            problem = self._folder_problem(folder, course_key)
+        return f"folder refused: {problem}" if problem else ""
+
+    @functools.cached_property
+    def _shared_folder_problem(self):
+        return self._folder_problem(self._shared_folder, None)
+
+    def _folder_problem(self, folder, course_key):
+        return folders.folder_problem(
+            folder, structure=self.schedule.upload_folder_structure, course_key=course_key,
+            root=conf.get("FOLDER_ROOT"),
+        )
 
 
 def plan(schedule, *, moment):
@@ -260,7 +295,7 @@ def start(schedule_id, *, trigger, holder, planned_at=None, only=None):
             first = plan(schedule, moment=run.planned_at)
             if first.refusal:
                 return _refuse(schedule, run, first.refusal, only)
-            history.record_courses(run, courses.target_batches(schedule, only))
+            history.record_courses(run, courses.target_batches(schedule, only, size=history.BATCH_SIZE))
         set_custom_attribute("periodic_report_course_count", run.course_total)
     return Start(STARTED, schedule_id, run)
 
@@ -333,12 +368,8 @@ def _work(run, holder):
     retrying = run.status == ReportRun.STATUS_WAITING
     if retrying:
         ReportRun.objects.filter(pk=run.pk, holder=holder).update(status=ReportRun.STATUS_RUNNING)
-    last_pk = 0
-    while True:
-        batch = history.open_rows(run, after_pk=last_pk, retrying=retrying)
-        if not batch:
-            break
-        if last_pk:  # the first batch comes right after taking the run and reading its schedule
+    for number, submit in enumerate(_steps(run, retrying)):
+        if number:  # the first step comes right after taking the run and reading its schedule
             held, schedule_state = history.check(run, holder)
             if not held:
                 log.warning("Periodic report run %s was taken over by another worker; %s stops.",
@@ -347,11 +378,9 @@ def _work(run, holder):
             stop = _stop_reason(run, schedule_state)
             if stop:
                 return _stop(run, schedule, holder, stop)
-        last_pk = batch[-1].pk
         try:
-            outage = _submit_batch(run_plan, run, batch, Lease(run, holder))
+            outage = submit(run_plan, run, Lease(run, holder))
         except SoftTimeLimitExceeded:
-            history.save_rows([row for row in batch if row.outcome != Outcome.SUBMITTING])
             log.warning("Periodic report run %s reached its time limit; handing the rest over.", run.pk)
             return _continue_later(run, holder, countdown=0, reason="time limit")
         except LeaseLost:
@@ -362,6 +391,23 @@ def _work(run, holder):
         if outage:
             return _continue_later(run, holder, countdown=conf.get("OUTAGE_DELAY"), reason=outage)
     return _end_pass(run, schedule, holder)
+
+
+def _steps(run, retrying):
+    """
+    Yield the run's work, one batch at a time, as ``submit(run_plan, run, lease)`` calls.
+
+    First the rows to submit again (courses the broker refused, then, when ``retrying``, those
+    refused as already running), then the batches of courses never tried, in order.
+    """
+    last_pk = 0
+    while rows := history.open_rows(run, after_pk=last_pk, retrying=retrying):
+        last_pk = rows[-1].pk
+        yield functools.partial(_submit_rows, rows=rows)
+    number = -1
+    while batch := history.next_batch(run, after=number):
+        number = batch.number
+        yield functools.partial(_submit_queued, batch=batch)
 
 
 def _stop_reason(run, schedule):
@@ -400,10 +446,7 @@ def _finish(run, holder, *, error=""):
 
 def _refuse_rest(run, schedule, holder, error):
     log.error("Periodic report run %s refused: %s", run.pk, error)
-    now = timezone.now()
-    ReportRunCourse.objects.filter(run=run, outcome__in=ReportRunCourse.OPEN).update(
-        outcome=Outcome.REFUSED, error=error[:ERROR_LIMIT], finished_at=now,
-    )
+    history.close_open_rows(run, error, outcome=Outcome.REFUSED)
     counts = history.finish_run(run, status=ReportRun.STATUS_REFUSED, error=error, holder=holder)
     delivery.deliver(run)
     return result(REFUSED, schedule_id=run.schedule_id, run_id=run.pk, counts=counts, error=error)
@@ -425,39 +468,92 @@ class Lease:
     def __init__(self, run, holder):
         self.run, self.holder = run, holder
         self.renewed_at = timezone.now()
+        self.every = datetime.timedelta(seconds=conf.get("RESUME_AFTER") / 4)
 
-    def renew(self):
+    def renew(self, now=None):
         """Record progress if it is time to; return False once another holder has taken the run."""
-        now = timezone.now()
-        if (now - self.renewed_at).total_seconds() < conf.get("RESUME_AFTER") / 4:
+        now = now or timezone.now()
+        if now - self.renewed_at < self.every:
             return True
         self.renewed_at = now
         return history.heartbeat(self.run, self.holder)
 
 
-def _submit_batch(run_plan, run, batch, lease):
+def _submit_rows(run_plan, run, lease, *, rows):
     """
-    Submit one batch; return why the rest must wait (the broker refused), or "".
+    Submit again courses that have a row (left pending or submitting, or to retry); return an outage or "".
+
+    Rows whose submission was in flight are first looked up in the platform's task table.
 
     Raises:
         LeaseLost: another holder took the run over; nothing more is submitted or saved.
     """
-    in_flight = [row for row in batch if row.outcome == Outcome.SUBMITTING]
+    in_flight = [row for row in rows if row.outcome == Outcome.SUBMITTING]
     if in_flight:
         _settle_in_flight(run_plan, in_flight)
-    to_submit = [row for row in batch if row.outcome != Outcome.SUBMITTED]
+    to_submit = [row for row in rows if row.outcome != Outcome.SUBMITTED]
     history.mark_submitting(to_submit)
     already_running, queue_error = platform.report_errors()
     outage = ""
-    for row in to_submit:
-        if outage:
-            row.outcome, row.attempt = Outcome.PENDING, row.attempt - 1
-            continue
-        if not lease.renew():
-            raise LeaseLost(run.pk)
-        outage = _submit(run_plan, row, already_running, queue_error)
-    history.save_rows(batch)
+    try:
+        for row in to_submit:
+            if outage:
+                row.outcome, row.attempt = Outcome.PENDING, row.attempt - 1
+                continue
+            if not lease.renew():
+                raise LeaseLost(run.pk)
+            outage = _submit(run_plan, row, already_running, queue_error)
+    except SoftTimeLimitExceeded:
+        history.save_rows([row for row in rows if row.outcome != Outcome.SUBMITTING])
+        raise
+    history.save_rows(rows)
+    _log_batch(run, "courses tried again", rows)
     return outage
+
+
+def _submit_queued(run_plan, run, lease, *, batch):
+    """
+    Submit the courses of a queued batch, store their rows and take it off the queue; return an outage or "".
+
+    A batch whose intent an interrupted attempt recorded first settles its courses without a row
+    from the platform's task table. After an outage, the courses not tried stay queued.
+
+    Raises:
+        LeaseLost: another holder took the run over; nothing more is submitted or saved.
+    """
+    course_ids, rows = batch.course_ids, []
+    if batch.submitting_since is not None:
+        done = history.recorded_ids(run, course_ids)
+        course_ids = [course_id for course_id in course_ids if course_id not in done]
+        rows = _settle_queued(run_plan, run, course_ids, batch.submitting_since)
+        settled = {row.course_id for row in rows}
+        course_ids = [course_id for course_id in course_ids if course_id not in settled]
+    else:
+        history.begin_batch(batch)
+    already_running, queue_error = platform.report_errors()
+    outage = ""
+    try:
+        for course_id in course_ids:
+            now = timezone.now()
+            if not lease.renew(now):
+                raise LeaseLost(run.pk)
+            row = ReportRunCourse(run_id=run.pk, course_id=course_id, attempt=1, started_at=now)
+            outage = _submit(run_plan, row, already_running, queue_error)
+            rows.append(row)
+            if outage:
+                break
+    except SoftTimeLimitExceeded:
+        history.store_batch(batch, rows, done=False)
+        raise
+    history.store_batch(batch, rows, done=not outage)
+    _log_batch(run, f"batch {batch.number}", rows)
+    return outage
+
+
+def _log_batch(run, what, rows):
+    counts = Counter(row.outcome for row in rows)
+    log.info("Periodic report run %s, %s: %s.", run.pk, what,
+             ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items())) or "nothing to do")
 
 
 def _settle_in_flight(run_plan, rows):
@@ -467,15 +563,31 @@ def _settle_in_flight(run_plan, rows):
     Each is recorded with its upload folder and the start of its file's name, as a submission is,
     so the follow-up job finds its file.
     """
-    found = platform_tasks(run_plan, rows)
+    found = platform_tasks(run_plan, {row.course_id: row.started_at for row in rows})
     for row in rows:
         task_id = found.get(row.course_id)
         if task_id:
-            _record_call(run_plan, row, CourseKey.from_string(row.course_id))
-            row.outcome, row.task_id, row.finished_at = Outcome.SUBMITTED, task_id, timezone.now()
-            row.error = "resumed: the platform had recorded this submission before the worker stopped"
-            log.info("Periodic report run %s: %s was submitted before the interruption (task %s).",
-                     row.run_id, row.course_id, task_id)
+            _resumed(run_plan, row, task_id)
+
+
+def _settle_queued(run_plan, run, course_ids, since):
+    """Return rows of the courses, of an interrupted batch, the platform has a task of since ``since``."""
+    found = platform_tasks(run_plan, dict.fromkeys(course_ids, since))
+    rows = []
+    for course_id in course_ids:
+        if course_id in found:
+            row = ReportRunCourse(run_id=run.pk, course_id=course_id, attempt=1, started_at=since)
+            _resumed(run_plan, row, found[course_id])
+            rows.append(row)
+    return rows
+
+
+def _resumed(run_plan, row, task_id):
+    _record_call(run_plan, row, CourseKey.from_string(row.course_id))
+    row.outcome, row.task_id, row.finished_at = Outcome.SUBMITTED, task_id, timezone.now()
+    row.error = "resumed: the platform had recorded this submission before the worker stopped"
+    log.info("Periodic report run %s: %s was submitted before the interruption (task %s).",
+             row.run_id, row.course_id, task_id)
 
 
 def refused_by_the_broker(state, output):
@@ -488,33 +600,35 @@ def refused_by_the_broker(state, output):
     return state == "FAILURE" and not (output or "").lstrip().startswith("{")
 
 
-def platform_tasks(run_plan, rows):
+def platform_tasks(run_plan, started):
     """
-    Return ``{course id: platform task id}`` of rows whose submission reached the platform.
+    Return ``{course id: platform task id}`` of courses whose submission reached the platform.
 
-    Looks for the platform's own task row of each course, requested by the owner, of the
-    report's task type when known, created since the row's intent was recorded (one query).
-    A row of a submission the broker refused does not count: that course is submitted again.
+    ``started`` maps each course id to when the intent to submit it was recorded. Looks for the
+    platform's own task row of each course, requested by the owner, of the report's task type
+    when known, created since the intent (one query). A row of a submission the broker refused
+    does not count: that course is submitted again.
     """
     model = platform.instructor_task_model()
-    if model is None or not rows:
+    if model is None or not started:
         return {}
-    since = min(row.started_at for row in rows) - INTENT_SLACK
+    since = min(started.values()) - INTENT_SLACK
     tasks = model.objects.filter(
-        course_id__in=[row.course_id for row in rows], requester_id=run_plan.schedule.owner_id,
-        created__gte=since,
+        course_id__in=list(started), requester_id=run_plan.schedule.owner_id, created__gte=since,
     )
     task_type = reports.task_type(run_plan.schedule.task.path)
     if task_type:
         tasks = tasks.filter(task_type=task_type)
-    started = {row.course_id: row.started_at - INTENT_SLACK for row in rows}
     found = {}
     rows = tasks.order_by("created").values_list(
         "course_id", "task_id", "created", "task_state", "task_output"
     )
     for course_id, task_id, created, state, output in rows:
-        if created >= started.get(str(course_id), created) and not refused_by_the_broker(state, output):
-            found.setdefault(str(course_id), task_id)
+        course_id = str(course_id)
+        intent = started.get(course_id)
+        if intent is None or created < intent - INTENT_SLACK or refused_by_the_broker(state, output):
+            continue
+        found.setdefault(course_id, task_id)
     return found
 
 
@@ -560,14 +674,14 @@ def _submit(run_plan, row, already_running, queue_error):
         task_id = getattr(submitted, "task_id", None)
         row.outcome, row.task_id, row.error = Outcome.SUBMITTED, str(task_id)[:255] if task_id else "", ""
     row.finished_at = timezone.now()
-    log.info("Periodic report run %s, course %s: %s.", row.run_id, row.course_id, row.outcome)
+    log.debug("Periodic report run %s, course %s: %s.", row.run_id, row.course_id, row.outcome)
     return ""
 
 
 def _end_pass(run, schedule, holder):
     """After the last batch: wait to retry courses already running, or finish the run."""
     if history.has_retries(run):
-        counts = history.outcome_counts(run.pk)
+        counts = history.outcome_counts(run)
         ReportRun.objects.filter(pk=run.pk, holder=holder).update(
             status=ReportRun.STATUS_WAITING, counts=counts,
         )
@@ -590,7 +704,7 @@ def _continue_later(run, holder, *, countdown, reason, status=None):
         history.release(run, continuation, until=until)
         log.error("Periodic report run %s: could not queue its continuation (%s); the recovery sweep "
                   "resumes it.", run.pk, reason)
-    counts = history.outcome_counts(run.pk)
+    counts = history.outcome_counts(run)
     return result(
         status or HANDED_OVER, schedule_id=run.schedule_id, run_id=run.pk, counts=counts, error=reason,
     )

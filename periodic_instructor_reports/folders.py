@@ -47,10 +47,13 @@ def folder_problem(folder, *, structure, course_key, root=""):
     40 hex digits at any depth), except the course's own hashed folder, which the ``regular``
     structure appends to the prefix: so one course's report never lands where another course's
     team sees it. With ``root`` (the ``FOLDER_ROOT`` setting), every folder but the course's
-    own platform folder must be inside it.
+    own platform folder must be inside it. Without ``course_key`` (a folder that does not name
+    the course), the rules that do not depend on the course.
     """
-    own = course_folder(course_key)
-    if folder in ("", own):
+    if not folder:
+        return ""
+    own = course_folder(course_key) if course_key is not None else None
+    if folder == own:
         return ""
     segments = folder.rstrip("/").split("/")
     if structure == REGULAR and segments[-1] == own:

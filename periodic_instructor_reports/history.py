@@ -1,5 +1,5 @@
 """
-Recording runs: one row per run, one per course, written as the run goes, in bounded queries.
+Recording runs: one row per run, its queue of courses in batches, one row per course once it has an outcome.
 
 A run owns its work through a lease: ``holder`` names the Celery task working on it and
 ``heartbeat_at`` says when it last made progress. Another worker takes the run over only once
@@ -10,11 +10,11 @@ import datetime
 import logging
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from periodic_instructor_reports import conf
-from periodic_instructor_reports.models import Outcome, ReportRun, ReportRunCourse
+from periodic_instructor_reports.models import Outcome, ReportRun, ReportRunBatch, ReportRunCourse
 
 log = logging.getLogger(__name__)
 
@@ -111,24 +111,71 @@ def release(run, holder, *, until):
 
 def record_courses(run, batches):
     """
-    Record every course of the run as pending (ids that cannot run as skipped), batch by batch.
+    Record the run's courses as its queue, one batch row per 500 (ids that cannot run as skipped rows).
 
-    ``batches`` yields ``(course keys, [Skipped])`` (``courses.target_batches``). Safe to repeat
-    for a run interrupted while recording: rows already there are kept.
+    ``batches`` yields ``(course keys, [Skipped])`` (``courses.target_batches``). All or nothing
+    (one transaction): a run interrupted while recording is recorded again from the start.
     """
-    total = 0
-    for keys, skipped in batches:
-        now = timezone.now()
-        rows = [ReportRunCourse(run_id=run.pk, course_id=str(key)[:255]) for key in keys] + [
-            ReportRunCourse(run_id=run.pk, course_id=item.course_id[:255], outcome=Outcome.SKIPPED,
-                            error=item.error, started_at=now, finished_at=now)
-            for item in skipped
-        ]
-        for start in range(0, len(rows), BATCH_SIZE):
-            ReportRunCourse.objects.bulk_create(rows[start:start + BATCH_SIZE], ignore_conflicts=True)
-        total += len(rows)
-    run.course_total = total
-    run.save(update_fields=["course_total"])
+    total = number = 0
+    with transaction.atomic():
+        for keys, skipped in batches:
+            course_ids = [str(key)[:255] for key in keys]
+            if course_ids:
+                ReportRunBatch.objects.create(run_id=run.pk, number=number, course_ids=course_ids,
+                                              size=len(course_ids))
+                number += 1
+            if skipped:
+                now = timezone.now()
+                ReportRunCourse.objects.bulk_create([
+                    ReportRunCourse(run_id=run.pk, course_id=item.course_id[:255], outcome=Outcome.SKIPPED,
+                                    error=item.error, started_at=now, finished_at=now)
+                    for item in skipped
+                ], batch_size=BATCH_SIZE, ignore_conflicts=True)
+            total += len(course_ids) + len(skipped)
+        run.course_total = total
+        run.save(update_fields=["course_total"])
+
+
+def next_batch(run, *, after):
+    """Return the run's first queued batch numbered after ``after`` (-1 for the first), or None."""
+    return ReportRunBatch.objects.filter(run_id=run.pk, number__gt=after).order_by("number").first()
+
+
+def begin_batch(batch):
+    """
+    Record the intent to submit the batch's courses now, before the platform is called (one query).
+
+    An intent recorded by an earlier attempt is kept: the platform's task rows are looked up from it.
+    """
+    if batch.submitting_since is None:
+        batch.submitting_since = timezone.now()
+        ReportRunBatch.objects.filter(pk=batch.pk, submitting_since__isnull=True).update(
+            submitting_since=batch.submitting_since,
+        )
+
+
+def recorded_ids(run, course_ids):
+    """Return the ids, of ``course_ids``, that already have a row in the run (one query)."""
+    rows = ReportRunCourse.objects.filter(run_id=run.pk, course_id__in=course_ids)
+    return set(rows.values_list("course_id", flat=True))
+
+
+def store_batch(batch, rows, *, done):
+    """
+    Store the rows of a batch's courses, then, when ``done``, take the batch off the queue.
+
+    The rows are new (a row already there for the course is updated instead: the latest outcome
+    wins). Stopped between the two, the batch stays queued with every course recorded: the next
+    attempt finds nothing left to submit in it.
+    """
+    if rows:
+        target = ["run", "course_id"] if connection.features.supports_update_conflicts_with_target else None
+        ReportRunCourse.objects.bulk_create(
+            rows, batch_size=BATCH_SIZE, update_conflicts=True, unique_fields=target,
+            update_fields=OUTCOME_FIELDS,
+        )
+    if done:
+        ReportRunBatch.objects.filter(pk=batch.pk).delete()
 
 
 def refuse_courses(run, course_ids, error):
@@ -147,10 +194,11 @@ def refuse_courses(run, course_ids, error):
 
 def open_rows(run, *, after_pk, retrying):
     """
-    Return the next batch of the run's courses still to submit, in id order.
+    Return the next rows of the run's courses to submit again, in id order.
 
-    Pending and submitting rows always; with ``retrying``, also rows refused as already running
-    that have attempts left.
+    Rows left pending (the broker refused their submission) or submitting (the intent) always;
+    with ``retrying``, also rows refused as already running that have attempts left. Courses
+    never tried have no row: they wait in the run's batches.
     """
     wanted = Q(outcome__in=ReportRunCourse.OPEN)
     if retrying:
@@ -191,12 +239,14 @@ def save_rows(rows, fields=OUTCOME_FIELDS):
 
 
 def open_count(run_id):
-    """Return how many courses of the run have no outcome yet (or wait for a retry)."""
-    return ReportRunCourse.objects.filter(
+    """Return how many courses of the run have no outcome yet or wait for a retry (an upper bound)."""
+    rows = ReportRunCourse.objects.filter(
         Q(outcome__in=ReportRunCourse.OPEN)
         | Q(outcome=Outcome.ALREADY_RUNNING, attempt__lte=conf.get("RETRY_ATTEMPTS")),
         run_id=run_id,
     ).count()
+    queued = ReportRunBatch.objects.filter(run_id=run_id).aggregate(n=Sum("size"))["n"] or 0
+    return rows + queued
 
 
 def has_retries(run):
@@ -206,10 +256,18 @@ def has_retries(run):
     ).exists()
 
 
-def outcome_counts(run_id):
-    """Return ``{outcome: count}`` of the run's courses (one query)."""
-    rows = ReportRunCourse.objects.filter(run_id=run_id).values("outcome").annotate(n=Count("pk"))
-    return {row["outcome"]: row["n"] for row in rows}
+def outcome_counts(run):
+    """
+    Return ``{outcome: count}`` of the run's courses (one query).
+
+    Courses still queued (no row yet) count as pending.
+    """
+    rows = ReportRunCourse.objects.filter(run_id=run.pk).values("outcome").annotate(n=Count("pk"))
+    counts = {row["outcome"]: row["n"] for row in rows}
+    queued = (run.course_total or 0) - sum(counts.values())
+    if queued > 0:
+        counts[Outcome.PENDING.value] = counts.get(Outcome.PENDING.value, 0) + queued
+    return counts
 
 
 def finish_run(run, *, status, error="", holder=None):
@@ -218,7 +276,7 @@ def finish_run(run, *, status, error="", holder=None):
 
     With ``holder`` the run is finished only if that holder still has it (returns None if not).
     """
-    counts = outcome_counts(run.pk)
+    counts = outcome_counts(run)
     rows = ReportRun.objects.filter(pk=run.pk)
     if holder is not None:
         rows = rows.filter(holder=holder)
@@ -229,12 +287,29 @@ def finish_run(run, *, status, error="", holder=None):
     return counts
 
 
-def close_open_rows(run, error):
-    """Record the run's courses that were never submitted as skipped, with ``error`` (one query)."""
+def close_open_rows(run, error, outcome=Outcome.SKIPPED):
+    """
+    Record the run's courses that were never submitted with ``outcome`` and ``error``; return how many.
+
+    Rows left pending or submitting are updated (one query); courses still queued get their
+    rows, batch by batch, and the queue is emptied.
+    """
     now = timezone.now()
-    return ReportRunCourse.objects.filter(run=run, outcome__in=ReportRunCourse.OPEN).update(
-        outcome=Outcome.SKIPPED, error=error[:ERROR_LIMIT], finished_at=now,
+    error = error[:ERROR_LIMIT]
+    closed = ReportRunCourse.objects.filter(run=run, outcome__in=ReportRunCourse.OPEN).update(
+        outcome=outcome, error=error, finished_at=now,
     )
+    batch = next_batch(run, after=-1)
+    while batch is not None:
+        done = recorded_ids(run, batch.course_ids) if batch.submitting_since else set()
+        rows = [
+            ReportRunCourse(run_id=run.pk, course_id=course_id, outcome=outcome, error=error, finished_at=now)
+            for course_id in batch.course_ids if course_id not in done
+        ]
+        store_batch(batch, rows, done=True)
+        closed += len(rows)
+        batch = next_batch(run, after=batch.number)
+    return closed
 
 
 def too_soon(schedule, planned_at):

@@ -339,6 +339,39 @@ class ReportRun(models.Model):
         return self.schedule_name or f"schedule {self.schedule_id}"
 
 
+class ReportRunBatch(models.Model):
+    """
+    Up to 500 courses of a run still to submit, in order: the run's queue.
+
+    A run records its courses as batches, one row per 500, before it submits any. Before the
+    first course of a batch is submitted the batch records the intent (``submitting_since``);
+    once its courses' outcomes are stored, one row per course, the batch is deleted. So each
+    course row is written once, and a run interrupted anywhere is resumed from its batches: a
+    course of a batch whose intent was recorded and that has no row yet may have reached the
+    platform, and is looked up in the platform's task table before it is submitted again.
+
+    .. no_pii:
+    """
+
+    run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField(help_text=_("The batch's place in the run, from 0."))
+    course_ids = models.JSONField(default=list)
+    size = models.PositiveIntegerField(default=0, help_text=_("How many courses the batch holds."))
+    submitting_since = models.DateTimeField(
+        null=True, blank=True, help_text=_("When its first submission started (the intent)."),
+    )
+
+    class Meta:
+        verbose_name = _("Report run batch")
+        verbose_name_plural = _("Report run batches")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="pir_runbatch_once_per_run"),
+        ]
+
+    def __str__(self):
+        return f"Batch {self.number} of run {self.run_id}"
+
+
 class Outcome(models.TextChoices):
     """
     What happened to one course of a run: the one vocabulary of the dispatcher, history and e-mail.

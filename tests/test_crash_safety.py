@@ -130,6 +130,12 @@ class ResumeTests(ReportFilesMixin, TestCase):
     def later(self, run, seconds=901):
         return run.heartbeat_at + datetime.timedelta(seconds=seconds)
 
+    def intent(self, run):
+        """Record the intent to submit the run's first batch, as a worker does; return its course ids."""
+        batch = history.next_batch(run, after=-1)
+        history.begin_batch(batch)
+        return batch.course_ids
+
     def test_a_run_whose_worker_died_after_recording_its_courses(self):
         run = self.started()
         self.assertEqual(run.course_total, 7)
@@ -142,17 +148,16 @@ class ResumeTests(ReportFilesMixin, TestCase):
 
     def test_a_submission_in_flight_is_found_in_the_platform_not_submitted_again(self):
         run = self.started()
-        batch = history.open_rows(run, after_pk=0, retrying=False)
-        history.mark_submitting(batch)
+        batch = self.intent(run)
         # The worker was killed after the platform recorded the first two, before the outcomes.
         request = dispatch.plan(self.schedule, moment=run.planned_at).leading[0]
-        for row in batch[:2]:
-            platform_api.submit_calculate_grades_csv(request, row.course_id)
+        for course_id in batch[:2]:
+            platform_api.submit_calculate_grades_csv(request, course_id)
         with self.assertLogs("periodic_instructor_reports", "INFO") as logs:
             recovery.resume_stalled(now=self.later(run))
         self.assertIn("was submitted before the interruption", " ".join(logs.output))
         self.assertEqual(submissions(), {course: 1 for course in COURSES})
-        resumed = ReportRunCourse.objects.filter(run=run, course_id__in=[row.course_id for row in batch[:2]])
+        resumed = ReportRunCourse.objects.filter(run=run, course_id__in=batch[:2])
         for row in resumed:
             self.assertEqual(row.outcome, "submitted")
             self.assertTrue(row.task_id)
@@ -162,17 +167,16 @@ class ResumeTests(ReportFilesMixin, TestCase):
         schedule = factories.schedule(course_ids=COURSES[:2], upload_folder_structure="flat",
                                       upload_folder_prefix="resumed/")
         run = dispatch.start(schedule.pk, trigger="manual", holder="lost-worker").run
-        batch = history.open_rows(run, after_pk=0, retrying=False)
-        history.mark_submitting(batch)
+        batch = self.intent(run)
         # The worker was killed after the platform recorded the first course's report (written
         # into the schedule's folder), before the outcomes were stored.
         run_plan = dispatch.plan(schedule, moment=run.planned_at)
-        key = CourseKey.from_string(batch[0].course_id)
+        key = CourseKey.from_string(batch[0])
         kwargs, _ = run_plan.call_for(key)
         task = platform_api.submit_calculate_grades_csv(run_plan.leading[0], key, **kwargs)
         with self.assertLogs("periodic_instructor_reports", "INFO"):
             recovery.resume_stalled(now=self.later(run))
-        row = run.courses.get(course_id=batch[0].course_id)
+        row = run.courses.get(course_id=batch[0])
         self.assertEqual((row.outcome, row.task_id), ("submitted", task.task_id))
         self.assertEqual((row.upload_parent_dir, row.expected_name), ("resumed/", "Org_C0_Run_grade_report"))
 
@@ -185,10 +189,9 @@ class ResumeTests(ReportFilesMixin, TestCase):
 
     def test_a_submission_the_broker_refused_is_submitted_again(self):
         run = self.started()
-        batch = history.open_rows(run, after_pk=0, retrying=False)
-        history.mark_submitting(batch)
+        batch = self.intent(run)
         request = dispatch.plan(self.schedule, moment=run.planned_at).leading[0]
-        platform_api.submit_calculate_grades_csv(request, batch[0].course_id)
+        platform_api.submit_calculate_grades_csv(request, batch[0])
         # The broker went away: the platform recorded the next submission as FAILURE and raised;
         # the worker died before it stored the outcomes.
         refused_send = mock.patch.object(
@@ -196,8 +199,8 @@ class ResumeTests(ReportFilesMixin, TestCase):
             side_effect=OSError("Connection refused"),
         )
         with refused_send, self.assertRaises(QueueConnectionError):
-            platform_api.submit_calculate_grades_csv(request, batch[1].course_id)
-        refused = InstructorTask.objects.get(course_id=batch[1].course_id)
+            platform_api.submit_calculate_grades_csv(request, batch[1])
+        refused = InstructorTask.objects.get(course_id=batch[1])
         self.assertEqual((refused.task_state, refused.task_output), ("FAILURE", "Connection refused"))
 
         with self.assertLogs("periodic_instructor_reports", "INFO"):
@@ -208,15 +211,14 @@ class ResumeTests(ReportFilesMixin, TestCase):
         self.assertEqual(submissions(), {course: 2 if course == COURSES[1] else 1 for course in COURSES})
         row = run.courses.get(course_id=COURSES[1])
         queued = InstructorTask.objects.exclude(task_state="FAILURE").get(course_id=COURSES[1])
-        self.assertEqual((row.task_id, row.attempt, row.error), (queued.task_id, 2, ""))
+        self.assertEqual((row.task_id, row.attempt, row.error), (queued.task_id, 1, ""))
         self.assertIn("resumed:", run.courses.get(course_id=COURSES[0]).error)
 
     def test_a_report_that_ran_and_failed_counts_as_submitted(self):
         run = self.started()
-        batch = history.open_rows(run, after_pk=0, retrying=False)
-        history.mark_submitting(batch)
+        batch = self.intent(run)
         request = dispatch.plan(self.schedule, moment=run.planned_at).leading[0]
-        task = platform_api.submit_calculate_grades_csv(request, batch[0].course_id)
+        task = platform_api.submit_calculate_grades_csv(request, batch[0])
         # Its report ran and failed before the run was resumed: the platform's task wrote JSON.
         InstructorTask.objects.filter(pk=task.pk).update(
             task_state="FAILURE", task_output='{"exception": "KeyError", "message": "boom"}',
@@ -258,25 +260,28 @@ class ResumeTests(ReportFilesMixin, TestCase):
         # Celery runs eagerly here: the continuation went on at once.
         self.assertEqual((run.status, run.counts), ("generating", {"submitted": 7}))
         self.assertEqual(submissions(), {course: 1 for course in COURSES})
-        self.assertEqual(ReportRunCourse.objects.get(course_id=COURSES[2]).attempt, 2)
+        # The interrupted course had not reached the platform: the continuation submitted it once.
+        self.assertEqual(ReportRunCourse.objects.get(course_id=COURSES[2]).attempt, 1)
 
     def test_a_database_error_leaves_the_run_to_resume_where_it_was(self):
         run = self.started()
-        real = history.save_rows
+        real = history.store_batch
         failures = []
 
-        def drop_once(rows):
+        def drop_once(batch, rows, *, done):
             if not failures:
                 failures.append(True)
                 raise OperationalError("server closed the connection unexpectedly")
-            return real(rows)
+            return real(batch, rows, done=done)
 
-        with mock.patch.object(history, "save_rows", drop_once):
+        with mock.patch.object(history, "store_batch", drop_once):
             with self.assertRaises(OperationalError):
                 dispatch.work(run.pk, holder="lost-worker")
         run.refresh_from_db()
         self.assertEqual(run.status, "running")
-        self.assertEqual(set(run.courses.values_list("outcome", flat=True)), {"submitting"})
+        # The batch's intent is recorded and no outcome: the platform's rows say what was submitted.
+        self.assertFalse(run.courses.exists())
+        self.assertIsNotNone(run.batches.get().submitting_since)
         tasks.continue_report_run.apply(args=[run.pk], task_id="lost-worker").get()
         run.refresh_from_db()
         self.assertEqual((run.status, run.counts), ("generating", {"submitted": 7}))
@@ -351,7 +356,8 @@ class LeaseTests(ReportFilesMixin, TestCase):
         run = ReportRun.objects.get()
         self.assertEqual((run.status, run.holder), ("running", "another-worker"))
         # What it did is left to the new holder, which finds these three in the platform.
-        self.assertEqual(set(run.courses.values_list("outcome", flat=True)), {"submitting"})
+        self.assertFalse(run.courses.exists())
+        self.assertIsNotNone(run.batches.get().submitting_since)
 
 
 class StopMidRunTests(ReportFilesMixin, TestCase):

@@ -1,6 +1,6 @@
 """Runs of many courses: recorded and submitted batch by batch, never holding every course at once."""
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -64,17 +64,54 @@ class RecordingTests(TestCase):
     def test_each_batch_is_written_before_the_next_is_read(self):
         def batches():
             yield [CourseKey.from_string(MASTER)], []
-            self.assertEqual(self.run.courses.count(), 1)
+            self.assertEqual(self.run.batches.count(), 1)
             yield [CourseKey.from_string(factories.OTHER_COURSE)], [courses.Skipped("x", "invalid_course")]
-            self.assertEqual(self.run.courses.count(), 3)
+            self.assertEqual((self.run.batches.count(), self.run.courses.count()), (2, 1))
 
         history.record_courses(self.run, batches())
         self.run.refresh_from_db()
         self.assertEqual(self.run.course_total, 3)
         self.assertEqual(self.run.courses.get(course_id="x").outcome, Outcome.SKIPPED)
+        queue = self.run.batches.order_by("number").values_list("number", "course_ids", "size")
+        self.assertEqual(list(queue), [(0, [MASTER], 1), (1, [factories.OTHER_COURSE], 1)])
+        # Courses not tried yet have no row: they count as pending.
+        self.assertEqual(history.outcome_counts(self.run), {"pending": 2, "skipped": 1})
+
+    def test_recording_is_all_or_nothing(self):
+        def batches():
+            yield [CourseKey.from_string(MASTER)], []
+            raise DatabaseError("the connection dropped")
+
+        with self.assertRaises(DatabaseError):
+            history.record_courses(self.run, batches())
+        self.assertFalse(self.run.batches.exists())
+        history.record_courses(self.run, iter([([CourseKey.from_string(MASTER)], [])]))
+        self.assertEqual(self.run.batches.get().course_ids, [MASTER])
+
+    def test_a_batch_s_rows_are_written_once_then_it_leaves_the_queue(self):
+        history.record_courses(self.run, iter([(courses.target_courses(self.schedule)[0], [])]))
+        batch = history.next_batch(self.run, after=-1)
+        rows = [
+            ReportRunCourse(run_id=self.run.pk, course_id=course_id, outcome=Outcome.SUBMITTED,
+                            task_id=f"task-{n}", attempt=1)
+            for n, course_id in enumerate(batch.course_ids)
+        ]
+        with CaptureQueriesContext(connection) as context:
+            history.store_batch(batch, rows, done=True)
+        self.assertEqual(len(context.captured_queries), 2)  # one insert, one delete
+        self.assertFalse(self.run.batches.exists())
+        self.assertEqual(sorted(self.run.courses.values_list("task_id", flat=True)), ["task-0", "task-1"])
+        # Stored again (a worker that stopped between the two): the latest outcome wins, once per course.
+        rows[0].task_id = "task-again"
+        history.store_batch(batch, rows[:1], done=True)
+        self.assertEqual(self.run.courses.get(course_id=batch.course_ids[0]).task_id, "task-again")
+        self.assertEqual(self.run.courses.count(), 2)
 
     def test_storing_outcomes_updates_only_those_fields_of_existing_rows(self):
-        history.record_courses(self.run, iter([(courses.target_courses(self.schedule)[0], [])]))
+        ReportRunCourse.objects.bulk_create([
+            ReportRunCourse(run=self.run, course_id=course_id, outcome=Outcome.PENDING)
+            for course_id in (MASTER, factories.OTHER_COURSE)
+        ])
         rows = list(self.run.courses.order_by("pk"))
         for row in rows:
             row.outcome, row.task_id, row.file_name = Outcome.SUBMITTED, f"task-{row.pk}", "not stored"
@@ -98,4 +135,4 @@ class SubmittingTests(TestCase):
         self.assertEqual(summary["counts"], {"submitted": 2})
         statements = [query["sql"].replace("`", '"') for query in context.captured_queries]
         self.assertTrue(any("periodicreportschedule" in sql for sql in statements))
-        self.assertFalse([sql for sql in statements if '"course_ids"' in sql])
+        self.assertFalse([sql for sql in statements if 'periodicreportschedule"."course_ids"' in sql])
