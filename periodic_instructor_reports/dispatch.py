@@ -291,13 +291,21 @@ def start(schedule_id, *, trigger, holder, planned_at=None, only=None):
                                 schedule_id, run.missed, due.isoformat())
                     run.save(update_fields=["missed"])
     if run.course_total is None:
-        with ending_on_error(run, holder):
-            first = plan(schedule, moment=run.planned_at)
-            if first.refusal:
-                return _refuse(schedule, run, first.refusal, only)
-            history.record_courses(run, courses.target_batches(schedule, only, size=history.BATCH_SIZE))
-        set_custom_attribute("periodic_report_course_count", run.course_total)
+        refused = _record(schedule, run, holder, only)
+        if refused:
+            return refused
     return Start(STARTED, schedule_id, run)
+
+
+def _record(schedule, run, holder, only):
+    """Record the run's courses; return None, or the ``Start`` of a run refused before any."""
+    with ending_on_error(run, holder):
+        first = plan(schedule, moment=run.planned_at)
+        if first.refusal:
+            return _refuse(schedule, run, first.refusal, only)
+        history.record_courses(run, courses.target_batches(schedule, only, size=history.BATCH_SIZE))
+    set_custom_attribute("periodic_report_course_count", run.course_total)
+    return None
 
 
 # Failures a run is resumed after, rather than ended by: the service comes back, or the next
@@ -358,10 +366,21 @@ def work(run_id, *, holder):
 
 
 def _work(run, holder):
-    schedule = load_schedule(run.schedule_id, with_courses=False)
+    schedule = load_schedule(run.schedule_id, with_courses=run.course_total is None)
     stop = _stop_reason(run, schedule)
     if stop:
         return _stop(run, schedule, holder, stop)
+    if run.course_total is None:
+        # Its worker died while recording its courses, before submitting any.
+        if run.trigger not in ReportRun.AUTOMATIC_TRIGGERS:
+            # It may have been for chosen courses only: running it again is the user's call.
+            error = "interrupted while its courses were recorded; nothing was submitted: run it again"
+            history.finish_run(run, status=ReportRun.STATUS_ERROR, error=error, holder=holder)
+            log.error("Periodic report run %s %s.", run.pk, error)
+            return result(ReportRun.STATUS_ERROR, schedule_id=run.schedule_id, run_id=run.pk, error=error)
+        refused = _record(schedule, run, holder, None)
+        if refused:
+            return refused.result()
     run_plan = plan(schedule, moment=run.planned_at)
     if run_plan.refusal:
         return _refuse_rest(run, schedule, holder, run_plan.refusal)

@@ -114,10 +114,13 @@ def record_courses(run, batches):
     Record the run's courses as its queue, one batch row per 500 (ids that cannot run as skipped rows).
 
     ``batches`` yields ``(course keys, [Skipped])`` (``courses.target_batches``). All or nothing
-    (one transaction): a run interrupted while recording is recorded again from the start.
+    (one transaction): a run interrupted while recording is recorded again from the start. The
+    run's row is locked first: a second dispatch of the due time waits for the recording rather
+    than deadlocking with it (the batch rows' foreign key would share-lock it).
     """
     total = number = 0
     with transaction.atomic():
+        ReportRun.objects.select_for_update().filter(pk=run.pk).values_list("pk", flat=True).first()
         for keys, skipped in batches:
             course_ids = [str(key)[:255] for key in keys]
             if course_ids:

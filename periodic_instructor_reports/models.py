@@ -376,8 +376,9 @@ class Outcome(models.TextChoices):
     """
     What happened to one course of a run: the one vocabulary of the dispatcher, history and e-mail.
 
-    ``pending`` and ``submitting`` are steps of a run in progress (a course not tried yet, and a
-    course whose submission has started: the intent, recorded before calling the platform);
+    ``pending`` and ``submitting`` are steps of a run in progress (a course not tried yet, or to
+    try again, and a course tried again whose submission has started: the intent, recorded
+    before calling the platform);
     ``submitted`` means the platform queued the report and is generating it. The others are ends:
     ``generated`` (the file exists), ``report_failed`` (the platform's task failed), ``lost`` (it
     never finished), and what a submission itself ended with.
@@ -399,8 +400,9 @@ class ReportRunCourse(models.Model):
     """
     One course of a run: its outcome, how many attempts it took, the platform task id, the error.
 
-    A run records all its courses as ``pending`` before it submits any, then each batch as
-    ``submitting`` before the platform is called, so a run interrupted anywhere can be resumed
+    Written once a course has an outcome (its batch is done, ``ReportRunBatch``); a course tried
+    again (the broker refused it, or the report was already running) is marked ``submitting``
+    on its row before the platform is called, so a run interrupted anywhere can be resumed
     without losing or doubling a course.
 
     .. no_pii:

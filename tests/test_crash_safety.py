@@ -146,6 +146,27 @@ class ResumeTests(ReportFilesMixin, TestCase):
         self.assertEqual((run.status, run.resumptions, run.counts), ("generating", 1, {"submitted": 7}))
         self.assertEqual(submissions(), {course: 1 for course in COURSES})
 
+    def test_a_run_whose_worker_died_while_recording_its_courses(self):
+        # The run was claimed; its courses were never recorded (their transaction died with it).
+        run, _ = history.claim_run(self.schedule, trigger="beat", planned_at=timezone.now(),
+                                   holder="lost-worker")
+        with self.assertLogs("periodic_instructor_reports", "INFO"):
+            self.assertEqual(recovery.resume_stalled(now=self.later(run)), [(run.pk, "resumed")])
+        run.refresh_from_db()
+        self.assertEqual((run.status, run.course_total, run.counts), ("generating", 7, {"submitted": 7}))
+        self.assertEqual(submissions(), {course: 1 for course in COURSES})
+
+    def test_a_manual_run_cut_off_while_recording_ends_as_an_error(self):
+        # It may have been for chosen courses: the plugin does not guess which.
+        run, _ = history.claim_run(self.schedule, trigger="manual", planned_at=timezone.now(),
+                                   holder="lost-worker")
+        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+            recovery.resume_stalled(now=self.later(run))
+        run.refresh_from_db()
+        self.assertEqual(run.status, "error")
+        self.assertIn("interrupted while its courses were recorded; nothing was submitted", run.error)
+        self.assertEqual(submissions(), {})
+
     def test_a_submission_in_flight_is_found_in_the_platform_not_submitted_again(self):
         run = self.started()
         batch = self.intent(run)
