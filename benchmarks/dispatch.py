@@ -4,11 +4,12 @@ Print what the plugin adds to the platform's own work when it runs a report for 
 For each database (PostgreSQL and MariaDB/MySQL by default) and course count:
 
 * baseline: the platform's ``submit_calculate_grades_csv`` called for each course directly. Through
-  the platform stand-in it does the LMS's per-course I/O: look for an unfinished task row, insert
-  one, publish one message on Redis;
+  the platform stand-in it does the LMS's per-course I/O: look for an unfinished task row, read
+  the latest task id, insert one (in a savepoint), publish one message on Redis, and log the
+  platform's warning line (logging is the LMS's, ``benchmarks/settings.py``);
 * plugin: ``dispatch.run_schedule`` of a schedule of those courses: the same submissions, plus
-  recording the run and each course's outcome, folder and file name, and checking the owner's
-  access and the folder.
+  recording the run, its queue of courses and each course's outcome, folder and file name, and
+  checking the owner's access and the folder.
 
 Times are medians of interleaved repetitions (baseline then plugin, plugin then baseline, ...),
 every platform task ended and the queue emptied between them; the ratio is plugin over
