@@ -317,12 +317,13 @@ class DispatchTests(ReportFilesMixin, TestCase):
         three = self.recording_schedule(course_ids=[COURSE, OTHER, "course-v1:A+B+C"])
         self.assertEqual(queries(three), base)
         # Read the schedule, claim the run (3 with its savepoint), check the job rows, check the
-        # listed courses exist, record the courses as batches and their count (4 with the
-        # savepoint), take the run and read it, read the schedule, look for rows to submit again;
-        # per batch of 500: read it (then check the lease and the schedule), record the intent,
-        # store its courses' rows and take it off the queue; then look for retries and for
-        # reports to follow, count, finish, read the schedule and count failures for the e-mail.
-        self.assertEqual(base, 25)
+        # listed courses exist, record the courses as batches and their count (5 with the
+        # savepoint and the lock on the run's row), take the run and read it, read the schedule,
+        # look for rows to submit again; per batch of 500: read it (then check the lease and the
+        # schedule), record the intent, store its courses' rows and take it off the queue; then
+        # look for retries and for reports to follow, count, finish, read the schedule and count
+        # failures for the e-mail.
+        self.assertEqual(base, 26)
         many = self.recording_schedule(course_ids=[f"course-v1:Org+C{n}+Run" for n in range(1001)])
         # Two more batches to record (check the courses exist, record them) and to submit (check
         # the lease and the schedule, read it, record the intent, store, take off): 16 queries on
