@@ -43,14 +43,16 @@ def test_a_run_is_followed_to_its_files_and_mailed_once(stack, owner, reports, e
     )
     due = due_in(schedule, 2)
 
-    # Beat fires the due time; nobody touches the run until it is done.
-    first = stack.wait(lambda: runs(schedule, status="done").first(),
+    # Beat fires the due time; nobody touches the run until it is done. The follow-up job ends a
+    # run, then sends its e-mail: the waits are for both.
+    mailed = {"status": "done", "notified_at__isnull": False}
+    first = stack.wait(lambda: runs(schedule, **mailed).first(),
                        "beat's run to be followed to the end of its reports")
     assert (first.trigger, first.planned_at) == ("beat", due)
     # Then a second run (run now) of the same courses, whose files land in the same folder, in the
     # same minute: each run's courses get their own files.
     api.run_schedules_now(PeriodicReportSchedule.objects.filter(pk=schedule.pk))
-    second = stack.wait(lambda: runs(schedule, status="done", trigger="manual").first(),
+    second = stack.wait(lambda: runs(schedule, trigger="manual", **mailed).first(),
                         "the manual run to be followed to the end of its reports")
 
     worker_log = stack.children.log("worker")
