@@ -48,3 +48,6 @@ PERIODIC_INSTRUCTOR_REPORTS_LOST_AFTER = int(os.environ.get("PIR_IT_LOST_AFTER",
 # Seconds each submission to the platform stand-in takes: a fault scenario makes its own
 # processes' dispatch slow enough to be stopped part-way.
 STAND_IN_SUBMIT_DELAY = float(os.environ.get("PIR_IT_SUBMIT_DELAY", "0"))
+# Seconds each query of the stand-in's course list takes: a fault scenario stops a worker while
+# it records a run's courses.
+STAND_IN_COURSE_LOOKUP_DELAY = float(os.environ.get("PIR_IT_COURSE_LOOKUP_DELAY", "0"))

@@ -223,6 +223,34 @@ def test_a_worker_killed_mid_dispatch_is_resumed_on_a_new_worker(launch, kind, o
     assert len(resumed_courses(run, children.log("worker-2"))) >= PART_WAY
 
 
+def test_a_worker_killed_while_recording_a_run_s_courses_is_recorded_again_in_full(
+    launch, kind, owner, reports, every,
+):
+    from lms.djangoapps.instructor_task.models import InstructorTask
+
+    # Looking up the listed courses takes 5 s: time to kill the worker while it records them.
+    children = launch(PIR_IT_COURSE_LOOKUP_DELAY=5)
+    start_processes(children, kind=kind, workers=["worker-1"], beats=["beat"])
+    courses = course_ids("RecordKill")
+    schedule, due = hourly_schedule(reports, owner, every, courses, "record-kill", due_after=2)
+
+    wait_for(lambda: harness.runs(schedule, course_total__isnull=True).exists(), timeout=DEADLINE,
+             what="a run recording its courses", children=children)
+    harness.kill_group(children.processes.pop("worker-1"))
+    # Killed before its recording was committed: no course recorded, none submitted.
+    assert harness.runs(schedule).get().course_total is None
+    assert not InstructorTask.objects.filter(course_id__in=courses).exists()
+    start_processes(children, kind=kind, workers=["worker-2"])
+
+    wait_until_settled(children, schedule)
+    runs, _, refused = assert_once_per_due_time(schedule, courses, task_type=TASK_TYPE)
+    run = runs[0]
+    assert (len(runs), run.planned_at, run.trigger, refused) == (1, due, "beat", [])
+    # The follow-up job took the run over and, a beat run, recorded its courses again.
+    assert (run.resumptions, run.course_total) == (1, COURSES)
+    assert f"Periodic report run {run.pk} is resumed by" in children.log("worker-2")
+
+
 @contextlib.contextmanager
 def redis_stopped(server, children, *, kind):
     """
