@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 RUN_COURSES_ADMIN = "admin:periodic_instructor_reports_reportruncourse_changelist"
 DOWNLOAD_VIEW = "periodic_instructor_reports:download"
+DOWNLOAD_ERRORS_VIEW = "periodic_instructor_reports:download_errors"
 # Course lines one e-mail lists at most; the run history has the rest.
 LISTED_LIMIT = 200
 
@@ -38,9 +39,9 @@ def run_history_url(run_id):
     return f"{conf.site_url()}{path}?run__id__exact={run_id}"
 
 
-def download_url(row_id):
-    """Return the absolute URL of the download view of a generated course report."""
-    return conf.site_url() + reverse(DOWNLOAD_VIEW, args=[row_id])
+def download_url(row_id, *, errors=False):
+    """Return the absolute URL of the download view of a generated course report (or its errors file)."""
+    return conf.site_url() + reverse(DOWNLOAD_ERRORS_VIEW if errors else DOWNLOAD_VIEW, args=[row_id])
 
 
 def header_text(text):
@@ -92,7 +93,9 @@ def deliver(run):
         return False
     if not ReportRun.objects.filter(pk=run.pk, notified_at__isnull=True).update(notified_at=timezone.now()):
         return False
-    listed = list(rows.order_by("course_id").values_list("pk", "course_id", "outcome")[:LISTED_LIMIT])
+    listed = list(rows.order_by("course_id").values_list(
+        "pk", "course_id", "outcome", "ungraded", "error_file_path",
+    )[:LISTED_LIMIT])
     total = rows.count()
     message = EmailMessage(
         header_text(_subject(schedule, run, total, failed_count)), _body(schedule, run, listed, total),
@@ -124,6 +127,14 @@ def _subject(schedule, run, total, failed):
     ) % params
 
 
+def _ungraded_text(count):
+    return ngettext(
+        "generated with errors, %(count)d learner missing (the platform could not grade them)",
+        "generated with errors, %(count)d learners missing (the platform could not grade them)",
+        count,
+    ) % {"count": count}
+
+
 def _body(schedule, run, listed, total):
     lines = [
         _("Run %(run)s of the periodic report %(schedule)s (due %(due)s) ended:") % {
@@ -131,9 +142,13 @@ def _body(schedule, run, listed, total):
         },
         "",
     ]
-    for row_id, course_id, outcome in listed:
+    for row_id, course_id, outcome, ungraded, error_file in listed:
         label = Outcome(outcome).label if outcome in Outcome.values else outcome
-        if outcome == Outcome.GENERATED:
+        if outcome == Outcome.GENERATED and ungraded:
+            lines.append(f"  {course_id}: {_ungraded_text(ungraded)}: {download_url(row_id)}")
+            if error_file:
+                lines.append("    " + _("errors file: %(url)s") % {"url": download_url(row_id, errors=True)})
+        elif outcome == Outcome.GENERATED:
             lines.append(f"  {course_id}: {label}: {download_url(row_id)}")
         else:
             lines.append(f"  {course_id}: {label}")

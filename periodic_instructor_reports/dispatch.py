@@ -116,8 +116,8 @@ class Plan:
         if not self.upload:
             return kwargs, folder
         kwargs[reports.UPLOAD_PARENT_DIR] = folder
-        if schedule.upload_folder_structure != folders.REGULAR:
-            filename = reports.ccx_filename(schedule.task.path, course_key, kwargs)
+        if folders.shared_by_courses(structure=schedule.upload_folder_structure, folder=folder):
+            filename = reports.shared_folder_filename(schedule.task.path, course_key, kwargs)
             if filename:
                 kwargs["filename"] = filename
         return kwargs, folder

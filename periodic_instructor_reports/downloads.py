@@ -30,11 +30,17 @@ SIGNED_URL_SECONDS = 300
 @require_GET
 @never_cache
 @login_required
-def download(request, row_id):
-    """Send the report file of a generated course row, if the user may have that course's data."""
-    row = ReportRunCourse.objects.filter(pk=row_id, outcome=Outcome.GENERATED).exclude(file_path="").first()
+def download(request, row_id, errors=False):
+    """
+    Send the report file of a generated course row, if the user may have that course's data.
+
+    With ``errors``, the grade report's errors file (the learners the platform could not grade).
+    """
+    field = "error_file_path" if errors else "file_path"
+    row = ReportRunCourse.objects.filter(pk=row_id, outcome=Outcome.GENERATED).exclude(**{field: ""}).first()
     if row is None:
         raise Http404("No generated report has that number.")
+    path = getattr(row, field)
     try:
         course_key = CourseKey.from_string(row.course_id)
     except InvalidKeyError as err:
@@ -47,10 +53,10 @@ def download(request, row_id):
     if getattr(storage, "querystring_auth", False):
         log.info("User %s downloads the report %s of %s (signed URL).",
                  request.user.pk, row.pk, row.course_id)
-        return HttpResponseRedirect(storage.url(row.file_path, expire=SIGNED_URL_SECONDS))
+        return HttpResponseRedirect(storage.url(path, expire=SIGNED_URL_SECONDS))
     try:
-        handle = storage.open(row.file_path, "rb")
+        handle = storage.open(path, "rb")
     except (OSError, ValueError) as err:
         raise Http404("The report file is no longer in the report store.") from err
     log.info("User %s downloads the report %s of %s.", request.user.pk, row.pk, row.course_id)
-    return FileResponse(handle, as_attachment=True, filename=os.path.basename(row.file_path))
+    return FileResponse(handle, as_attachment=True, filename=os.path.basename(path))

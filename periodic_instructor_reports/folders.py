@@ -9,11 +9,27 @@ FLAT = "flat"
 
 # The platform keeps each course's reports in a folder named by the sha1 of its id.
 COURSE_FOLDER = re.compile(r"^[0-9a-fA-F]{40}$")
+TOKEN_LENGTH = 16
 
 
 def course_folder(course_key):
     """Return the platform's own folder of a course's reports: the sha1 of its id."""
     return hashlib.sha1(str(course_key).encode("utf-8")).hexdigest()
+
+
+def course_token(course_key):
+    """
+    Return the token that tells a course's files apart in a folder shared by courses.
+
+    The first 16 hex digits of its platform folder's name (the sha1 of its id): 64 bits, so that
+    nobody can make a course id whose token equals another course's (ADR 0017).
+    """
+    return course_folder(course_key)[:TOKEN_LENGTH]
+
+
+def shared_by_courses(*, structure, folder):
+    """Return whether ``folder`` of a schedule's ``structure`` may hold reports of several courses."""
+    return bool(folder) and structure != REGULAR
 
 
 def upload_parent_dir(*, structure, prefix, course_key, run_date):

@@ -22,8 +22,6 @@ import re
 from django.core.files import File
 from django.db.models import F, Q
 from django.utils import timezone
-from opaque_keys import InvalidKeyError
-from opaque_keys.edx.keys import CourseKey
 
 from periodic_instructor_reports import catalog, conf, delivery, folders, history, platform
 from periodic_instructor_reports.models import Outcome, ReportRun, ReportRunCourse
@@ -41,7 +39,10 @@ MODIFIED_SLACK = datetime.timedelta(seconds=2)
 SUCCESS, FAILURE, REVOKED = "SUCCESS", "FAILURE", "REVOKED"
 STAMP = re.compile(r"_(\d{4}-\d{2}-\d{2}-\d{4})(?:_[A-Za-z0-9]{7})?\.(?:csv|zip)$")
 ERROR_LIMIT = 500
-ENDED_FIELDS = ["outcome", "error", "finished_at", "file_name", "file_path", "file_size", "platform_path"]
+ENDED_FIELDS = [
+    "outcome", "error", "finished_at", "file_name", "file_path", "file_size", "platform_path",
+    "error_file_path", "ungraded",
+]
 
 
 def followed_rows(run_ids=None):
@@ -64,12 +65,20 @@ def check(*, now=None):
         return {}
     tasks = _platform_tasks(rows)
     finder = FileFinder(rows)
-    ended = []
+    ended, troubled = [], []
     for row in rows:
-        if _settle(row, tasks.get(row.task_id), finder, now):
-            ended.append(row)
+        try:
+            if _settle(row, tasks.get(row.task_id), finder, now):
+                ended.append(row)
+        except Exception as err:  # noqa: BLE001 - a storage raises its own types (botocore's, timeouts)
+            if _storage_trouble(row, err, now):
+                ended.append(row)
+            else:
+                troubled.append(row)
     if ended:
         history.save_rows(ended, ENDED_FIELDS)
+    if troubled:
+        history.save_rows(troubled, ["error"])
     finish_ended_runs({row.run_id for row in rows})
     counts = {}
     for row in ended:
@@ -78,12 +87,37 @@ def check(*, now=None):
 
 
 def finish_ended_runs(run_ids):
-    """Finish the runs among ``run_ids`` that are generating and have no course left to follow."""
+    """
+    Finish the runs among ``run_ids`` that are generating and have no course left to follow.
+
+    A run whose e-mail fails to be built or sent is logged; the other runs go on.
+    """
     still = set(followed_rows(run_ids).values_list("run_id", flat=True).distinct())
     for run in ReportRun.objects.filter(pk__in=set(run_ids) - still, status=ReportRun.STATUS_GENERATING):
         history.finish_run(run, status=ReportRun.STATUS_DONE)
         log.info("Periodic report run %s is done: %s.", run.pk, run.counts)
-        delivery.deliver(run)
+        try:
+            delivery.deliver(run)
+        except Exception:  # noqa: BLE001 - one run's e-mail never stops the others
+            log.exception("Could not deliver the e-mail of periodic report run %s.", run.pk)
+
+
+def _storage_trouble(row, err, now):
+    """
+    Record on ``row`` that the report store failed while it was being followed; return whether it ended.
+
+    The course keeps being followed (the store may come back) until ``LOST_AFTER``, when it is
+    recorded ``lost`` with the store's error. Logged for the operator, with the row's error on the
+    run's page.
+    """
+    log.warning("Following report %s of periodic report run %s: the report store failed: %s",
+                row.pk, row.run_id, history.summary(err))
+    text = f"the report store failed while the report was being followed: {history.summary(err)}"
+    row.error = text[:ERROR_LIMIT]
+    if row.started_at and now - row.started_at > datetime.timedelta(seconds=conf.get("LOST_AFTER")):
+        row.outcome, row.finished_at = Outcome.LOST, now
+        return True
+    return False
 
 
 def _platform_tasks(rows):
@@ -101,7 +135,7 @@ def _settle(row, task, finder, now):
     """Record the row's end if its report ended (or is lost); return whether it did."""
     state, output, updated = task if task else (None, None, None)
     if state == SUCCESS and output != json.dumps("failed"):
-        return finder.settle(row, updated or now, now)
+        return finder.settle(row, updated or now, now, ungraded=_ungraded(output))
     if state in (SUCCESS, FAILURE, REVOKED):
         row.outcome, row.error = Outcome.REPORT_FAILED, platform_error(state, output)
         row.finished_at = updated or now
@@ -116,6 +150,16 @@ def _settle(row, task, finder, now):
         )[:ERROR_LIMIT]
         return True
     return False
+
+
+def _ungraded(output):
+    """Return how many learners a grade report's ``task_output`` counts as failed (0 if it says none)."""
+    try:
+        progress = json.loads(output) if output else None
+    except ValueError:
+        return 0
+    failed = progress.get("failed") if isinstance(progress, dict) else None
+    return failed if isinstance(failed, int) and failed > 0 else 0
 
 
 def platform_error(state, output):
@@ -142,6 +186,7 @@ class FileFinder:
         self.taken = set()
         self.rows = rows
         self._claimed = None
+        self._sharing = None
 
     @staticmethod
     def copied(row):
@@ -155,21 +200,53 @@ class FileFinder:
         return row.upload_parent_dir or folders.course_folder(row.course_id)
 
     def listing(self, folder):
-        """Return the file names in ``folder`` (listed once per check)."""
+        """
+        Return the file names in ``folder`` (listed once per check); [] while it does not exist.
+
+        Any other error of the store is raised again for each course of the folder.
+        """
         if folder not in self.listings:
             try:
                 self.listings[folder] = sorted(self.store.storage.listdir(folder)[1])
-            except (OSError, ValueError) as err:
-                log.info("Could not list the report folder %s: %s", folder, err)
+            except FileNotFoundError:
                 self.listings[folder] = []
+            except Exception as err:  # noqa: BLE001 - kept and raised for each course of the folder
+                self.listings[folder] = err
+        if isinstance(self.listings[folder], Exception):
+            raise self.listings[folder]
         return self.listings[folder]
+
+    def listed(self, folder):
+        """Return the file names in ``folder``, or [] if the store fails to list it (told per course)."""
+        try:
+            return self.listing(folder)
+        except Exception:  # noqa: BLE001 - the courses of that folder record the error themselves
+            return []
+
+    def sharing(self, row):
+        """
+        Return the other courses being followed whose report has the row's folder and file name.
+
+        Names carry a course token in shared folders, so this finds only courses submitted
+        before that (an upgrade) or a token collision: then no file is theirs with certainty.
+        """
+        if self._sharing is None:
+            names = {r.expected_name for r in self.rows if r.expected_name and not self.copied(r)}
+            found = ReportRunCourse.objects.filter(
+                outcome=Outcome.SUBMITTED, expected_name__in=names,
+            ).values_list("upload_parent_dir", "expected_name", "course_id") if names else []
+            self._sharing = {}
+            for folder, name, course_id in found:
+                self._sharing.setdefault((folder, name), set()).add(course_id)
+        courses = self._sharing.get((row.upload_parent_dir, row.expected_name), set())
+        return sorted(courses - {row.course_id})
 
     def claimed(self):
         """Return the file paths rows of earlier checks recorded among this batch's folders (one query)."""
         if self._claimed is None:
             paths = [
                 os.path.join(self.folder(row), name) for row in self.rows if row.expected_name
-                for name in self.listing(self.folder(row)) if name.startswith(row.expected_name)
+                for name in self.listed(self.folder(row)) if name.startswith(row.expected_name)
             ]
             self._claimed = set()
             if paths:
@@ -178,12 +255,23 @@ class FileFinder:
                     self._claimed.update({file_path, platform_path})
         return self._claimed
 
-    def settle(self, row, finished, now):
-        """Record ``generated`` with the report's file; wait or fail if it did not appear."""
+    def settle(self, row, finished, now, *, ungraded=0):
+        """
+        Record ``generated`` with the report's file; wait or fail if it did not appear.
+
+        A report that could go to another course's file is not linked (``report_failed``, with
+        why); a grade report's errors file (learners the platform could not grade) is linked too.
+        """
         folder = self.folder(row)
         if not row.expected_name:
             row.outcome, row.finished_at = Outcome.GENERATED, finished
             row.error = f"the platform does not name this report's file: look in {folder}"[:ERROR_LIMIT]
+            return True
+        if not self.copied(row) and (others := self.sharing(row)):
+            row.outcome, row.finished_at = Outcome.REPORT_FAILED, finished
+            row.error = (f"the platform wrote this report, but the report of {others[0]} in {folder} has "
+                         f"the same file name ({row.expected_name}): it cannot be told apart and is not "
+                         "linked")[:ERROR_LIMIT]
             return True
         name, others = self.pick(row, folder, finished)
         if name is None:
@@ -216,7 +304,31 @@ class FileFinder:
             row.file_size = self.store.storage.size(path)
         except (OSError, NotImplementedError):
             row.file_size = None
+        if ungraded:
+            self.settle_errors(row, folder, name, ungraded)
         return True
+
+    def settle_errors(self, row, folder, name, ungraded):
+        """
+        Record a grade report's errors file: ``{name}_err``, written with the report's own time.
+
+        The platform writes it beside the report when it could not grade some learners, and counts
+        them as failed in the task's output.
+        """
+        stamp = STAMP.search(name).group(1)
+        start = f"{row.expected_name}_err_{stamp}"
+        found = [item for item in self.listing(folder)
+                 if item.startswith(start) and os.path.join(folder, item) not in self.taken]
+        row.ungraded = ungraded
+        if found:
+            row.error_file_path = os.path.join(folder, found[0])
+            self.taken.add(row.error_file_path)
+            text = (f"generated with errors: {ungraded} learners could not be graded and are not in the "
+                    "report; the errors file lists them")
+        else:
+            text = (f"generated with errors: {ungraded} learners could not be graded and are not in the "
+                    f"report; their errors file {start}_* was not found in {folder}")
+        row.error = text[:ERROR_LIMIT]
 
     def pick(self, row, folder, finished):
         """
@@ -261,26 +373,19 @@ class FileFinder:
         """
         Copy the platform's file ``source`` to the row's folder; return the copy's storage path.
 
-        The schedule's folder for the course, with the file's own name (a CCX's gets ``_ccx<N>``
-        after the report name in a folder shared with its master course). Nothing is copied when
-        that folder is the course's own. The platform's file is never deleted.
+        The schedule's folder for the course, with the file's own name (and the course's token after
+        the report name in a folder shared by courses, ADR 0017). Nothing is copied when that folder
+        is the course's own. The platform's file is never deleted.
         """
         own = folders.course_folder(row.course_id)
         target_folder = row.upload_parent_dir or own
         if target_folder.rstrip("/") == own:
             return source
         name = os.path.basename(source)
-        ccx = _ccx_number(row.course_id)
-        if ccx and not target_folder.rstrip("/").endswith(own):
-            name = f"{row.expected_name}_ccx{ccx}{name[len(row.expected_name):]}"
+        if not target_folder.rstrip("/").endswith(own):
+            token = folders.course_token(row.course_id)
+            name = f"{row.expected_name}_{token}{name[len(row.expected_name):]}"
         storage = self.store.storage
         with storage.open(source, "rb") as handle:
             return storage.save(os.path.join(target_folder, name), File(handle, name=name))
 
-
-def _ccx_number(course_id):
-    """Return the CCX number of a CCX course id, or None."""
-    try:
-        return getattr(CourseKey.from_string(course_id), "ccx", None)
-    except InvalidKeyError:
-        return None

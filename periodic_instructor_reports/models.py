@@ -444,6 +444,14 @@ class ReportRunCourse(models.Model):
         max_length=600, blank=True, default="", help_text=_("Where the report is in the report store."),
     )
     file_size = models.BigIntegerField(null=True, blank=True, help_text=_("Bytes."))
+    error_file_path = models.CharField(
+        max_length=600, blank=True, default="",
+        help_text=_("Where the platform listed the learners it could not grade (the errors file)."),
+    )
+    ungraded = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text=_("How many learners the platform could not grade (not in the report)."),
+    )
     platform_path = models.CharField(
         max_length=600, blank=True, default="",
         help_text=_(

@@ -6,7 +6,7 @@ from importlib import import_module
 
 from django.conf import settings
 
-from periodic_instructor_reports import catalog, conf, platform
+from periodic_instructor_reports import catalog, conf, folders, platform
 from periodic_instructor_reports.exceptions import ReportFunctionError
 
 UPLOAD_PARENT_DIR = "upload_parent_dir"
@@ -194,14 +194,17 @@ def expected_name(path, course_key, keyword_arguments):
     return f"{platform.course_filename_prefix(course_key)}_{base}"
 
 
-def ccx_filename(path, course_key, keyword_arguments):
+def shared_folder_filename(path, course_key, keyword_arguments):
     """
-    Return a file name that tells a CCX's report from its master's, or None to keep the default.
+    Return the report's file name in a folder shared by courses: its name and the course's token.
 
-    The platform names files after org, course and run, which a CCX shares with its master
-    course: in a shared folder (``by_date``, ``flat``) their reports would take the same name.
+    The platform starts a file name with org, course and run passed through Django's
+    ``get_valid_filename``, which different course ids can share (``Demo~X`` and ``DemoX``; a
+    CCX and its master course): in a shared folder (``by_date``, ``flat``) two courses' files
+    would be told apart by nothing but the moment they were written. The course's token makes
+    every course's name its own (ADR 0017). None when the report's name is not known.
     """
     base = keyword_arguments.get("filename") or DEFAULT_FILENAMES.get(path)
-    if not base or not hasattr(course_key, "ccx"):
+    if not base:
         return None
-    return f"{base}_ccx{course_key.ccx}"
+    return f"{base}_{folders.course_token(course_key)}"

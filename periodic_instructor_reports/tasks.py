@@ -119,8 +119,22 @@ def continue_report_run(self, run_id):
 
 @shared_task(name=housekeeping.FOLLOW_UP_TASK)
 def follow_up():
-    """Follow submitted reports to their files, resume stalled runs, catch up missed due times."""
-    return {"followed": follow.check(), **recovery.sweep()}
+    """
+    Follow submitted reports to their files, resume stalled runs, catch up missed due times.
+
+    Each part runs even when the other failed (a report store down, say): its error is logged.
+    """
+    followed = _logged_failure(follow.check, "following reports")
+    return {"followed": followed, **_logged_failure(recovery.sweep, "recovery")}
+
+
+def _logged_failure(part, name):
+    """Return ``part()``, or {} after logging why it failed."""
+    try:
+        return part()
+    except Exception:  # noqa: BLE001 - one part of the follow-up job never stops the other
+        log.exception("The follow-up job's %s failed; it runs again at the next check.", name)
+        return {}
 
 
 @shared_task(name=housekeeping.PRUNE_TASK)

@@ -8,4 +8,5 @@ app_name = "periodic_instructor_reports"
 
 urlpatterns = [
     path("download/<int:row_id>/", downloads.download, name="download"),
+    path("download/<int:row_id>/errors/", downloads.download, {"errors": True}, name="download_errors"),
 ]

@@ -377,9 +377,12 @@ class FolderPreviewTests(AdminCase):
         with mock.patch("django.utils.timezone.now", return_value=NOW):
             page = self.preview(structure="by_date", prefix="weekly/", **{"course_ids[]": [COURSE, OTHER]})
         self.assertContains(page, "<code>weekly/2026-11-27/</code>", count=2, html=True)
-        self.assertContains(page, "<code>edX_DemoX_Demo_Course_grade_report_2026-11-27-1200.csv</code>",
+        self.assertContains(page,
+                            "<code>edX_DemoX_Demo_Course_grade_report_bb6d638a29605974_2026-11-27-1200.csv</code>",
                             html=True)
-        self.assertContains(page, "<code>OrgX_CS101_2026_grade_report_2026-11-27-1200.csv</code>", html=True)
+        self.assertContains(page,
+                            "<code>OrgX_CS101_2026_grade_report_a996fb1acc37fe75_2026-11-27-1200.csv</code>",
+                            html=True)
         self.assertNotContains(page, "pir-warning")
 
     def test_a_prefix_without_a_slash_is_glued_and_said_so(self):

@@ -199,14 +199,15 @@ class ResumeTests(ReportFilesMixin, TestCase):
             recovery.resume_stalled(now=self.later(run))
         row = run.courses.get(course_id=batch[0])
         self.assertEqual((row.outcome, row.task_id), ("submitted", task.task_id))
-        self.assertEqual((row.upload_parent_dir, row.expected_name), ("resumed/", "Org_C0_Run_grade_report"))
+        name = f"Org_C0_Run_grade_report_{folders.course_token(key)}"
+        self.assertEqual((row.upload_parent_dir, row.expected_name), ("resumed/", name))
 
         follow.check()
         run.refresh_from_db()
         self.assertEqual((run.status, run.counts), ("done", {"generated": 2}))
         row.refresh_from_db()
         self.assertEqual(self.report_files(), sorted(r.file_path for r in run.courses.all()))
-        self.assertRegex(row.file_path, r"^resumed/Org_C0_Run_grade_report_[0-9-]+\.csv$")
+        self.assertRegex(row.file_path, rf"^resumed/{name}_[0-9-]+\.csv$")
 
     def test_a_submission_the_broker_refused_is_submitted_again(self):
         run = self.started()

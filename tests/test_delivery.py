@@ -109,8 +109,8 @@ class FollowTests(ReportFilesMixin, TestCase):
         later = timezone.now() + datetime.timedelta(minutes=11)
         self.assertEqual(follow.check(now=later), {"report_failed": 1})
         row = ReportRunCourse.objects.get(run_id=result["run_id"])
-        self.assertIn("the platform reported success, but no file edX_DemoX_Demo_Course_grade_report_*.csv "
-                      "appeared in gone/", row.error)
+        name = "edX_DemoX_Demo_Course_grade_report_bb6d638a29605974"
+        self.assertIn(f"the platform reported success, but no file {name}_*.csv appeared in gone/", row.error)
 
     def test_following_1000_courses_costs_a_bounded_number_of_queries(self):
         owner = factories.user(is_staff=True, email="")

@@ -14,7 +14,7 @@ from django.utils import timezone
 from lms.djangoapps.ccx.models import CustomCourseForEdX
 from lms.djangoapps.instructor_task.models import InstructorTask
 
-from periodic_instructor_reports import api, conf, dispatch, follow, tasks
+from periodic_instructor_reports import api, conf, dispatch, folders, follow, tasks
 from periodic_instructor_reports.models import ReportRun, ReportRunCourse
 from tests import factories, reports
 from tests.base import ReportFilesMixin
@@ -27,6 +27,11 @@ TODAY = timezone.localdate().isoformat()
 
 def sha1(text):
     return hashlib.sha1(text.encode()).hexdigest()
+
+
+def token(course_id, shared=True):
+    """What follows the report's name in a folder shared by courses: the course's token."""
+    return "_" + sha1(course_id)[:16] if shared else ""
 
 
 def rows(result):
@@ -76,9 +81,12 @@ class ReportFileTests(ReportFilesMixin, TestCase):
             course_ids=[COURSE, OTHER], upload_folder_structure=structure, upload_folder_prefix=prefix,
         )
         self.assertEqual(outcomes(result), {COURSE: "generated", OTHER: "generated"})
+        shared = folders.shared_by_courses(structure=structure, folder=prefix or structure == "by_date")
         self.assert_files(files, [
-            re.escape(folder.format(hash=sha1(COURSE))) + f"edX_DemoX_Demo_Course_grade_report_{STAMP}.csv",
-            re.escape(folder.format(hash=sha1(OTHER))) + f"OrgX_CS101_2026_grade_report_{STAMP}.csv",
+            re.escape(folder.format(hash=sha1(COURSE)))
+            + f"edX_DemoX_Demo_Course_grade_report{token(COURSE, shared)}_{STAMP}.csv",
+            re.escape(folder.format(hash=sha1(OTHER))) + f"OrgX_CS101_2026_grade_report{token(OTHER, shared)}"
+            f"_{STAMP}.csv",
         ])
 
     def test_regular_with_empty_prefix_is_the_dashboard_folder(self):
@@ -97,8 +105,8 @@ class ReportFileTests(ReportFilesMixin, TestCase):
             self.run_files(task=factories.report_task(path), upload_folder_structure="flat",
                            upload_folder_prefix=f"{name}/")
         self.assert_files(self.report_files(), [
-            f"problem_grade_report/edX_DemoX_Demo_Course_problem_grade_report_{STAMP}.csv",
-            f"student_profile_info/edX_DemoX_Demo_Course_student_profile_info_{STAMP}.csv",
+            f"problem_grade_report/edX_DemoX_Demo_Course_problem_grade_report{token(COURSE)}_{STAMP}.csv",
+            f"student_profile_info/edX_DemoX_Demo_Course_student_profile_info{token(COURSE)}_{STAMP}.csv",
         ])
 
     def test_profile_report_columns_are_the_features(self):
@@ -116,14 +124,14 @@ class ReportFileTests(ReportFilesMixin, TestCase):
         )
         self.assertEqual(set(outcomes(result).values()), {"generated"})
         self.assert_files(files, [
-            f"r/{TODAY}/edX_DemoX_Demo_Course_grade_report_{STAMP}.csv",
-            f"r/{TODAY}/edX_DemoX_Demo_Course_grade_report_ccx{ccx.pk}_{STAMP}.csv",
+            f"r/{TODAY}/edX_DemoX_Demo_Course_grade_report{token(COURSE)}_{STAMP}.csv",
+            f"r/{TODAY}/edX_DemoX_Demo_Course_grade_report{token(CCX.format(ccx.pk))}_{STAMP}.csv",
         ])
 
     def test_filename_keyword_is_honoured(self):
         _, files = self.run_files(keyword_arguments={"filename": "weekly"}, upload_folder_structure="flat",
                                   upload_folder_prefix="w/")
-        self.assert_files(files, [f"w/edX_DemoX_Demo_Course_weekly_{STAMP}.csv"])
+        self.assert_files(files, [f"w/edX_DemoX_Demo_Course_weekly{token(COURSE)}_{STAMP}.csv"])
 
     def test_platform_records_the_owner_as_requester(self):
         owner = factories.user(is_staff=True)
@@ -171,7 +179,8 @@ class DispatchTests(ReportFilesMixin, TestCase):
         result = dispatch.run_schedule(schedule.pk, planned_at=day)
         call = reports.CALLS[0]
         self.assertEqual(str(call["course_key"]), COURSE)
-        self.assertEqual(call["kwargs"], {"filename": "nightly", "upload_parent_dir": "p/2026-03-02"})
+        self.assertEqual(call["kwargs"],
+                         {"filename": "nightly" + token(COURSE), "upload_parent_dir": "p/2026-03-02"})
         row = rows(result)[0]
         self.assertEqual((row.task_id, row.upload_parent_dir, row.attempt), ("", "p/2026-03-02", 1))
 
@@ -302,7 +311,9 @@ class DispatchTests(ReportFilesMixin, TestCase):
         owner = factories.user(is_staff=True)
         schedule = self.recording_schedule(owner=owner)
         get_user_model().objects.filter(pk=owner.pk).update(is_active=False)
-        result = dispatch.run_schedule(schedule.pk)
+        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
+            result = dispatch.run_schedule(schedule.pk)
+        self.assertIn("owner (user id %s) is inactive" % owner.pk, " ".join(logs.output))
         self.assertEqual((result["status"], reports.CALLS), ("refused", []))
 
     def test_queries_per_batch_not_per_course(self):

@@ -53,8 +53,9 @@ def arguments(report):
     return PROBLEMS if report.path == catalog.PROBLEM_RESPONSES else {}
 
 
-def file_pattern(report, course_id=COURSE, ccx=""):
-    name = re.escape(f"{PREFIX}_{catalog.filename(report.path, arguments(report))}{ccx}")
+def file_pattern(report, token=""):
+    """The file name's pattern; ``token`` follows the report's name in a folder shared by courses."""
+    name = re.escape(f"{PREFIX}_{catalog.filename(report.path, arguments(report))}{token}")
     return rf"{name}_{STAMP}\.{report.extension}"
 
 
@@ -77,7 +78,8 @@ class EveryReportFileTests(ReportFilesMixin, TestCase):
         self.assertEqual((run.status, row.outcome, row.error), ("done", "generated", ""), row.error)
         expected = folder.format(hash=folders.course_folder(COURSE), date=run.planned_at.date().isoformat())
         self.assertEqual(os.path.dirname(row.file_path), expected)
-        self.assertRegex(row.file_name, "^" + file_pattern(report) + "$")
+        token = "" if structure == "regular" else "_" + folders.course_token(COURSE)
+        self.assertRegex(row.file_name, "^" + file_pattern(report, token) + "$")
         self.assertTrue(os.path.isfile(os.path.join(self.report_dir, row.file_path)))
         self.assertEqual(row.file_size, os.path.getsize(os.path.join(self.report_dir, row.file_path)))
         platform_folder = folders.course_folder(COURSE)
@@ -106,7 +108,7 @@ class EveryReportFileTests(ReportFilesMixin, TestCase):
             self.assertEqual(row.platform_path, row.file_path)  # nothing to copy
 
     @ddt.data(API + "submit_export_ora2_data", wrapped._PATH + "submit_grading_config")
-    def test_a_ccx_s_report_in_a_shared_folder_gets_its_suffix(self, path):
+    def test_a_ccx_s_report_in_a_shared_folder_gets_its_token(self, path):
         report = catalog.get(path)
         ccx = CustomCourseForEdX.objects.create(course_id=COURSE, display_name="CCX", coach=factories.user())
         ccx_id = str(ccx.locator)
@@ -117,8 +119,9 @@ class EveryReportFileTests(ReportFilesMixin, TestCase):
         run = run_and_follow(schedule)
         rows = {row.course_id: row for row in run.courses.all()}
         self.assertEqual({row.outcome for row in rows.values()}, {"generated"})
-        self.assertRegex(rows[COURSE].file_path, "^shared/" + file_pattern(report) + "$")
-        self.assertRegex(rows[ccx_id].file_path, "^shared/" + file_pattern(report, ccx=f"_ccx{ccx.pk}") + "$")
+        token, ccx_token = "_" + folders.course_token(COURSE), "_" + folders.course_token(ccx_id)
+        self.assertRegex(rows[COURSE].file_path, "^shared/" + file_pattern(report, token) + "$")
+        self.assertRegex(rows[ccx_id].file_path, "^shared/" + file_pattern(report, ccx_token) + "$")
         if report.support == catalog.COPIED:
             self.assertTrue(rows[ccx_id].platform_path.startswith(folders.course_folder(ccx_id) + "/"))
 

@@ -74,7 +74,7 @@ class RunReportScheduleCommandTests(ReportFilesMixin, TestCase):
         output = command("run_report_schedule", str(schedule.pk), "--dry-run")
         self.assertIn(
             f"{COURSE}: would call tests.reports.recording_report(<request of user {owner.pk}>, "
-            f"'{COURSE}', filename='weekly', upload_parent_dir='periodic/')", output,
+            f"'{COURSE}', filename='weekly_bb6d638a29605974', upload_parent_dir='periodic/')", output,
         )
         self.assertIn("    upload folder: 'periodic/'", output)
         self.assertIn(f"{OTHER}: would call", output)

@@ -348,6 +348,24 @@ class EagerReportTests(ReportDirTestCase):
         # Written elsewhere than the hashed directory: not on the dashboard.
         self.assertEqual(ReportStore.from_config("GRADES_DOWNLOAD").links_for(self.course_key), [])
 
+    def test_grade_reports_list_learners_they_could_not_grade_in_an_err_file(self):
+        # lms/djangoapps/instructor_task/tasks_helper/grades.py: ``_upload``/``upload_temp_files`` write
+        # ``{filename}_err`` with the report's own time when error rows exist; the output counts them failed.
+        get_user_model().objects.create_user("ungradable-1", "u1@example.com", "x")
+        for submit, name in ((api.submit_calculate_grades_csv, "grade_report"),
+                             (api.submit_problem_grade_report, "problem_grade_report")):
+            row = submit(self.make_request(), self.course_key, upload_parent_dir="g")
+            row.refresh_from_db()
+            output = json.loads(row.task_output)
+            self.assertEqual((output["failed"], output["succeeded"]), (1, 2))
+            listed = sorted(file for file in os.listdir(os.path.join(self.report_dir, "g")) if name in file)
+            self.assertEqual(len(listed), 2, listed)
+            report, errors = sorted(listed, key=len)
+            self.assertEqual(errors, report.replace(f"_{name}_", f"_{name}_err_"))
+            rows = self.read_csv(os.path.join("g", errors))
+            self.assertEqual(rows[0], ["Student ID", "Username", "Error"])
+            self.assertEqual([r[1] for r in rows[1:]], ["ungradable-1"])
+
     def test_problem_grade_report_default_location(self):
         row = api.submit_problem_grade_report(self.make_request(), self.course_key)
         store = ReportStore.from_config("GRADES_DOWNLOAD")

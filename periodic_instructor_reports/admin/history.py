@@ -106,7 +106,8 @@ class ReportRunCourseAdmin(StartEndCells, ReadOnlyAdmin):
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-pk")
     fields = ("run_link", "schedule", "course_id", "attempt", "outcome", "report", "task_id",
-              "upload_parent_dir", "file_path", "file_size", "platform_path", "error", "started", "finished")
+              "upload_parent_dir", "file_path", "file_size", "platform_path", "error_file_path", "ungraded",
+              "error", "started", "finished")
     readonly_fields = fields
 
     @admin.display(description=_("Report or error"))
@@ -130,13 +131,23 @@ class ReportRunCourseAdmin(StartEndCells, ReadOnlyAdmin):
 
 
 def report_cell(row):
-    """Link a generated report to its download, or show the course's error."""
+    """Link a generated report to its download (and its errors file), or show the course's error."""
     if row.outcome == Outcome.GENERATED and row.file_path:
-        return format_html(
+        cell = format_html(
             '<a href="{}" class="pir-download">{}</a> ({})',
             reverse("periodic_instructor_reports:download", args=[row.pk]), row.file_name,
             filesizeformat(row.file_size) if row.file_size is not None else _("size unknown"),
         )
+        if not row.ungraded:
+            return cell
+        errors = format_html(
+            '<a href="{}" class="pir-download">{}</a>',
+            reverse("periodic_instructor_reports:download_errors", args=[row.pk]), _("errors file"),
+        ) if row.error_file_path else _("errors file not found")
+        missing = ngettext("generated with errors: %(count)d learner could not be graded",
+                           "generated with errors: %(count)d learners could not be graded",
+                           row.ungraded) % {"count": row.ungraded}
+        return format_html('{}<br><span class="pir-warning">{}</span> ({})', cell, missing, errors)
     return Truncator(row.error).chars(160) if row.error else "-"
 
 

@@ -44,9 +44,23 @@ def _users():
     return get_user_model().objects.filter(is_active=True).order_by("id")
 
 
+# Learners whose username starts with this cannot be graded: grade reports list them in an errors file.
+UNGRADABLE = "ungradable"
+
+
 def grade_rows(task_input):
-    """Header and one row per active user, every grade 0.0."""
-    return [[*USER_COLUMNS, "Grade"]] + [[u.id, u.email, u.username, 0.0] for u in _users()]
+    """Header and one row per active user the grades backend can grade, every grade 0.0."""
+    return [[*USER_COLUMNS, "Grade"]] + [
+        [u.id, u.email, u.username, 0.0] for u in _users() if not u.username.startswith(UNGRADABLE)
+    ]
+
+
+def grade_error_rows():
+    """The errors file of a grade report (tasks_helper/grades.py ``_error_headers``): learners not graded."""
+    return [["Student ID", "Username", "Error"]] + [
+        [u.id, u.username, "grading backend could not compute the grade"]
+        for u in _users() if u.username.startswith(UNGRADABLE)
+    ]
 
 
 def profile_rows(task_input):
@@ -84,13 +98,17 @@ def run_report(entry_id, xblock_instance_args, default_filename, make_rows, kind
             report_name = report_filename(entry.course_id, csv_name, start)
             store = ReportStore.from_config("GRADES_DOWNLOAD")
             store.store_rows(entry.course_id, report_name, rows, task_input.get("upload_parent_dir", ""))
+        errors = grade_error_rows() if kind.grades else [[]]
+        if len(errors) > 1:  # as the platform's grade reports: ``{filename}_err``, the report's own time
+            name = report_filename(entry.course_id, csv_name + "_err", start)
+            store.store_rows(entry.course_id, name, errors, task_input.get("upload_parent_dir", ""))
         progress = {
             "action_name": kind.action_name,
-            "attempted": len(rows) - 1,
+            "attempted": len(rows) - 1 + len(errors) - 1,
             "succeeded": len(rows) - 1,
             "skipped": 0,
-            "failed": 0,
-            "total": len(rows) - 1,
+            "failed": len(errors) - 1,
+            "total": len(rows) - 1 + len(errors) - 1,
             "preassigned": 0,
             "duration_ms": int((time.monotonic() - started) * 1000),
             "step": kind.step,
@@ -121,6 +139,7 @@ class ReportKind:
     zipped: bool = False  # written with upload_zip_to_report_store (never in an upload_parent_dir)
     names_file: bool = False  # the progress names the file (report_name)
     plain_output: bool = False  # the output is the string "succeeded"
+    grades: bool = False  # a grade report: learners it cannot grade go to an ``_err`` file
 
 
 def _zip(rows):
@@ -182,11 +201,11 @@ PLAIN = ReportKind(action_name="", step="", plain_output=True)
 
 calculate_grades_csv = _report_task(
     "calculate_grades_csv", "grade_report",
-    kind=ReportKind(action_name="graded", step=GRADES_STEP),
+    kind=ReportKind(action_name="graded", step=GRADES_STEP, grades=True),
 )
 calculate_problem_grade_report = _report_task(
     "calculate_problem_grade_report", "problem_grade_report",
-    kind=ReportKind(action_name="problem distribution graded", step=GRADES_STEP),
+    kind=ReportKind(action_name="problem distribution graded", step=GRADES_STEP, grades=True),
 )
 calculate_students_features_csv = _report_task(
     "calculate_students_features_csv", "student_profile_info", profile_rows
