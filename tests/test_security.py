@@ -6,6 +6,7 @@ import json
 import ddt
 from common.djangoapps.student.models import CourseAccessRole
 from django.contrib.auth.models import Permission
+from django.contrib.sites.models import Site
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import TestCase, override_settings
@@ -316,7 +317,8 @@ class ProfileColumnsTests(ReportFilesMixin, TestCase):
 
     def site(self, org, **values):
         values["course_org_filter"] = org
-        return SiteConfiguration.objects.create(enabled=True, site_values=values)
+        site = Site.objects.create(domain=f"{org.lower()}.example.com", name=org)
+        return SiteConfiguration.objects.create(site=site, enabled=True, site_values=values)
 
     def test_without_site_configuration_the_dashboard_s_columns(self):
         dispatch.run_schedule(factories.schedule(task=self.task).pk)
