@@ -340,20 +340,20 @@ class ProfileColumnsTests(ReportFilesMixin, TestCase):
         self.site("edX", student_profile_download_fields=["id", "username", "email"])
         with self.assertRaises(ValidationError) as caught:
             factories.schedule(task=self.task, keyword_arguments={"features": ["id", "mailing_address"]})
-        self.assertIn("does not allow these profile columns for the courses of edX: mailing_address",
-                      messages(caught.exception)["keyword_arguments"])
+        self.assertIn("the instructor dashboard does not give for course-v1:edX+DemoX+Demo_Course: "
+                      "mailing_address", messages(caught.exception)["keyword_arguments"])
         schedule = factories.schedule(task=self.task, keyword_arguments={"features": ["email", "id"]})
         dispatch.run_schedule(schedule.pk)
         self.assertEqual(self.requested_features(COURSE), ["email", "id"])
 
     @override_settings(PROFILE_INFORMATION_REPORT_PRIVATE_FIELDS=[])
     def test_a_site_trimming_columns_after_the_schedule_was_saved(self):
-        schedule = factories.schedule(task=self.task, keyword_arguments={"features": ["id", "email"]})
-        self.site("edX", student_profile_download_fields=["id"])
+        schedule = factories.schedule(task=self.task, keyword_arguments={"features": ["username", "email"]})
+        self.site("edX", student_profile_download_fields=["username"])
         with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
             dispatch.run_schedule(schedule.pk)
-        self.assertIn("does not allow email; left out", logs.output[0])
-        self.assertEqual(self.requested_features(COURSE), ["id"])
+        self.assertIn("the dashboard does not give email for", logs.output[0])
+        self.assertEqual(self.requested_features(COURSE), ["username"])
 
 
 class BeatAdminNextDoorTests(TestCase):
