@@ -5,6 +5,7 @@ import json
 from importlib import import_module
 
 from django.conf import settings
+from django.http import Http404
 
 from periodic_instructor_reports import catalog, conf, platform
 from periodic_instructor_reports.exceptions import ProfileColumnsError, ReportFunctionError
@@ -150,11 +151,19 @@ def course_profile_features(course_key, site_features):
 
     ``cohort`` when the course is cohorted, ``team`` when teams are enabled in it, then ``city``
     and ``country``, which the dashboard always puts last.
+
+    Raises:
+        ProfileColumnsError: the platform has no such course (its modulestore answers 404).
     """
     features = list(site_features)
-    if platform.is_course_cohorted(course_key):
+    try:
+        cohorted = platform.is_course_cohorted(course_key)
+        teams = platform.teams_enabled(course_key)
+    except Http404 as err:
+        raise ProfileColumnsError(f"the platform has no course {course_key} ({err})") from err
+    if cohorted:
         features.append("cohort")
-    if platform.teams_enabled(course_key):
+    if teams:
         features.append("team")
     return features + list(LAST_PROFILE_FEATURES)
 

@@ -12,12 +12,14 @@ import io
 import json
 import os
 from types import SimpleNamespace
+from unittest import mock
 
 import crum
 from django.conf import settings
 from django.contrib.sites.models import Site
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.http import Http404
 from django.test import TestCase, override_settings
 from django.urls import reverse
 from lms.djangoapps.instructor_task.models import InstructorTask
@@ -27,7 +29,7 @@ from openedx.core.djangoapps.site_configuration import helpers as configuration_
 from openedx.core.djangoapps.site_configuration.models import SiteConfiguration
 from openedx.core.lib.courses import course_settings, get_course_by_id
 
-from periodic_instructor_reports import conf, dispatch, follow, wrapped
+from periodic_instructor_reports import conf, dispatch, follow, platform, wrapped
 from periodic_instructor_reports.models import ReportRun
 from tests import factories
 from tests.base import ReportFilesMixin
@@ -160,6 +162,24 @@ class DashboardColumnsTests(ReportFilesMixin, TestCase):
         self.assertEqual(rows[ORGX].error, "profile_columns: Invalid additional student attribute "
                                            "configuration: expected list of strings, got str.")
         self.assertFalse(InstructorTask.objects.filter(course_id=ORGX).exists())
+
+    def test_a_course_the_modulestore_no_longer_has_fails_alone(self):
+        schedule = factories.schedule(task=factories.report_task(conf.PROFILE_REPORT), course_ids=[EDX, ORGX])
+        real = platform.course_by_id
+
+        def course_by_id(course_key):
+            if str(course_key) == EDX:
+                raise Http404("No course")
+            return real(course_key)
+
+        with mock.patch.object(platform, "course_by_id", course_by_id), self.assertLogs(
+            "periodic_instructor_reports.dispatch", "WARNING",
+        ):
+            run = ReportRun.objects.get(pk=dispatch.run_schedule(schedule.pk)["run_id"])
+        rows = {row.course_id: row for row in run.courses.all()}
+        self.assertEqual((rows[EDX].outcome, rows[EDX].error),
+                         ("failed", f"profile_columns: the platform has no course {EDX} (No course)"))
+        self.assertEqual(rows[ORGX].outcome, "submitted")
 
     def test_the_wrapped_listing_has_the_same_columns(self):
         configure(self.default_site, **{FIELDS: ["username", "name"]})
