@@ -79,7 +79,7 @@ class OrganisationSiteTests(TestCase):
 
 
 class CourseSettingsTests(TestCase):
-    """Cohorts (course_groups/cohorts.py) and teams (xmodule/course_block.py, openedx/core/lib/teams_config.py)."""
+    """Cohorts (course_groups/cohorts.py); teams (xmodule/course_block.py, core/lib/teams_config.py)."""
 
     def test_cohorted_when_the_course_s_cohort_config_says_so(self):
         self.assertFalse(is_course_cohorted(COURSE))
