@@ -60,9 +60,8 @@ def dashboard_columns(course_id, site):
     if not features:
         features = list(DASHBOARD_DEFAULT)
     features += configuration_helpers.get_value_for_org(course_key.org, EXTRA) or []
-    for private in settings.PROFILE_INFORMATION_REPORT_PRIVATE_FIELDS:
-        if private in features:
-            features.remove(private)
+    private = settings.PROFILE_INFORMATION_REPORT_PRIVATE_FIELDS
+    features = [name for name in features if name not in private]
     if is_course_cohorted(course_key):
         features.append("cohort")
     if get_course_by_id(course_key).teams_enabled:
@@ -144,12 +143,15 @@ class DashboardColumnsTests(ReportFilesMixin, TestCase):
     @override_settings(PROFILE_INFORMATION_REPORT_PRIVATE_FIELDS=["year_of_birth", "city"])
     def test_an_organisation_with_extra_attributes(self):
         orgx_site = configure("orgx.example.com", course_org_filter="OrgX",
-                              **{FIELDS: ["username", "email"], EXTRA: ["employee_id", "year_of_birth"]})
+                              **{FIELDS: ["username", "email"],
+                                 EXTRA: ["employee_id", "year_of_birth", "email"]})
         with course_settings(ORGX, teams_configuration=TEAMS):
             found = self.columns(course_ids=[ORGX])
             self.assertEqual(found[ORGX], dashboard_columns(ORGX, orgx_site))
-        # Private fields go before the dashboard adds its last columns: city stays, as on the dashboard.
-        self.assertEqual(found[ORGX], ["username", "email", "employee_id", "team", "city", "country"])
+        # Private fields go before the dashboard adds its last columns, so city stays; the extra
+        # attributes are added as given, a repeated one too.
+        self.assertEqual(found[ORGX],
+                         ["username", "email", "employee_id", "email", "team", "city", "country"])
 
     def test_extra_attributes_the_dashboard_refuses_fail_the_course(self):
         configure("orgx.example.com", course_org_filter="OrgX", **{EXTRA: "employee_id"})
