@@ -445,9 +445,9 @@ def _features_problem(keys, features, field):
             left_out = reports.profile_features(key, features, site_features=site[key.org])[1]
         except ProfileColumnsError as err:
             return {field: _(
-                "The instructor dashboard refuses the site configuration of the courses of %(org)s, so "
-                "their profile reports would fail: %(error)s"
-            ) % {"org": key.org, "error": err}}
+                "The profile columns of %(course)s cannot be worked out as the instructor dashboard "
+                "does, so its profile reports would fail: %(error)s"
+            ) % {"course": key, "error": err}}
         if left_out:
             return {field: _(
                 "features asks for profile columns the instructor dashboard does not give for "

@@ -243,9 +243,9 @@ class NarrowingTests(TestCase):
             factories.schedule(task=self.task, keyword_arguments={"features": ["username"]},
                                course_ids=[ORGX])
         self.assertEqual(messages(caught.exception), {"keyword_arguments": (
-            "The instructor dashboard refuses the site configuration of the courses of OrgX, so their "
-            "profile reports would fail: Invalid additional student attribute configuration: empty "
-            "attribute names are not allowed."
+            "The profile columns of course-v1:OrgX+CS101+2026 cannot be worked out as the instructor "
+            "dashboard does, so its profile reports would fail: Invalid additional student attribute "
+            "configuration: empty attribute names are not allowed."
         )})
 
 
