@@ -31,6 +31,7 @@ from openedx.core.lib.courses import course_settings, get_course_by_id
 
 from periodic_instructor_reports import conf, dispatch, follow, platform, wrapped
 from periodic_instructor_reports.models import ReportRun
+from periodic_instructor_reports.requests import build_report_request
 from tests import factories
 from tests.base import ReportFilesMixin
 from tests.test_every_report import read_csv
@@ -200,6 +201,19 @@ class DashboardColumnsTests(ReportFilesMixin, TestCase):
         self.assertEqual(rows[0], expected)
         self.assertIn([learner.username, "Ada Lovelace", "[unassigned]", "[unavailable]", "", ""], rows)
 
+
+    def test_the_wrapped_listing_itself_refuses_columns_the_dashboard_does_not_list(self):
+        configure(self.default_site, **{FIELDS: ["username", "name"]})
+        request = build_report_request(factories.user(is_staff=True))
+        key = CourseKey.from_string(EDX)
+        with self.assertRaisesMessage(ValueError, f"The instructor dashboard does not list these columns for "
+                                                  f"{EDX}: email, cohort."):
+            wrapped.submit_enrolled_profiles(request, key, ["username", "email", "cohort"])
+        self.assertFalse(InstructorTask.objects.exists())
+        with course_settings(EDX, cohort_config={"cohorted": True}):
+            wrapped.submit_enrolled_profiles(request, key, ["cohort", "username"])
+        task_input = json.loads(InstructorTask.objects.get().task_input)
+        self.assertEqual(task_input["features"], ["cohort", "username"])
 
 @override_settings(PROFILE_INFORMATION_REPORT_PRIVATE_FIELDS=["year_of_birth"])
 class NarrowingTests(TestCase):
