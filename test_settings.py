@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.messages",
     "django.contrib.sessions",
+    "django.contrib.sites",
     "common.djangoapps.student",
     "openedx.core.djangoapps.site_configuration",
     "openedx.core.djangoapps.content.course_overviews",
@@ -62,6 +63,10 @@ INSTALLED_APPS = [
     "lms.djangoapps.certificates",
     "periodic_instructor_reports",
 ]
+
+# The LMS's default site (lms/envs/common.py): the site a request on no other domain is on, and
+# the one Site.objects.get_current() gives without a request.
+SITE_ID = 1
 
 # Logging in for a report download goes through the admin's login page here.
 LOGIN_URL = "/admin/login/"

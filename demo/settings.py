@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.messages",
     "django.contrib.sessions",
+    "django.contrib.sites",
     "django.contrib.staticfiles",
     "common.djangoapps.student",
     "openedx.core.djangoapps.site_configuration",
@@ -59,6 +60,10 @@ INSTALLED_APPS = [
     "lms.djangoapps.certificates",
     "periodic_instructor_reports",
 ]
+
+# The LMS's default site (lms/envs/common.py): the site a request on no other domain is on, and
+# the one Site.objects.get_current() gives without a request.
+SITE_ID = 1
 
 # Logging in for a report download, for anyone (the admin's login admits staff only), as the LMS's /login.
 LOGIN_URL = "/login/"

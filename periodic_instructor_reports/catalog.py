@@ -59,7 +59,7 @@ class Report:
     extension: str = "csv"
     # Arguments a schedule gives (documented; the function's signature checks them).
     arguments: str = ""
-    # The profile columns the site allows, computed per course by the dispatcher.
+    # The profile columns the dashboard gives the course, computed per course by the dispatcher.
     site_features: bool = False
     # Arguments the dispatcher gives as the dashboard does; a schedule may only repeat them.
     fixed: dict = field(default_factory=dict)
@@ -87,10 +87,11 @@ REPORTS = [
     Report(
         _API + "submit_calculate_students_features_csv", "Profile information report", NATIVE,
         "profile_info_csv", "student_profile_info",
-        "the columns the site allows: by default user id, username, name, e-mail, language, location, "
-        "gender, level of education, mailing address, goals, enrollment mode and date, last login, "
-        "date joined, external user key, city, country",
-        arguments="`features` (given per course from the site's configuration; a list may narrow it), "
+        "the columns the dashboard gives the course: by default user id, username, name, e-mail, "
+        "language, location, gender, level of education, mailing address, goals, enrollment mode and "
+        "date, last login, date joined, external user key, then cohort (cohorted courses), team "
+        "(courses with teams), city, country",
+        arguments="`features` (given per course as the dashboard computes them; a list may narrow it), "
                   "`filename` (optional)",
         site_features=True,
     ),

@@ -38,7 +38,7 @@ from periodic_instructor_reports import (
     reports,
     schedules,
 )
-from periodic_instructor_reports.exceptions import ReportFunctionError
+from periodic_instructor_reports.exceptions import ProfileColumnsError, ReportFunctionError
 from periodic_instructor_reports.models import Outcome, PeriodicReportSchedule, ReportRun, ReportRunCourse
 from periodic_instructor_reports.requests import build_report_request
 
@@ -92,6 +92,7 @@ class Plan:
     run_date: object = None
     refusal: str = ""
     features_by_org: dict = field(default_factory=dict)
+    features_left_out: set = field(default_factory=set)
 
     def call_for(self, course_key):
         """
@@ -147,14 +148,28 @@ class Plan:
         )
 
     def _features(self, course_key):
-        """Return the profile columns for the course's organisation (read once per run and org)."""
-        if course_key.org not in self.features_by_org:
-            features, left_out = reports.profile_features(course_key, self.keyword_arguments.get("features"))
-            if left_out:
-                log.warning("Periodic report schedule %s: the site configuration of %s does not allow %s; "
-                            "left out.", self.schedule.pk, course_key.org, ", ".join(left_out))
-            self.features_by_org[course_key.org] = features
-        return self.features_by_org[course_key.org]
+        """
+        Return the course's profile columns, as the dashboard gives them, narrowed to the schedule's.
+
+        The site's part is read once per run and organisation; the course's own (cohort, team)
+        for each course. A column the dashboard would not give is left out, and said once per
+        organisation and columns.
+
+        Raises:
+            ProfileColumnsError: the site's configuration is one the dashboard refuses.
+        """
+        org = course_key.org
+        if org not in self.features_by_org:
+            self.features_by_org[org] = reports.site_profile_features(org)
+        features, left_out = reports.profile_features(
+            course_key, self.keyword_arguments.get("features"), site_features=self.features_by_org[org],
+        )
+        if left_out and (org, tuple(left_out)) not in self.features_left_out:
+            self.features_left_out.add((org, tuple(left_out)))
+            log.warning("Periodic report schedule %s: the dashboard does not give %s for %s (nor maybe for "
+                        "other courses of %s); left out.", self.schedule.pk, ", ".join(left_out), course_key,
+                        org)
+        return features
 
     def refusal_for(self, course_key, folder):
         """Return why this course may not run: the owner's access to its data, its folder; or ""."""
@@ -689,7 +704,12 @@ def _prepare(run_plan, rows):
             calls.append(Call(outcome=Outcome.SKIPPED,
                               error=f"invalid_course: {history.summary(err)}"[:ERROR_LIMIT]))
             continue
-        kwargs, folder = _record_call(run_plan, row, key)
+        try:
+            kwargs, folder = _record_call(run_plan, row, key)
+        except ProfileColumnsError as err:
+            log.warning("Periodic report run %s failed for %s: %s", row.run_id, row.course_id, err)
+            calls.append(Call(outcome=Outcome.FAILED, error=f"profile_columns: {err}"[:ERROR_LIMIT]))
+            continue
         refusal = run_plan.refusal_for(key, folder)
         calls.append(Call(outcome=Outcome.REFUSED, error=refusal) if refusal else Call(key, kwargs))
     return calls

@@ -9,6 +9,10 @@ class ReportFunctionError(PeriodicReportsError):
     """A report task's dotted path is not allowed, does not import, or is not callable."""
 
 
+class ProfileColumnsError(PeriodicReportsError):
+    """The site's configuration of profile columns is one the instructor dashboard refuses."""
+
+
 class BrokerUnavailable(PeriodicReportsError):
     """The Celery broker could not be reached, so nothing (or not everything) was queued."""
 

@@ -7,6 +7,7 @@ piece is answered here once.
 """
 
 from django.apps import apps
+from django.conf import settings
 
 
 def report_errors():
@@ -55,6 +56,62 @@ def has_research_permission(user, course_key):
 def has_permission(user, permission, course_key):
     """Return whether ``user`` holds the instructor dashboard's ``permission`` on the course (as above)."""
     return user.has_perm(permission, course_key)
+
+
+def site_configuration_serving(org):
+    """
+    Return the site configuration of the site that serves the courses of ``org``, or None.
+
+    The dashboard reads ``configuration_helpers.get_value`` from the site of the request (the site
+    whose domain the request is on, else the ``SITE_ID`` site); a worker has no request, and
+    there the platform's ``get_value`` answers only its default. A person managing the course
+    works on the site that serves it: the enabled configuration whose ``course_org_filter`` names
+    the organisation (the one ``get_value_for_org`` reads), else the configuration of the LMS's
+    default site ``SITE_ID`` (the one ``Site.objects.get_current()`` gives without a request),
+    read from the database at each call.
+    """
+    try:
+        model = apps.get_model("site_configuration", "SiteConfiguration")
+    except LookupError:
+        return None
+    configuration = model.get_configuration_for_org(org)
+    if configuration is None:
+        site_id = getattr(settings, "SITE_ID", None)
+        configuration = model.objects.filter(site_id=site_id).first() if site_id else None
+    return configuration
+
+
+def site_value(configuration, name, default=None):
+    """
+    Return what the platform's ``configuration_helpers.get_value(name, default)`` answers on that site.
+
+    The configuration's value while it is enabled, else ``default``; then, as the helper does,
+    merged into a copy of ``default`` when ``dict()`` and ``update()`` take the two (so the
+    dashboard's ``[]`` default turns a list of two-character names into a mapping), else as it is.
+    """
+    value = configuration.get_value(name, default) if configuration is not None else default
+    if default == "":
+        return value
+    try:
+        merged = dict(default)
+        merged.update(value)
+    except (TypeError, ValueError, AttributeError):
+        return value
+    return merged
+
+
+def is_course_cohorted(course_key):
+    """Return whether the course is cohorted, as the platform's cohorts module says."""
+    from openedx.core.djangoapps.course_groups.cohorts import (  # pylint: disable=import-outside-toplevel
+        is_course_cohorted as platform_is_course_cohorted,
+    )
+
+    return platform_is_course_cohorted(course_key)
+
+
+def teams_enabled(course_key):
+    """Return whether teams are enabled in the course (the modulestore course's ``teams_enabled``)."""
+    return course_by_id(course_key).teams_enabled
 
 
 def site_value_for_org(org, name, default=None):

@@ -5,9 +5,10 @@ import json
 from importlib import import_module
 
 from django.conf import settings
+from django.http import Http404
 
 from periodic_instructor_reports import catalog, conf, folders, platform
-from periodic_instructor_reports.exceptions import ReportFunctionError
+from periodic_instructor_reports.exceptions import ProfileColumnsError, ReportFunctionError
 
 UPLOAD_PARENT_DIR = "upload_parent_dir"
 # The platform refuses a task_input longer than this many characters.
@@ -16,7 +17,7 @@ TASK_INPUT_LIMIT = 10000
 FOLDER_NAME_LENGTH = 40
 
 # The profile columns the instructor dashboard requests when the site configuration names none
-# (its get_students_features view).
+# (GetStudentsFeatures, and the v2 API's enrolled students report).
 PLATFORM_PROFILE_FEATURES = [
     "id", "username", "name", "email", "language", "location", "year_of_birth", "gender",
     "level_of_education", "mailing_address", "goals", "enrollment_mode", "last_login", "date_joined",
@@ -95,37 +96,92 @@ def _leading(requires_request):
     return (_REQUEST, _COURSE_KEY) if requires_request else (_COURSE_KEY,)
 
 
-def site_profile_features(course_key):
+def site_profile_features(org):
     """
-    Return the profile columns the site allows for the course, as the instructor dashboard computes them.
+    Return the profile columns the site serving ``org`` gives every course of it, before the course's own.
 
-    The ``student_profile_download_fields`` site configuration value (else the dashboard's own
-    list), plus ``additional_student_profile_attributes``, both for the course's organisation;
-    minus the ``PROFILE_INFORMATION_REPORT_PRIVATE_FIELDS`` setting; city and country last.
-    The dashboard reads the first value from the site a person is on; a worker has no such site,
-    so the site that serves the course's organisation answers.
+    As the instructor dashboard's button computes them (``GetStudentsFeatures`` and the v2
+    API's enrolled students report): the ``student_profile_download_fields`` value of the site
+    (``configuration_helpers.get_value``; else the dashboard's own list), then the
+    organisation's ``additional_student_profile_attributes`` (``get_value_for_org``), then the
+    ``PROFILE_INFORMATION_REPORT_PRIVATE_FIELDS`` taken out. The dashboard is on the site of its
+    request; a worker has none, so the site that serves the organisation's courses answers
+    (``platform.site_configuration_serving``): what a person managing the course sees there.
+
+    Raises:
+        ProfileColumnsError: the site's configuration is one the dashboard refuses.
     """
-    org = course_key.org
-    configured = platform.site_value_for_org(org, "student_profile_download_fields", None)
-    features = [name for name in configured if isinstance(name, str)] if configured else list(
-        PLATFORM_PROFILE_FEATURES
-    )
-    additional = platform.site_value_for_org(org, "additional_student_profile_attributes", None)
-    if isinstance(additional, (list, tuple)) and all(isinstance(name, str) and name for name in additional):
-        features.extend(additional)
-    private = set(getattr(settings, "PROFILE_INFORMATION_REPORT_PRIVATE_FIELDS", ["year_of_birth"]))
-    features = [name for name in features if name not in private and name not in LAST_PROFILE_FEATURES]
-    return list(dict.fromkeys(features)) + [name for name in LAST_PROFILE_FEATURES if name not in private]
+    configuration = platform.site_configuration_serving(org)
+    try:
+        features = list(platform.site_value(configuration, "student_profile_download_fields", []))
+    except TypeError as err:
+        raise ProfileColumnsError(
+            f"the site configuration's student_profile_download_fields is not a list: {err}"
+        ) from err
+    if not features:
+        features = list(PLATFORM_PROFILE_FEATURES)
+    additional = platform.site_value_for_org(org, "additional_student_profile_attributes")
+    if additional:
+        features.extend(_additional_attributes(additional))
+    private = getattr(settings, "PROFILE_INFORMATION_REPORT_PRIVATE_FIELDS", ["year_of_birth"])
+    return [name for name in features if name not in private]
 
 
-def profile_features(course_key, requested=None):
+def _additional_attributes(additional):
+    """Return the organisation's extra columns, or raise the dashboard's refusal of them."""
+    if not isinstance(additional, (list, tuple)):
+        raise ProfileColumnsError(
+            "Invalid additional student attribute configuration: expected list of strings, "
+            f"got {type(additional).__name__}."
+        )
+    if not all(isinstance(name, str) for name in additional):
+        raise ProfileColumnsError(
+            "Invalid additional student attribute configuration: all entries must be strings."
+        )
+    if "" in additional:
+        raise ProfileColumnsError(
+            "Invalid additional student attribute configuration: empty attribute names are not allowed."
+        )
+    return list(additional)
+
+
+def course_profile_features(course_key, site_features):
+    """
+    Return the dashboard's profile columns of the course: ``site_features`` and the course's own.
+
+    ``cohort`` when the course is cohorted, ``team`` when teams are enabled in it, then ``city``
+    and ``country``, which the dashboard always puts last.
+
+    Raises:
+        ProfileColumnsError: the platform has no such course (its modulestore answers 404).
+    """
+    features = list(site_features)
+    try:
+        cohorted = platform.is_course_cohorted(course_key)
+        teams = platform.teams_enabled(course_key)
+    except Http404 as err:
+        raise ProfileColumnsError(f"the platform has no course {course_key} ({err})") from err
+    if cohorted:
+        features.append("cohort")
+    if teams:
+        features.append("team")
+    return features + list(LAST_PROFILE_FEATURES)
+
+
+def profile_features(course_key, requested=None, *, site_features=None):
     """
     Return ``(features, left out)`` of the profile report of a course.
 
-    The site's columns (``site_profile_features``), or the schedule's ``requested`` list narrowed
-    to them: a schedule may ask for fewer columns than the site allows, never more.
+    The dashboard's columns for the course, or the schedule's ``requested`` list narrowed to
+    them: a schedule may ask for fewer columns than the dashboard gives, never more.
+    ``site_features`` is ``site_profile_features`` of the course's organisation, when known.
+
+    Raises:
+        ProfileColumnsError: the site's configuration is one the dashboard refuses.
     """
-    allowed = site_profile_features(course_key)
+    if site_features is None:
+        site_features = site_profile_features(course_key.org)
+    allowed = course_profile_features(course_key, site_features)
     if requested is None:
         return allowed, []
     kept = [name for name in requested if name in allowed]

@@ -21,7 +21,7 @@ from periodic_instructor_reports import (
     reports,
     schedules,
 )
-from periodic_instructor_reports.exceptions import ReportFunctionError
+from periodic_instructor_reports.exceptions import ProfileColumnsError, ReportFunctionError
 
 PREFIX_MAX_LENGTH = 254
 # The platform's course id columns (CourseKeyField) hold at most this many characters.
@@ -375,18 +375,11 @@ def _course_problems(schedule):
                 "extra": _(", and the platform permission %(permission)s this report needs as on the "
                            "instructor dashboard") % {"permission": extra} if extra else "",
             }}
-    features = (schedule.keyword_arguments or {}).get("features")
-    provided = reports.PROVIDED_ARGUMENTS.get(schedule.task.path, ()) if schedule.task_id else ()
-    if "features" in provided and features is not None:
-        if not isinstance(features, list) or not all(isinstance(name, str) for name in features):
-            return {"keyword_arguments": _("features must be a JSON list of column names.")}
-        for key in {key.org: key for key in keys}.values():
-            left_out = reports.profile_features(key, features)[1]
-            if left_out:
-                return {"keyword_arguments": _(
-                    "The site's configuration does not allow these profile columns for the courses "
-                    "of %(org)s: %(columns)s. Leave features out to get the columns the site allows."
-                ) % {"org": key.org, "columns": ", ".join(left_out)}}
+    features, field = _requested_features(schedule)
+    if field:
+        problem = _features_problem(keys, features, field)
+        if problem:
+            return problem
     today = timezone.localdate()
     for key in keys:
         folder = folders.upload_parent_dir(
@@ -403,6 +396,65 @@ def _course_problems(schedule):
                 "to another course's team."
             ) % {"course": key, "problem": problem}}
     return {}
+
+
+# The profile columns the dashboard adds for some courses only.
+COURSE_FEATURES = {"cohort", "team"}
+
+
+def _requested_features(schedule):
+    """
+    Return ``(features, field)``: the profile columns a schedule asks for, and the field giving them.
+
+    ``field`` is "" when the report takes no columns from the site or the schedule asks for none;
+    a list given positionally counts as much as one given by name.
+    """
+    if not schedule.task_id or "features" not in reports.PROVIDED_ARGUMENTS.get(schedule.task.path, ()):
+        return None, ""
+    keyword_arguments = schedule.keyword_arguments or {}
+    if "features" in keyword_arguments:
+        return keyword_arguments["features"], "keyword_arguments"
+    try:
+        function = reports.load(schedule.task.path)
+    except ReportFunctionError:
+        return None, ""
+    keywords = reports.as_keywords(
+        function, requires_request=schedule.task.requires_request, arguments=schedule.arguments or [],
+        keyword_arguments=keyword_arguments,
+    )[1]
+    return (keywords["features"], "arguments") if "features" in keywords else (None, "")
+
+
+def _features_problem(keys, features, field):
+    """
+    Return why a schedule's profile columns are refused, or None: each must be one the dashboard gives.
+
+    The site's columns are checked once per organisation; a column the dashboard gives only
+    some courses (cohort, team) for each course.
+    """
+    if not isinstance(features, list) or not all(isinstance(name, str) for name in features):
+        return {field: _("features must be a JSON list of column names.")}
+    by_course = bool(COURSE_FEATURES & set(features))
+    site = {}
+    for key in keys:
+        if key.org in site and not by_course:
+            continue
+        try:
+            if key.org not in site:
+                site[key.org] = reports.site_profile_features(key.org)
+            left_out = reports.profile_features(key, features, site_features=site[key.org])[1]
+        except ProfileColumnsError as err:
+            return {field: _(
+                "The profile columns of %(course)s cannot be worked out as the instructor dashboard "
+                "does, so its profile reports would fail: %(error)s"
+            ) % {"course": key, "error": err}}
+        if left_out:
+            return {field: _(
+                "features asks for profile columns the instructor dashboard does not give for "
+                "%(course)s: %(columns)s. A schedule may only narrow the dashboard's columns; leave "
+                "features out to get all of them."
+            ) % {"course": key, "columns": ", ".join(left_out)}}
+    return None
 
 
 def _report_problems(schedule, arguments, keyword_arguments):

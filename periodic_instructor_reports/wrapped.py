@@ -23,7 +23,7 @@ import traceback
 
 from django.core.exceptions import PermissionDenied
 
-from periodic_instructor_reports import catalog, permissions, platform
+from periodic_instructor_reports import catalog, permissions, platform, reports
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,25 @@ _PATH = "periodic_instructor_reports.wrapped."
 
 
 def _submit(request, course_key, path, task_input, upload_parent_dir, filename):
-    """Check the requester's right as the dashboard does, then submit the plugin's task for the report."""
+    """
+    Check the request as the dashboard does, then submit the plugin's task for the report.
+
+    The requester's right to the report, and for a listing of profile columns (``features``),
+    that each is one the dashboard lists for the course (``reports.profile_features``): the
+    dashboard works them out itself, whoever gives the list here.
+
+    Raises:
+        PermissionDenied: the requester may not have the report.
+        ValueError: a column the dashboard does not list for the course.
+    """
     refusal = permissions.request_refusal(request.user, course_key, path)
     if refusal:
         raise PermissionDenied(f"{path}: {refusal}")
+    if "features" in task_input:
+        left_out = reports.profile_features(course_key, task_input["features"])[1]
+        if left_out:
+            raise ValueError(f"The instructor dashboard does not list these columns for {course_key}: "
+                             f"{', '.join(map(str, left_out))}.")
     if upload_parent_dir:
         task_input["upload_parent_dir"] = upload_parent_dir
     if filename:
@@ -68,7 +83,7 @@ def submit_issued_certificates(request, course_key, *, upload_parent_dir="", fil
 
 
 def submit_enrolled_profiles(request, course_key, features, *, upload_parent_dir="", filename=None):
-    """The enrolled learners' profiles the Data Download tab lists on screen, the ``features`` columns."""
+    """The enrolled learners' profiles the Data Download tab lists on screen, in the ``features`` columns."""
     return _submit(request, course_key, _PATH + "submit_enrolled_profiles", {"features": list(features)},
                    upload_parent_dir, filename)
 

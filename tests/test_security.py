@@ -6,6 +6,7 @@ import json
 import ddt
 from common.djangoapps.student.models import CourseAccessRole
 from django.contrib.auth.models import Permission
+from django.contrib.sites.models import Site
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import TestCase, override_settings
@@ -316,7 +317,8 @@ class ProfileColumnsTests(ReportFilesMixin, TestCase):
 
     def site(self, org, **values):
         values["course_org_filter"] = org
-        return SiteConfiguration.objects.create(enabled=True, site_values=values)
+        site = Site.objects.create(domain=f"{org.lower()}.example.com", name=org)
+        return SiteConfiguration.objects.create(site=site, enabled=True, site_values=values)
 
     def test_without_site_configuration_the_dashboard_s_columns(self):
         dispatch.run_schedule(factories.schedule(task=self.task).pk)
@@ -338,20 +340,20 @@ class ProfileColumnsTests(ReportFilesMixin, TestCase):
         self.site("edX", student_profile_download_fields=["id", "username", "email"])
         with self.assertRaises(ValidationError) as caught:
             factories.schedule(task=self.task, keyword_arguments={"features": ["id", "mailing_address"]})
-        self.assertIn("does not allow these profile columns for the courses of edX: mailing_address",
-                      messages(caught.exception)["keyword_arguments"])
+        self.assertIn("the instructor dashboard does not give for course-v1:edX+DemoX+Demo_Course: "
+                      "mailing_address", messages(caught.exception)["keyword_arguments"])
         schedule = factories.schedule(task=self.task, keyword_arguments={"features": ["email", "id"]})
         dispatch.run_schedule(schedule.pk)
         self.assertEqual(self.requested_features(COURSE), ["email", "id"])
 
     @override_settings(PROFILE_INFORMATION_REPORT_PRIVATE_FIELDS=[])
     def test_a_site_trimming_columns_after_the_schedule_was_saved(self):
-        schedule = factories.schedule(task=self.task, keyword_arguments={"features": ["id", "email"]})
-        self.site("edX", student_profile_download_fields=["id"])
+        schedule = factories.schedule(task=self.task, keyword_arguments={"features": ["username", "email"]})
+        self.site("edX", student_profile_download_fields=["username"])
         with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
             dispatch.run_schedule(schedule.pk)
-        self.assertIn("does not allow email; left out", logs.output[0])
-        self.assertEqual(self.requested_features(COURSE), ["id"])
+        self.assertIn("the dashboard does not give email for", logs.output[0])
+        self.assertEqual(self.requested_features(COURSE), ["username"])
 
 
 class BeatAdminNextDoorTests(TestCase):

@@ -8,6 +8,7 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from periodic_instructor_reports import conf, dispatch, folders, reports, validators
+from periodic_instructor_reports.exceptions import ProfileColumnsError
 
 # Courses the preview shows.
 SHOWN = 5
@@ -38,7 +39,12 @@ def folder_preview(schedule, course_ids):
     stamp = timezone.now().strftime("%Y-%m-%d-%H%M")
     rows = []
     for key in keys[:SHOWN]:
-        kwargs, folder = plan.call_for(key)
+        try:
+            kwargs, folder = plan.call_for(key)
+        except ProfileColumnsError as err:
+            return format_html('<p class="pir-warning">{}</p>', _(
+                "The reports of %(course)s would fail: %(error)s"
+            ) % {"course": key, "error": err})
         folder = folder if folder is not None else folders.course_folder(key)
         name = reports.expected_name(schedule.task.path, key, kwargs)
         problem = folders.folder_problem(folder, structure=schedule.upload_folder_structure, course_key=key,

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from periodic_instructor_reports import courses, dispatch
+from periodic_instructor_reports.exceptions import ProfileColumnsError
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
 
 
@@ -61,7 +62,11 @@ class Command(BaseCommand):
             raise CommandError(f"Schedule {schedule.pk} would be refused: {plan.refusal}")
         keys, skipped = courses.target_courses(schedule, only)
         for key in keys:
-            kwargs, folder = plan.call_for(key)
+            try:
+                kwargs, folder = plan.call_for(key)
+            except ProfileColumnsError as err:
+                self.stdout.write(f"{key}: would fail (profile_columns: {err})")
+                continue
             self.stdout.write(f"{key}: would call {describe_call(schedule, plan, key, kwargs)}")
             if folder is None:
                 self.stdout.write("    upload folder: the platform's own (this report takes none)")

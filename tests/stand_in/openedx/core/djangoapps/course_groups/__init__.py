@@ -1,0 +1,1 @@
+"""Stand-in of ``openedx.core.djangoapps.course_groups``: whether a course is cohorted."""

@@ -1,0 +1,1 @@
+"""Stand-in of ``openedx.core.djangoapps.theming``: the current request's site."""
