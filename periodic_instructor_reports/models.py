@@ -225,6 +225,10 @@ class PeriodicReportSchedule(models.Model):
         """Return whether the schedule also chooses courses from the platform's at each run."""
         return bool(self.course_orgs or self.course_state)
 
+    def clean_fields(self, exclude=None):
+        validators.validate_json_depth(self)
+        super().clean_fields(exclude=exclude)
+
     def clean(self):
         validators.validate_schedule(self)
 

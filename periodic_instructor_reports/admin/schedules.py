@@ -3,7 +3,7 @@
 import json
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -13,12 +13,19 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import api, beat, courses, permissions, schedules
-from periodic_instructor_reports.admin.common import ADMIN_CSS, RUNS_ADMIN, counts_text, local_time, time_cell
-from periodic_instructor_reports.admin.forms import ScheduleForm, search_courses
+from periodic_instructor_reports import api, beat, courses, folders, permissions, schedules
+from periodic_instructor_reports.admin.common import (
+    ADMIN_CSS,
+    RUNS_ADMIN,
+    counts_text,
+    local_time,
+    row_id,
+    time_cell,
+)
+from periodic_instructor_reports.admin.forms import ScheduleForm, decode_json, search_courses
 from periodic_instructor_reports.admin.preview import folder_preview
 from periodic_instructor_reports.exceptions import BrokerUnavailable
-from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
+from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 
 RECENT_RUNS = 10
 PREVIEW_COUNT = 5
@@ -281,21 +288,12 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         return JsonResponse(search_courses(request.GET.get("term", "")[:200]))
 
     def preview_view(self, request):
-        """Render the folder preview of the form's current values."""
+        """Render the folder preview of the form's current values; malformed values get a message."""
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        schedule = PeriodicReportSchedule(
-            owner=request.user,
-            upload_folder_prefix=request.GET.get("prefix", "")[:300],
-            upload_folder_structure=request.GET.get("structure", "regular"),
-        )
-        task_id = request.GET.get("task", "")
-        if task_id.isdigit():
-            schedule.task_id = int(task_id)
-        try:
-            schedule.keyword_arguments = json.loads(request.GET.get("keyword_arguments") or "{}")
-        except ValueError:
-            schedule.keyword_arguments = {}
+        problem, schedule = preview_schedule(request)
+        if problem:
+            return HttpResponse(format_html('<p class="pir-warning">{}</p>', problem))
         return HttpResponse(folder_preview(schedule, request.GET.getlist("course_ids[]")[:20]))
 
     def _button(self, request, pk, act):
@@ -345,6 +343,37 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
             reverse(RUNS_ADMIN),
             _("See the run history."),
         ), messages.SUCCESS)
+
+
+def preview_schedule(request):
+    """
+    Return ``(problem, schedule)``: the unsaved schedule of the preview's query, or why it cannot be built.
+
+    The query comes from the page's script, but anyone with the page can send another: an unknown
+    report task, an unknown structure and keyword arguments that are not a JSON object of
+    acceptable depth are answered with a message.
+    """
+    structure = request.GET.get("structure") or folders.REGULAR
+    if structure not in dict(PeriodicReportSchedule.STRUCTURE_CHOICES):
+        return _("Unknown folder structure “%(structure)s”.") % {"structure": structure[:50]}, None
+    schedule = PeriodicReportSchedule(
+        owner=request.user, upload_folder_prefix=request.GET.get("prefix", "")[:300],
+        upload_folder_structure=structure,
+    )
+    given = request.GET.get("task", "")
+    if given:
+        task = PeriodicReportTask.objects.filter(pk=row_id(given) or 0).first()
+        if task is None:
+            return _("No report task has the id “%(id)s”.") % {"id": given[:50]}, None
+        schedule.task = task
+    try:
+        keyword_arguments = decode_json(request.GET.get("keyword_arguments") or "{}")
+    except ValidationError as err:
+        return _("Keyword arguments: %(error)s") % {"error": " ".join(err.messages)}, None
+    if not isinstance(keyword_arguments, dict):
+        return _("Keyword arguments: enter a JSON object, for example {} or {\"a\": 2}."), None
+    schedule.keyword_arguments = keyword_arguments
+    return "", schedule
 
 
 def describe_selection(schedule):
