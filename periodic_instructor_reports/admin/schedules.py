@@ -24,7 +24,7 @@ from periodic_instructor_reports.admin.common import (
 )
 from periodic_instructor_reports.admin.forms import ScheduleForm, decode_json, search_courses
 from periodic_instructor_reports.admin.preview import folder_preview
-from periodic_instructor_reports.exceptions import BrokerUnavailable
+from periodic_instructor_reports.exceptions import BrokerUnavailable, RunNowRefused
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 
 RECENT_RUNS = 10
@@ -270,14 +270,34 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         return readonly
 
     def save_model(self, request, obj, form, change):
+        """Save through the API (which records the history); say so on the page when the owner changed."""
+        previous = PeriodicReportSchedule.objects.select_related("owner").filter(pk=obj.pk).first()
         api.save_schedule(obj, acting_user=request.user)
+        if previous is not None and previous.owner_id != obj.owner_id:
+            self.message_user(request, _(
+                "The owner changed from %(old)s to %(new)s: the reports are now requested as %(new)s."
+            ) % {"old": previous.owner.username, "new": obj.owner.username}, messages.WARNING)
 
     def delete_model(self, request, obj):
-        api.delete_schedule(obj)
+        api.delete_schedule(obj, acting_user=request.user)
 
     def delete_queryset(self, request, queryset):
         for schedule in queryset:
-            api.delete_schedule(schedule)
+            api.delete_schedule(schedule, acting_user=request.user)
+
+    # The API records every write in the schedule's history: the admin adds no entries of its own.
+
+    def log_addition(self, request, obj, message):
+        return None
+
+    def log_change(self, request, obj, message):
+        return None
+
+    def log_deletion(self, request, obj, object_repr):
+        return None
+
+    def log_deletions(self, request, queryset):
+        return None
 
     # Views behind the page's course picker, folder preview and buttons.
 
@@ -316,14 +336,14 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Pause selected schedules"), permissions=["change"])
     def pause_schedules(self, request, queryset):
-        count = api.pause_schedules(queryset)
+        count = api.pause_schedules(queryset, acting_user=request.user)
         self.message_user(request, ngettext(
             "Paused %(count)d schedule.", "Paused %(count)d schedules.", count
         ) % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Resume selected schedules"), permissions=["change"])
     def resume_schedules(self, request, queryset):
-        count = api.resume_schedules(queryset)
+        count = api.resume_schedules(queryset, acting_user=request.user)
         self.message_user(request, ngettext(
             "Resumed %(count)d schedule.", "Resumed %(count)d schedules.", count
         ) % {"count": count}, messages.SUCCESS)
@@ -331,7 +351,10 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
     @admin.action(description=_("Run selected schedules now"), permissions=["change"])
     def run_now(self, request, queryset):
         try:
-            count = api.run_schedules_now(queryset)
+            count = api.run_schedules_now(queryset, acting_user=request.user)
+        except RunNowRefused as err:
+            self.message_user(request, _("Nothing was queued. %(why)s") % {"why": err}, messages.ERROR)
+            return
         except BrokerUnavailable as err:
             self.message_user(request, str(err), messages.ERROR)
             return
