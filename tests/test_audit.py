@@ -86,6 +86,17 @@ class AuditTests(TestCase):
         self.assertContains(history, "Owner changed from alice to bob.")
         self.assertEqual([flag for _, flag, _ in self.entries(schedule)], [ADDITION, CHANGE])
 
+    def test_the_admin_s_deletions_are_recorded_once(self):
+        one, two = factories.schedule(), factories.schedule()
+        self.client.force_login(self.boss)
+        self.client.post(reverse(f"{SCHEDULES}_delete", args=[one.pk]), {"post": "yes"})
+        self.client.post(reverse(f"{SCHEDULES}_changelist"),
+                         {"action": "delete_selected", "_selected_action": [two.pk], "post": "yes"})
+        self.assertFalse(PeriodicReportSchedule.objects.exists())
+        for schedule in (one, two):
+            self.assertEqual([(user, flag) for user, flag, _ in self.entries(schedule)],
+                             [(self.boss.pk, ADDITION), (self.boss.pk, DELETION)])
+
     def test_the_admin_s_pause_button_is_recorded_as_its_user(self):
         schedule = factories.schedule()
         self.client.force_login(self.boss)

@@ -167,8 +167,11 @@ class BadInputTests(TestCase):
                                        {"schedule": value})
             self.assertEqual(response.status_code, 200, value)
 
-    def test_unknown_schedule_ids_in_the_admin_s_buttons_are_not_found(self):
-        self.assertEqual(self.client.post(reverse(f"{SCHEDULES}_run_now", args=[99999])).status_code, 404)
+    def test_unknown_schedule_ids_in_the_admin_s_buttons_get_a_message(self):
+        for button in ("run_now", "pause", "resume"):
+            for pk in (99999, 10**30):
+                response = self.client.post(reverse(f"{SCHEDULES}_{button}", args=[pk]), follow=True)
+                self.assertContains(response, f"No schedule has the id “{pk}”; perhaps it was deleted.")
 
 
 class FolderRootTests(TestCase):

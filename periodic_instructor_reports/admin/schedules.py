@@ -6,7 +6,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -319,7 +318,12 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
     def _button(self, request, pk, act):
         if request.method != "POST" or not self.has_change_permission(request):
             raise PermissionDenied
-        schedule = get_object_or_404(PeriodicReportSchedule, pk=pk)
+        schedule = PeriodicReportSchedule.objects.filter(pk=row_id(str(pk)) or 0).first()
+        if schedule is None:
+            self.message_user(request, _("No schedule has the id “%(id)s”; perhaps it was deleted.") % {
+                "id": pk,
+            }, messages.WARNING)
+            return HttpResponseRedirect(reverse(f"{ADMIN_PREFIX}_changelist"))
         act(request, PeriodicReportSchedule.objects.filter(pk=schedule.pk))
         return HttpResponseRedirect(reverse(f"{ADMIN_PREFIX}_change", args=[schedule.pk]))
 
