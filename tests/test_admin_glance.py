@@ -448,7 +448,9 @@ class PageButtonTests(AdminCase):
         self.assertTrue(schedule.enabled)
         self.assertFalse(ReportRun.objects.exists())
         self.client.force_login(self.admin)
-        self.assertEqual(self.client.post(reverse(f"{SCHEDULES}_pause", args=[99999])).status_code, 404)
+        # An unknown schedule: back to the list, which says so.
+        response = self.client.post(reverse(f"{SCHEDULES}_pause", args=[99999]))
+        self.assertRedirects(response, reverse(f"{SCHEDULES}_changelist"))
 
 
 @override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [conf.GRADE_REPORT])
