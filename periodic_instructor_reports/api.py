@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_celery_beat.models import PeriodicTask
 from kombu.exceptions import OperationalError as BrokerError
 
-from periodic_instructor_reports import beat, conf, housekeeping, permissions, reports
-from periodic_instructor_reports.exceptions import BrokerUnavailable
+from periodic_instructor_reports import audit, beat, conf, housekeeping, permissions, reports, schedules
+from periodic_instructor_reports.exceptions import BrokerUnavailable, RunNowRefused
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ __all__ = [
     "pause_schedules",
     "resume_schedules",
     "run_schedules_now",
+    "run_now_refusal",
     "delete_schedule",
     "reconcile_beat",
     "ReconcileReport",
@@ -142,7 +144,8 @@ def save_schedule(schedule: PeriodicReportSchedule, *, acting_user) -> PeriodicR
 
     Only superusers may make someone else the owner: anyone else who saves a schedule becomes
     its owner, and must be entitled to the data of its courses. Changes of owner are logged with
-    both user ids.
+    both user ids. The schedule's history (the admin log) records who created or changed it and
+    which fields changed. Past runs keep the name the schedule had when they ran.
 
     Raises:
         PermissionDenied: a non-superuser named someone else as the owner of a new schedule.
@@ -154,20 +157,40 @@ def save_schedule(schedule: PeriodicReportSchedule, *, acting_user) -> PeriodicR
     schedule.full_clean()
     with transaction.atomic():
         before = PeriodicReportSchedule.objects.filter(pk=schedule.pk).values(
-            "interval_id", "crontab_id", "enabled", "owner_id", "name"
+            *_audited_columns(), "owner__username",
         ).first() if schedule.pk else None
         if before and _times_change(schedule, before):
             schedule.anchor = timezone.now()
         schedule.save()
         beat.sync(schedule)
-        if before and before["name"] != schedule.name:
-            # The history names a schedule as it is called now (and keeps that name once it is deleted).
-            ReportRun.objects.filter(schedule=schedule).update(schedule_name=str(schedule)[:255])
+        if before:
+            audit.record(user=acting_user, schedule=schedule, action="changed",
+                         message=_changes(before, schedule))
+        else:
+            audit.record(user=acting_user, schedule=schedule, action="created")
     if before and before["owner_id"] != schedule.owner_id:
         log.warning("User %s made user %s the owner of periodic report schedule %s (was user %s).",
                     acting_user.pk, schedule.owner_id, schedule.pk, before["owner_id"])
     log.info("User %s saved periodic report schedule %s.", acting_user.pk, schedule.pk)
     return schedule
+
+
+def _audited_columns():
+    """Return the columns of the schedule's own fields, whose changes its history records."""
+    fields = PeriodicReportSchedule._meta.concrete_fields
+    return [field.attname for field in fields if field.name in SCHEDULE_FIELDS]
+
+
+def _changes(before, schedule):
+    """Return what saving ``schedule`` changed since ``before`` (its stored values), for its history."""
+    changed = [column.removesuffix("_id") for column in _audited_columns()
+               if before[column] != getattr(schedule, column)]
+    if not changed:
+        return "No fields changed."
+    text = f"Fields: {', '.join(changed)}."
+    if before["owner_id"] != schedule.owner_id:
+        text += f" Owner changed from {before['owner__username']} to {schedule.owner.username}."
+    return text
 
 
 def _free_name(schedule):
@@ -189,13 +212,16 @@ def _times_change(schedule, before):
     )
 
 
-def set_schedules_enabled(schedules, *, enabled: bool) -> int:
+def set_schedules_enabled(schedules, *, enabled: bool, acting_user) -> int:
     """
-    Pause or resume schedules and their beat rows in bulk; return how many changed.
+    Pause or resume schedules and their beat rows in bulk for ``acting_user``; return how many changed.
+
+    Each schedule that changes gets a "paused" or "resumed" entry in its history.
 
     Arguments:
         schedules: a queryset or iterable of ``PeriodicReportSchedule``.
         enabled: True to resume, False to pause.
+        acting_user: the user pausing or resuming them.
     """
     with transaction.atomic():
         changing = [schedule for schedule in schedules if schedule.enabled != enabled]
@@ -214,34 +240,73 @@ def set_schedules_enabled(schedules, *, enabled: bool) -> int:
                 schedule.anchor = now
             if schedule.celery_task_id is None:
                 beat.sync(schedule)
-    log.info("Set enabled=%s on %s periodic report schedules.", enabled, len(changing))
+            audit.record(user=acting_user, schedule=schedule, action="resumed" if enabled else "paused")
+    log.info("User %s set enabled=%s on %s periodic report schedules.",
+             acting_user.pk, enabled, len(changing))
     return len(changing)
 
 
-def pause_schedules(schedules) -> int:
+def pause_schedules(schedules, *, acting_user) -> int:
     """
     Pause schedules: disable their beat rows so they stop running; return how many changed.
 
     The dispatcher re-checks, so a run beat sent before the pause does nothing. "Run now" still
     runs a paused schedule.
     """
-    return set_schedules_enabled(schedules, enabled=False)
+    return set_schedules_enabled(schedules, enabled=False, acting_user=acting_user)
 
 
-def resume_schedules(schedules) -> int:
+def resume_schedules(schedules, *, acting_user) -> int:
     """Resume paused schedules and enable their beat rows; return how many changed."""
-    return set_schedules_enabled(schedules, enabled=True)
+    return set_schedules_enabled(schedules, enabled=True, acting_user=acting_user)
 
 
-def run_schedules_now(schedules) -> int:
+def run_now_refusal(schedule: PeriodicReportSchedule, *, now=None) -> str:
     """
-    Queue one run of each schedule (paused ones too), recorded as a manual run; return how many.
+    Return why a manual run of ``schedule`` may not be queued now, or "".
 
-    The broker is reached once, with a few seconds' limit and no retries, before anything is
-    sent, so an unreachable broker queues nothing and answers at once. The messages go out at
-    once: call this after the transaction that created the schedules has committed.
+    Not while a run of it is in progress (running, waiting to retry or generating its reports),
+    and not sooner than the run-now cooldown after the last manual run was queued: each run asks
+    the platform for a report of every course, which the minimum interval keeps to a measure.
+    """
+    busy = ReportRun.objects.filter(
+        schedule_id=schedule.pk, status__in=(*ReportRun.UNFINISHED, ReportRun.STATUS_GENERATING),
+    ).order_by("-started_at").values_list("pk", flat=True).first()
+    if busy is not None:
+        return _("%(schedule)s: its run %(run)s is in progress; run it again once that run is done.") % {
+            "schedule": schedule, "run": busy,
+        }
+    cooldown = conf.run_now_cooldown()
+    last = schedule.run_now_requested_at
+    since = ((now or timezone.now()) - last).total_seconds() if last is not None else None
+    if since is not None and since < cooldown:
+        return _(
+            "%(schedule)s: a manual run was queued %(since)s ago; manual runs of one schedule are at "
+            "least %(cooldown)s apart (the PERIODIC_INSTRUCTOR_REPORTS_RUN_NOW_COOLDOWN setting): "
+            "try again in %(wait)s."
+        ) % {
+            "schedule": schedule, "since": schedules.duration_text(since),
+            "cooldown": schedules.duration_text(cooldown), "wait": schedules.duration_text(cooldown - since),
+        }
+    return ""
+
+
+def run_schedules_now(schedules, *, acting_user) -> int:
+    """
+    Queue one run of each schedule (paused ones too), recorded as a manual run asked by ``acting_user``.
+
+    All or nothing when a schedule may not run now (``run_now_refusal``: a run in progress, or
+    the cooldown since its last manual run). The broker is reached once, with a few seconds'
+    limit and no retries, before anything is sent, so an unreachable broker queues nothing and
+    answers at once. Each queued run is recorded in its schedule's history and stamps the
+    schedule's ``run_now_requested_at``. The messages go out at once: call this after the
+    transaction that created the schedules has committed.
+
+    Returns:
+        int: how many runs were queued.
 
     Raises:
+        RunNowRefused: some schedules may not run now (``refusals`` says why); nothing was queued.
         BrokerUnavailable: the broker could not be reached (nothing was queued) or failed part-way
             (``queued`` lists the schedule ids that were).
     """
@@ -249,36 +314,54 @@ def run_schedules_now(schedules) -> int:
 
     schedule_ids = [schedule.pk for schedule in schedules]
     task = tasks.dispatch_report_schedule
-    queued = []
+    queued, failure = [], None
     with task.app.connection_for_write() as connection:
         try:
             connection.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT)
         except (BrokerError, OSError) as err:
             log.error("Could not queue a manual run of periodic report schedules %s: %s", schedule_ids, err)
             raise BrokerUnavailable(f"The Celery broker is unreachable ({err}); nothing was queued.") from err
-        for schedule_id in schedule_ids:
-            try:
-                task.apply_async(
-                    args=[schedule_id], kwargs={"trigger": ReportRun.TRIGGER_MANUAL},
-                    queue=conf.get("QUEUE"), connection=connection, retry=False,
-                )
-            except (BrokerError, OSError) as err:
-                log.error("Queued a manual run of periodic report schedules %s only, then: %s", queued, err)
-                raise BrokerUnavailable(
-                    f"The Celery broker failed after {len(queued)} of {len(schedule_ids)} runs were "
-                    f"queued ({err}).", queued=queued,
-                ) from err
-            queued.append(schedule_id)
-    log.info("Queued a manual run of periodic report schedules %s.", schedule_ids)
-    return len(schedule_ids)
+        with transaction.atomic():
+            # Locked, so two people pressing "run now" at once queue one run.
+            locked = list(PeriodicReportSchedule.objects.select_for_update().filter(pk__in=schedule_ids)
+                          .select_related("task").order_by("pk"))
+            now = timezone.now()
+            refusals = {schedule.pk: run_now_refusal(schedule, now=now) for schedule in locked}
+            refusals = {pk: reason for pk, reason in refusals.items() if reason}
+            if refusals:
+                log.info("User %s was refused a manual run of periodic report schedules %s.",
+                         acting_user.pk, sorted(refusals))
+                raise RunNowRefused(refusals)
+            for schedule in locked:
+                try:
+                    task.apply_async(
+                        args=[schedule.pk],
+                        kwargs={"trigger": ReportRun.TRIGGER_MANUAL, "requested_by": acting_user.pk},
+                        queue=conf.get("QUEUE"), connection=connection, retry=False,
+                    )
+                except (BrokerError, OSError) as err:
+                    failure = err
+                    break
+                PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(run_now_requested_at=now)
+                audit.record(user=acting_user, schedule=schedule, action="ran_now")
+                queued.append(schedule.pk)
+    if failure is not None:
+        log.error("Queued a manual run of periodic report schedules %s only, then: %s", queued, failure)
+        raise BrokerUnavailable(
+            f"The Celery broker failed after {len(queued)} of {len(schedule_ids)} runs were "
+            f"queued ({failure}).", queued=queued,
+        ) from failure
+    log.info("User %s queued a manual run of periodic report schedules %s.", acting_user.pk, queued)
+    return len(queued)
 
 
 @transaction.atomic
-def delete_schedule(schedule: PeriodicReportSchedule) -> None:
-    """Delete a schedule and its beat row (the delete signal removes the row)."""
+def delete_schedule(schedule: PeriodicReportSchedule, *, acting_user) -> None:
+    """Delete a schedule and its beat row (the delete signal removes the row), recorded in its history."""
     schedule_id = schedule.pk
+    audit.record(user=acting_user, schedule=schedule, action="deleted")
     schedule.delete()
-    log.info("Deleted periodic report schedule %s.", schedule_id)
+    log.info("User %s deleted periodic report schedule %s.", acting_user.pk, schedule_id)
 
 
 @dataclass

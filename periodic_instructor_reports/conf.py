@@ -51,6 +51,8 @@ DEFAULTS = {
     # Seconds a schedule must leave between runs at least: shorter intervals and crontabs are
     # refused at save, and a run closer than this to the previous one is skipped.
     "MIN_INTERVAL": 3600,
+    # Seconds between two manual runs ("run now") of one schedule; None: the MIN_INTERVAL setting.
+    "RUN_NOW_COOLDOWN": None,
     # Base URL of the admin links in e-mails; None uses LMS_ROOT_URL, else https:// + LMS_BASE.
     "SITE_URL": None,
 }
@@ -78,3 +80,9 @@ def server_name():
         return configured
     lms_base = getattr(settings, "LMS_BASE", "") or ""
     return lms_base.split(":", 1)[0] or "localhost"
+
+
+def run_now_cooldown():
+    """Return the seconds two manual runs of one schedule leave between them (``MIN_INTERVAL`` if unset)."""
+    configured = get("RUN_NOW_COOLDOWN")
+    return get("MIN_INTERVAL") if configured is None else configured

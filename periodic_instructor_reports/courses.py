@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 ERROR_LIMIT = 500
 # Listed ids looked up per query while a run is recorded.
 BATCH_SIZE = 500
+# The most days "starting within" and "ended within" may mean (a century): more is refused at save.
+MAX_STATE_DAYS = 36500
 
 
 @dataclass
@@ -95,7 +97,8 @@ def selected_courses(schedule, *, now=None, lazily=False):
     rows = overview.objects.all()
     if schedule.course_orgs:
         rows = rows.filter(org__in=schedule.course_orgs)
-    days = datetime.timedelta(days=schedule.course_state_days)
+    # Bounded, so a value stored before the bound was checked cannot overflow the date arithmetic.
+    days = datetime.timedelta(days=min(schedule.course_state_days or 0, MAX_STATE_DAYS))
     state = schedule.course_state
     if state == schedule.STATE_RUNNING:
         started = Q(start__lte=now) | Q(start__isnull=True)

@@ -51,10 +51,12 @@ def header_text(text):
 
 def addressees(schedule, run, failed):
     """
-    Return ``(to, note)``: who the run's e-mail goes to, and what the run should note about it.
+    Return ``(to, note)``: who the run's e-mail goes to, each address once, and what the run should note.
 
-    Recipients by the schedule's choice; the owner when something failed, unless inactive (then the
-    recipients, or the ``FAILURE_CC`` setting's addresses, are told instead, and the run says so).
+    Recipients by the schedule's choice; the owner when something failed. An inactive owner's
+    notice goes to the recipients instead, else to the ``FAILURE_CC`` setting's addresses, and
+    the run says so. An active owner without an e-mail address is noted only: ``FAILURE_CC``
+    stands in for inactive owners alone. Nobody is copied.
     """
     recipients = list(schedule.recipients or [])
     to = recipients if schedule.notify == PeriodicReportSchedule.NOTIFY_ALWAYS or (
@@ -67,10 +69,20 @@ def addressees(schedule, run, failed):
             note = f"owner (user id {owner.pk}) is inactive and was not e-mailed"
             to = to or recipients or list(conf.get("FAILURE_CC") or [])
         elif owner.email:
-            to = [owner.email, *[address for address in to if address != owner.email]]
+            to = [owner.email, *to]
         else:
             note = f"owner (user id {owner.pk}) has no e-mail address"
-    return to, note
+    return _once(to), note
+
+
+def _once(addresses):
+    """Return ``addresses`` in order, each once (addresses differing only in case are one)."""
+    seen, once = set(), []
+    for address in addresses:
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            once.append(address)
+    return once
 
 
 def deliver(run):
@@ -99,7 +111,7 @@ def deliver(run):
     total = rows.count()
     message = EmailMessage(
         header_text(_subject(schedule, run, total, failed_count)), _body(schedule, run, listed, total),
-        None, to, cc=list(conf.get("FAILURE_CC") or []) if failed_count and note else [],
+        None, to,
     )
     try:
         message.send()

@@ -258,7 +258,7 @@ class Start:
                       counts=counts, error=self.error)
 
 
-def start(schedule_id, *, trigger, holder, planned_at=None, only=None):
+def start(schedule_id, *, trigger, holder, planned_at=None, only=None, requested_by=None):
     """
     Claim the run of ``schedule_id`` for its due time and record its courses; return a ``Start``.
 
@@ -266,6 +266,7 @@ def start(schedule_id, *, trigger, holder, planned_at=None, only=None):
     due time on its own grid for beat and cron. Does nothing when the schedule is gone, or paused
     (except for a manual run), when a beat or cron run comes too soon after the previous one,
     or when the due time already has a run (which is taken over instead if it stalled unfinished).
+    ``requested_by`` (a user id: who asked for a manual run) is recorded on the run.
     """
     set_custom_attribute("periodic_report_schedule_id", schedule_id)
     schedule = load_schedule(schedule_id)
@@ -284,7 +285,8 @@ def start(schedule_id, *, trigger, holder, planned_at=None, only=None):
         if reason:
             run = history.record_too_soon(schedule, trigger=trigger, planned_at=due, reason=reason)
             return Start(TOO_SOON, schedule_id, run, reason)
-    run, created = history.claim_run(schedule, trigger=trigger, planned_at=due, holder=holder)
+    run, created = history.claim_run(schedule, trigger=trigger, planned_at=due, holder=holder,
+                                     requested_by=requested_by)
     if not created:
         if run.status not in ReportRun.UNFINISHED:
             log.info("Periodic report schedule %s already ran for %s; not running again.",
@@ -783,7 +785,9 @@ def _continue_later(run, holder, *, countdown, reason, status=None):
     )
 
 
-def run_schedule(schedule_id, *, trigger=ReportRun.TRIGGER_BEAT, planned_at=None, only=None):
+def run_schedule(
+    schedule_id, *, trigger=ReportRun.TRIGGER_BEAT, planned_at=None, only=None, requested_by=None
+):
     """
     Run a schedule in this process: claim and record the run, then submit its courses; return the summary.
 
@@ -796,13 +800,15 @@ def run_schedule(schedule_id, *, trigger=ReportRun.TRIGGER_BEAT, planned_at=None
         planned_at: the due time this run is for (defaults to the schedule's latest due time for
             beat and cron, or now for a manual run); one run per due time.
         only: course id strings to run, out of the schedule's courses (defaults to all).
+        requested_by: the id of the user who asked for the run, recorded on it.
 
     Returns:
         dict: ``status`` (done, retrying, refused, missing, disabled, too_soon, already_ran,
         busy, ...), ``run_id`` and ``counts`` per outcome.
     """
     holder = new_holder()
-    started = start(schedule_id, trigger=trigger, holder=holder, planned_at=planned_at, only=only)
+    started = start(schedule_id, trigger=trigger, holder=holder, planned_at=planned_at, only=only,
+                    requested_by=requested_by)
     if started.status != STARTED:
         return started.result()
     return work(started.run.pk, holder=holder)

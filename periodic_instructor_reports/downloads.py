@@ -2,8 +2,10 @@
 The download view of a generated report: the file, for those entitled to the course's data only.
 
 A report holds learner data. The link in a run's e-mail and in the run history leads here; the
-view asks the same rule as the instructor dashboard's report downloads (global staff, or
-``instructor.research`` on the course) for the person asking, logs every refusal, and streams
+view asks the person asking what the schedule's owner was asked to request that report: data
+access to the course (global staff, or ``instructor.research``) and the permission the instructor
+dashboard asks for that report (the course team listing: ``instructor.edit_course_access``;
+certificate exceptions and invalidations: their certificate rules). It logs every refusal, and streams
 the file from the platform's report store (or, for storages that sign URLs such as S3,
 redirects to a short-lived signed URL).
 """
@@ -37,7 +39,8 @@ def download(request, row_id, errors=False):
     With ``errors``, the grade report's errors file (the learners the platform could not grade).
     """
     field = "error_file_path" if errors else "file_path"
-    row = ReportRunCourse.objects.filter(pk=row_id, outcome=Outcome.GENERATED).exclude(**{field: ""}).first()
+    row = (ReportRunCourse.objects.filter(pk=row_id, outcome=Outcome.GENERATED).exclude(**{field: ""})
+           .select_related("run").first())
     if row is None:
         raise Http404("No generated report has that number.")
     path = getattr(row, field)
@@ -45,9 +48,10 @@ def download(request, row_id, errors=False):
         course_key = CourseKey.from_string(row.course_id)
     except InvalidKeyError as err:
         raise Http404("No generated report has that number.") from err
-    if not permissions.may_access_course_data(request.user, course_key):
-        log.warning("User %s was refused the report %s of %s: no data access to the course.",
-                    request.user.pk, row.pk, row.course_id)
+    refusal = permissions.request_refusal(request.user, course_key, row.run.report_path)
+    if refusal:
+        log.warning("User %s was refused the report %s of %s: %s.",
+                    request.user.pk, row.pk, row.course_id, refusal)
         return HttpResponseForbidden("You may not have the reports of this course.")
     storage = platform.report_store().storage
     if getattr(storage, "querystring_auth", False):

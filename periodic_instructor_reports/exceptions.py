@@ -19,3 +19,11 @@ class BrokerUnavailable(PeriodicReportsError):
     def __init__(self, message, *, queued=()):
         super().__init__(message)
         self.queued = list(queued)
+
+
+class RunNowRefused(PeriodicReportsError):
+    """Some schedules may not run now (a run in progress, or the run-now cooldown); nothing was queued."""
+
+    def __init__(self, refusals):
+        super().__init__(" ".join(refusals.values()))
+        self.refusals = dict(refusals)

@@ -77,6 +77,12 @@ def folder_problem(folder, *, structure, course_key, root=""):
     for segment in segments:
         if COURSE_FOLDER.match(segment):
             return f"{folder} is inside the platform's report folder of a course ({segment})"
-    if root and not folder.startswith(root):
+    if root and not is_inside(folder, root):
         return f"{folder} is outside the folder root {root}"
     return ""
+
+
+def is_inside(folder, root):
+    """Return whether ``folder`` is ``root`` or inside it (``reports-old/`` is not inside ``reports``)."""
+    base = root.rstrip("/") + "/"
+    return (folder.rstrip("/") + "/").startswith(base)

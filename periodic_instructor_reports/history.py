@@ -29,13 +29,14 @@ def summary(error):
     return f"{type(error).__name__}: {error}"[:ERROR_LIMIT]
 
 
-def claim_run(schedule, *, trigger, planned_at, holder):
+def claim_run(schedule, *, trigger, planned_at, holder, requested_by=None):
     """
     Record the start of a run held by ``holder``; return ``(run, created)``.
 
     The database refuses a second run of one schedule for one due time: a caller that loses
     that race gets the existing run and ``created`` False. The run keeps the schedule's name,
-    report and owner id, so it still says what it was once the schedule is deleted.
+    report and owner id (and who asked for it, ``requested_by``), so it still says what it was
+    once the schedule is deleted or renamed.
     """
     now = timezone.now()
     try:
@@ -44,6 +45,7 @@ def claim_run(schedule, *, trigger, planned_at, holder):
             run = ReportRun.objects.create(
                 schedule_id=schedule.pk, schedule_name=str(schedule)[:255], report_name=schedule.task.name,
                 report_path=schedule.task.path, owner_user_id=schedule.owner_id, trigger=trigger,
+                requested_by_user_id=requested_by,
                 planned_at=planned_at, started_at=now, holder=holder, heartbeat_at=now,
             )
     except IntegrityError:

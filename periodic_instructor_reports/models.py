@@ -207,6 +207,10 @@ class PeriodicReportSchedule(models.Model):
             "times after it."
         ),
     )
+    run_now_requested_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text=_("When a manual run was last queued: the next waits for the run-now cooldown."),
+    )
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 
@@ -224,6 +228,10 @@ class PeriodicReportSchedule(models.Model):
     def selects_courses(self):
         """Return whether the schedule also chooses courses from the platform's at each run."""
         return bool(self.course_orgs or self.course_state)
+
+    def clean_fields(self, exclude=None):
+        validators.validate_json_depth(self)
+        super().clean_fields(exclude=exclude)
 
     def clean(self):
         validators.validate_schedule(self)
@@ -280,6 +288,9 @@ class ReportRun(models.Model):
     report_path = models.CharField(max_length=254, blank=True, default="")
     owner_user_id = models.IntegerField(
         null=True, blank=True, help_text=_("The id of the user the reports were requested as."),
+    )
+    requested_by_user_id = models.IntegerField(
+        null=True, blank=True, help_text=_("The id of the user who asked for a manual run."),
     )
     trigger = models.CharField(max_length=16, choices=TRIGGER_CHOICES)
     planned_at = models.DateTimeField(

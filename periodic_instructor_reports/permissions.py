@@ -26,7 +26,9 @@ def request_refusal(user, course_key, path):
 
     Data access to the course (global staff or ``instructor.research``), as for every report; and
     where the instructor dashboard asks another permission for this report (the proctored exam
-    results: course staff; the course team: the course's instructors), that permission too.
+    results: course staff; the course team: the course's instructors; certificate exceptions and
+    invalidations: their certificate rules), that permission too. The one rule for a schedule's
+    owner at save and at every run, and for whoever downloads the report.
     """
     if not may_access_course_data(user, course_key):
         return NO_DATA_ACCESS

@@ -71,11 +71,11 @@ def send_continuation(run_id, holder, *, countdown):
     return True
 
 
-def _start(task, schedule_id, trigger):
+def _start(task, schedule_id, trigger, requested_by=None):
     """Start a run as ``task`` (its id holds the run) and hand its courses to a continuation."""
     holder = task.request.id or dispatch.new_holder()
     try:
-        started = dispatch.start(schedule_id, trigger=trigger, holder=holder)
+        started = dispatch.start(schedule_id, trigger=trigger, holder=holder, requested_by=requested_by)
         if started.status != dispatch.STARTED:
             return started.result()
         continuation = dispatch.new_holder()
@@ -93,7 +93,7 @@ def _start(task, schedule_id, trigger):
 
 
 @shared_task(name=beat.DISPATCH_TASK, soft_time_limit=START_SOFT_LIMIT, **DISPATCH_OPTIONS)
-def dispatch_report_schedule(self, schedule_id, trigger="beat"):
+def dispatch_report_schedule(self, schedule_id, trigger="beat", requested_by=None):
     """
     Start a run of the report schedule ``schedule_id`` and hand its courses to a continuation.
 
@@ -101,8 +101,9 @@ def dispatch_report_schedule(self, schedule_id, trigger="beat"):
         self: the task (its id holds the run while it starts).
         schedule_id: primary key of a ``PeriodicReportSchedule``.
         trigger: ``beat`` (from its beat row) or ``manual`` (run now).
+        requested_by: the id of the user who asked for a manual run, recorded on the run.
     """
-    return _start(self, schedule_id, trigger)
+    return _start(self, schedule_id, trigger, requested_by)
 
 
 @shared_task(name=CONTINUE_TASK, **DISPATCH_OPTIONS)

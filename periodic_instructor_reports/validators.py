@@ -91,6 +91,9 @@ PREFIX_SEGMENT = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
 SAFE_FILENAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$")
 # Keyword arguments the platform turns into a file name.
 FILENAME_ARGUMENTS = ("filename",)
+JSON_FIELDS = ("arguments", "keyword_arguments", "course_ids", "course_orgs", "recipients")
+# How deep a schedule's JSON values may nest: reports take flat lists and objects.
+MAX_JSON_DEPTH = 10
 
 
 def unsafe_character(text):
@@ -104,6 +107,42 @@ def unsafe_character(text):
         if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
             return char
     return None
+
+
+def json_depth(value):
+    """Return how deep a JSON value nests (a scalar is 0, ``[]`` is 1), walked without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_JSON_DEPTH:
+            break
+    return deepest
+
+
+def too_deep_message():
+    """Return the message refusing JSON that nests too deep."""
+    return _("This JSON nests deeper than %(depth)d levels; reports take flat lists and objects.") % {
+        "depth": MAX_JSON_DEPTH,
+    }
+
+
+def validate_json_depth(schedule):
+    """
+    Refuse JSON fields of ``schedule`` that nest deeper than ``MAX_JSON_DEPTH``.
+
+    Checked before the other validators, which walk the values recursively and would otherwise
+    run out of stack on JSON nested thousands deep.
+    """
+    deep = [name for name in JSON_FIELDS if json_depth(getattr(schedule, name)) > MAX_JSON_DEPTH]
+    if deep:
+        raise ValidationError({name: too_deep_message() for name in deep})
 
 
 def _unsafe_in(value):
@@ -252,6 +291,7 @@ def validate_recipients(value):
 
 def validate_schedule(schedule):
     """Require a schedule whose report, arguments, folders and CCX options can all run."""
+    validate_json_depth(schedule)
     errors = {}
     if bool(schedule.interval_id) == bool(schedule.crontab_id):
         errors["interval"] = (
@@ -338,6 +378,10 @@ def _selection_problems(schedule):
     within = schedule.course_state in (schedule.STATE_STARTING, schedule.STATE_ENDED)
     if within and not schedule.course_state_days:
         return {"course_state_days": _("Enter how many days “within” means.")}
+    if (schedule.course_state_days or 0) > courses.MAX_STATE_DAYS:
+        return {"course_state_days": _("Enter at most %(days)d days (a century).") % {
+            "days": courses.MAX_STATE_DAYS,
+        }}
     return {}
 
 

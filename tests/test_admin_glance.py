@@ -199,10 +199,11 @@ class NameTests(AdminCase):
             "tests.reports.recording_report"))
         dispatch.run_schedule(schedule.pk)
         self.assertContains(self.client.get(reverse(f"{RUNS}_changelist")), ">Friday grades</a>")
+        # A rename does not relabel past runs: they keep the name the schedule had when they ran.
         api.update_schedule(schedule, acting_user=self.admin, name="Monday grades")
-        self.assertContains(self.client.get(reverse(f"{RUNS}_changelist")), ">Monday grades</a>")
-        api.delete_schedule(schedule)
-        self.assertEqual(ReportRun.objects.get().schedule_label, "Monday grades (deleted)")
+        self.assertContains(self.client.get(reverse(f"{RUNS}_changelist")), ">Friday grades</a>")
+        api.delete_schedule(schedule, acting_user=self.admin)
+        self.assertEqual(ReportRun.objects.get().schedule_label, "Friday grades (deleted)")
 
 
 class CoursePickerTests(AdminCase):
@@ -450,7 +451,9 @@ class PageButtonTests(AdminCase):
         self.assertTrue(schedule.enabled)
         self.assertFalse(ReportRun.objects.exists())
         self.client.force_login(self.admin)
-        self.assertEqual(self.client.post(reverse(f"{SCHEDULES}_pause", args=[99999])).status_code, 404)
+        # An unknown schedule: back to the list, which says so.
+        response = self.client.post(reverse(f"{SCHEDULES}_pause", args=[99999]))
+        self.assertRedirects(response, reverse(f"{SCHEDULES}_changelist"))
 
 
 @override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [conf.GRADE_REPORT])

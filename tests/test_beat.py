@@ -63,16 +63,18 @@ class BeatRowLifecycleTests(TestCase):
         schedules = [factories.schedule() for _ in range(3)]
         before = last_change()
         queryset = PeriodicReportSchedule.objects.filter(pk__in=[s.pk for s in schedules[:2]])
-        self.assertEqual(api.set_schedules_enabled(queryset, enabled=False), 2)
+        boss = factories.superuser()
+        self.assertEqual(api.set_schedules_enabled(queryset, enabled=False, acting_user=boss), 2)
         self.assertGreater(last_change(), before)
         self.assertEqual(
             dict(PeriodicTask.objects.values_list("args", "enabled")),
             {json.dumps([schedules[0].pk]): False, json.dumps([schedules[1].pk]): False,
              json.dumps([schedules[2].pk]): True},
         )
-        self.assertEqual(api.set_schedules_enabled(queryset, enabled=False), 0)
+        self.assertEqual(api.set_schedules_enabled(queryset, enabled=False, acting_user=boss), 0)
         PeriodicTask.objects.update(date_changed=timezone.now() - datetime.timedelta(days=3))
-        self.assertEqual(api.set_schedules_enabled(PeriodicReportSchedule.objects.all(), enabled=True), 2)
+        self.assertEqual(api.set_schedules_enabled(
+            PeriodicReportSchedule.objects.all(), enabled=True, acting_user=factories.superuser()), 2)
         self.assertEqual(PeriodicTask.objects.filter(enabled=True).count(), 3)
         self.assertEqual(PeriodicReportSchedule.objects.filter(enabled=True).count(), 3)
         resumed = PeriodicTask.objects.filter(args__in=[json.dumps([s.pk]) for s in schedules[:2]])
@@ -87,14 +89,15 @@ class BeatRowLifecycleTests(TestCase):
     def test_resume_recreates_a_missing_row(self):
         schedule = factories.schedule(enabled=False)
         PeriodicTask.objects.all().delete()
-        api.set_schedules_enabled(PeriodicReportSchedule.objects.all(), enabled=True)
+        api.set_schedules_enabled(
+            PeriodicReportSchedule.objects.all(), enabled=True, acting_user=factories.superuser())
         schedule.refresh_from_db()
         self.assertTrue(schedule.celery_task.enabled)
 
     def test_delete_removes_row_and_tells_beat(self):
         schedule = factories.schedule()
         before = last_change()
-        api.delete_schedule(schedule)
+        api.delete_schedule(schedule, acting_user=factories.superuser())
         self.assertFalse(PeriodicTask.objects.exists())
         self.assertGreater(last_change(), before)
 
@@ -103,7 +106,7 @@ class BeatRowLifecycleTests(TestCase):
         schedule.celery_task.delete()
         schedule.refresh_from_db()
         self.assertIsNone(schedule.celery_task)
-        api.delete_schedule(schedule)
+        api.delete_schedule(schedule, acting_user=factories.superuser())
         self.assertFalse(PeriodicReportSchedule.objects.exists())
 
     def test_deleting_the_beat_row_keeps_the_schedule(self):
@@ -138,7 +141,7 @@ class BeatRowLifecycleTests(TestCase):
             name="someone else's", task="some.other.task", interval=factories.interval()
         )
         schedule = factories.schedule()
-        api.delete_schedule(schedule)
+        api.delete_schedule(schedule, acting_user=factories.superuser())
         self.assertEqual(list(PeriodicTask.objects.all()), [other])
 
 

@@ -112,10 +112,13 @@ class RunReportScheduleCommandTests(ReportFilesMixin, TestCase):
 class RunNowActionApiTests(TestCase):
     def test_run_now_queues_a_manual_run(self):
         schedule = factories.schedule(task=factories.report_task("tests.reports.recording_report"))
+        boss = factories.superuser()
         with mock.patch.object(tasks.dispatch_report_schedule, "apply_async") as send:
-            self.assertEqual(api.run_schedules_now(PeriodicReportSchedule.objects.all()), 1)
-        send.assert_called_once_with(args=[schedule.pk], kwargs={"trigger": "manual"}, queue=None,
-                                     connection=mock.ANY, retry=False)
+            self.assertEqual(api.run_schedules_now(PeriodicReportSchedule.objects.all(), acting_user=boss), 1)
+        send.assert_called_once_with(
+            args=[schedule.pk], kwargs={"trigger": "manual", "requested_by": boss.pk}, queue=None,
+            connection=mock.ANY, retry=False,
+        )
 
     def test_an_unreachable_broker_queues_nothing_and_says_so_at_once(self):
         factories.schedule(task=factories.report_task("tests.reports.recording_report"))
@@ -127,11 +130,11 @@ class RunNowActionApiTests(TestCase):
         app.conf.broker_url, app.conf.task_always_eager = f"amqp://guest:guest@127.0.0.1:{port}//", False
         self.addCleanup(setattr, app.conf, "broker_url", saved[0])
         self.addCleanup(setattr, app.conf, "task_always_eager", saved[1])
-        started = time.monotonic()
+        started, boss = time.monotonic(), factories.superuser()
         with mock.patch.object(tasks.dispatch_report_schedule, "apply_async") as send:
             with self.assertLogs("periodic_instructor_reports.api", "ERROR"):
                 with self.assertRaisesMessage(BrokerUnavailable, "nothing was queued"):
-                    api.run_schedules_now(PeriodicReportSchedule.objects.all())
+                    api.run_schedules_now(PeriodicReportSchedule.objects.all(), acting_user=boss)
             send.assert_not_called()
             self.assertLess(time.monotonic() - started, api.BROKER_TIMEOUT + 1)
 

@@ -148,7 +148,8 @@ class NextRunTests(TestCase):
         self.assertEqual(
             schedules.next_run(cron, last_due=None, now=utc(2026, 1, 1, 9, 31)), utc(2026, 1, 1, 10, 30)
         )
-        api.pause_schedules(PeriodicReportSchedule.objects.filter(pk=cron.pk))
+        api.pause_schedules(PeriodicReportSchedule.objects.filter(pk=cron.pk),
+                            acting_user=factories.superuser())
         cron.refresh_from_db()
         self.assertIsNone(schedules.next_run(cron, last_due=None, now=utc(2026, 1, 1)))
 
@@ -212,10 +213,10 @@ class NextRunTests(TestCase):
 class PauseResumeApiTests(TestCase):
     def test_pause_and_resume_by_name(self):
         schedule = factories.schedule()
-        queryset = PeriodicReportSchedule.objects.filter(pk=schedule.pk)
-        self.assertEqual(api.pause_schedules(queryset), 1)
-        self.assertEqual(api.pause_schedules(queryset), 0)
+        queryset, boss = PeriodicReportSchedule.objects.filter(pk=schedule.pk), factories.superuser()
+        self.assertEqual(api.pause_schedules(queryset, acting_user=boss), 1)
+        self.assertEqual(api.pause_schedules(queryset, acting_user=boss), 0)
         self.assertFalse(PeriodicTask.objects.get().enabled)
-        self.assertEqual(api.resume_schedules(queryset), 1)
+        self.assertEqual(api.resume_schedules(queryset, acting_user=boss), 1)
         self.assertTrue(PeriodicTask.objects.get().enabled)
         self.assertTrue(PeriodicReportSchedule.objects.get().enabled)

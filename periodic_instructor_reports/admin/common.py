@@ -1,5 +1,7 @@
 """What the plugin's admin pages share: links, time and count formats, filters, read-only pages."""
 
+import re
+
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html
@@ -12,6 +14,13 @@ RUNS_ADMIN = "admin:periodic_instructor_reports_reportrun_changelist"
 FILTER_SCHEDULES = 30
 RUN_COURSES_ADMIN = "admin:periodic_instructor_reports_reportruncourse_changelist"
 ADMIN_CSS = "periodic_instructor_reports/admin.css"
+# A row id as a URL's query gives it: ASCII digits that fit every database's integer.
+ROW_ID = re.compile(r"^[0-9]{1,18}$")
+
+
+def row_id(text):
+    """Return ``text`` as a row id, or None when it is not one (other digits, too long, not a number)."""
+    return int(text) if isinstance(text, str) and ROW_ID.match(text) else None
 
 
 def counts_text(counts):
@@ -50,15 +59,18 @@ class ScheduleFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         """The most recently changed schedules (and the chosen one): a site may have thousands."""
         rows = list(PeriodicReportSchedule.objects.order_by("-modified")[:FILTER_SCHEDULES])
-        chosen = self.value()
-        if chosen and chosen.isdigit() and all(str(row.pk) != chosen for row in rows):
+        chosen = row_id(self.value())
+        if chosen is not None and all(row.pk != chosen for row in rows):
             rows += list(PeriodicReportSchedule.objects.filter(pk=chosen))
         rows.sort(key=lambda row: row.name.lower())
         return [(str(schedule.pk), str(schedule)) for schedule in rows]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(**{self.field_path: self.value()})
+        chosen = row_id(self.value())
+        if chosen is not None:
+            return queryset.filter(**{self.field_path: chosen})
+        if self.value():
+            return queryset.none()
         return queryset
 
 

@@ -1,13 +1,16 @@
 """The schedule form: courses picked from the platform's courses, organisations from its list."""
 
+import json
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import courses, platform
+from periodic_instructor_reports import courses, platform, validators
 from periodic_instructor_reports.models import PeriodicReportSchedule
 
 AUTOCOMPLETE_URL = reverse_lazy("admin:periodic_instructor_reports_periodicreportschedule_courses")
@@ -18,6 +21,47 @@ class AnyChoiceMultipleField(forms.MultipleChoiceField):
 
     def valid_value(self, value):
         return True
+
+
+def decode_json(text, decoder=None):
+    """
+    Return the JSON value of ``text``, refusing with a clear message what does not parse or nests too deep.
+
+    Python's parser raises ``RecursionError`` on JSON nested thousands deep, which Django's form
+    field lets through as a server error.
+
+    Raises:
+        ValidationError: ``text`` is not JSON, or nests deeper than the schedule's JSON may.
+    """
+    try:
+        value = json.loads(text, cls=decoder)
+    except (ValueError, RecursionError) as err:
+        raise ValidationError(_("Enter valid JSON."), code="invalid") from err
+    if validators.json_depth(value) > validators.MAX_JSON_DEPTH:
+        raise ValidationError(validators.too_deep_message(), code="too_deep")
+    return value
+
+
+class BoundedJSONField(forms.JSONField):
+    """A JSON field whose malformed or too deeply nested input gets a message, never a server error."""
+
+    def to_python(self, value):
+        if self.disabled or not isinstance(value, str) or isinstance(value, forms.fields.JSONString):
+            return super().to_python(value)
+        if value in self.empty_values:
+            return None
+        converted = decode_json(value, self.decoder)
+        return forms.fields.JSONString(converted) if isinstance(converted, str) else converted
+
+    def bound_data(self, data, initial):
+        if self.disabled:
+            return initial
+        if data is None:
+            return None
+        try:
+            return decode_json(data, self.decoder)
+        except ValidationError:
+            return forms.fields.InvalidJSONInput(data)
 
 
 class CoursePicker(forms.SelectMultiple):
@@ -53,6 +97,8 @@ class ScheduleForm(forms.ModelForm):
             "only_ccx", "course_orgs", "course_state", "course_state_days", "arguments", "keyword_arguments",
             "upload_folder_prefix", "upload_folder_structure", "recipients", "notify",
         )
+        field_classes = {"arguments": BoundedJSONField, "keyword_arguments": BoundedJSONField,
+                         "recipients": BoundedJSONField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -43,7 +43,8 @@ class ReportRunAdmin(StartEndCells, ReadOnlyAdmin):
     list_filter = (ScheduleFilter, "status", "trigger", "started_at")
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-pk")
-    fields = ("schedule_link", "report_name", "owner_user_id", "trigger", "due", "started", "finished",
+    fields = ("schedule_link", "report_name", "owner_user_id", "trigger", "requested_by_user_id", "due",
+              "started", "finished",
               "duration", "status", "outcome_counts", "missed", "error", "notified", "note", "course_table")
     readonly_fields = fields
 

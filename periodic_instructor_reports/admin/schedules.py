@@ -3,22 +3,28 @@
 import json
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import api, beat, courses, permissions, schedules
-from periodic_instructor_reports.admin.common import ADMIN_CSS, RUNS_ADMIN, counts_text, local_time, time_cell
-from periodic_instructor_reports.admin.forms import ScheduleForm, search_courses
+from periodic_instructor_reports import api, beat, courses, folders, permissions, schedules
+from periodic_instructor_reports.admin.common import (
+    ADMIN_CSS,
+    RUNS_ADMIN,
+    counts_text,
+    local_time,
+    row_id,
+    time_cell,
+)
+from periodic_instructor_reports.admin.forms import ScheduleForm, decode_json, search_courses
 from periodic_instructor_reports.admin.preview import folder_preview
-from periodic_instructor_reports.exceptions import BrokerUnavailable
-from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
+from periodic_instructor_reports.exceptions import BrokerUnavailable, RunNowRefused
+from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 
 RECENT_RUNS = 10
 PREVIEW_COUNT = 5
@@ -263,14 +269,34 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         return readonly
 
     def save_model(self, request, obj, form, change):
+        """Save through the API (which records the history); say so on the page when the owner changed."""
+        previous = PeriodicReportSchedule.objects.select_related("owner").filter(pk=obj.pk).first()
         api.save_schedule(obj, acting_user=request.user)
+        if previous is not None and previous.owner_id != obj.owner_id:
+            self.message_user(request, _(
+                "The owner changed from %(old)s to %(new)s: the reports are now requested as %(new)s."
+            ) % {"old": previous.owner.username, "new": obj.owner.username}, messages.WARNING)
 
     def delete_model(self, request, obj):
-        api.delete_schedule(obj)
+        api.delete_schedule(obj, acting_user=request.user)
 
     def delete_queryset(self, request, queryset):
         for schedule in queryset:
-            api.delete_schedule(schedule)
+            api.delete_schedule(schedule, acting_user=request.user)
+
+    # The API records every write in the schedule's history: the admin adds no entries of its own.
+
+    def log_addition(self, request, obj, message):
+        return None
+
+    def log_change(self, request, obj, message):
+        return None
+
+    def log_deletion(self, request, obj, object_repr):
+        return None
+
+    def log_deletions(self, request, queryset):
+        return None
 
     # Views behind the page's course picker, folder preview and buttons.
 
@@ -281,27 +307,23 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         return JsonResponse(search_courses(request.GET.get("term", "")[:200]))
 
     def preview_view(self, request):
-        """Render the folder preview of the form's current values."""
+        """Render the folder preview of the form's current values; malformed values get a message."""
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        schedule = PeriodicReportSchedule(
-            owner=request.user,
-            upload_folder_prefix=request.GET.get("prefix", "")[:300],
-            upload_folder_structure=request.GET.get("structure", "regular"),
-        )
-        task_id = request.GET.get("task", "")
-        if task_id.isdigit():
-            schedule.task_id = int(task_id)
-        try:
-            schedule.keyword_arguments = json.loads(request.GET.get("keyword_arguments") or "{}")
-        except ValueError:
-            schedule.keyword_arguments = {}
+        problem, schedule = preview_schedule(request)
+        if problem:
+            return HttpResponse(format_html('<p class="pir-warning">{}</p>', problem))
         return HttpResponse(folder_preview(schedule, request.GET.getlist("course_ids[]")[:20]))
 
     def _button(self, request, pk, act):
         if request.method != "POST" or not self.has_change_permission(request):
             raise PermissionDenied
-        schedule = get_object_or_404(PeriodicReportSchedule, pk=pk)
+        schedule = PeriodicReportSchedule.objects.filter(pk=row_id(str(pk)) or 0).first()
+        if schedule is None:
+            self.message_user(request, _("No schedule has the id “%(id)s”; perhaps it was deleted.") % {
+                "id": pk,
+            }, messages.WARNING)
+            return HttpResponseRedirect(reverse(f"{ADMIN_PREFIX}_changelist"))
         act(request, PeriodicReportSchedule.objects.filter(pk=schedule.pk))
         return HttpResponseRedirect(reverse(f"{ADMIN_PREFIX}_change", args=[schedule.pk]))
 
@@ -318,14 +340,14 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Pause selected schedules"), permissions=["change"])
     def pause_schedules(self, request, queryset):
-        count = api.pause_schedules(queryset)
+        count = api.pause_schedules(queryset, acting_user=request.user)
         self.message_user(request, ngettext(
             "Paused %(count)d schedule.", "Paused %(count)d schedules.", count
         ) % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Resume selected schedules"), permissions=["change"])
     def resume_schedules(self, request, queryset):
-        count = api.resume_schedules(queryset)
+        count = api.resume_schedules(queryset, acting_user=request.user)
         self.message_user(request, ngettext(
             "Resumed %(count)d schedule.", "Resumed %(count)d schedules.", count
         ) % {"count": count}, messages.SUCCESS)
@@ -333,7 +355,10 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
     @admin.action(description=_("Run selected schedules now"), permissions=["change"])
     def run_now(self, request, queryset):
         try:
-            count = api.run_schedules_now(queryset)
+            count = api.run_schedules_now(queryset, acting_user=request.user)
+        except RunNowRefused as err:
+            self.message_user(request, _("Nothing was queued. %(why)s") % {"why": err}, messages.ERROR)
+            return
         except BrokerUnavailable as err:
             self.message_user(request, str(err), messages.ERROR)
             return
@@ -345,6 +370,37 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
             reverse(RUNS_ADMIN),
             _("See the run history."),
         ), messages.SUCCESS)
+
+
+def preview_schedule(request):
+    """
+    Return ``(problem, schedule)``: the unsaved schedule of the preview's query, or why it cannot be built.
+
+    The query comes from the page's script, but anyone with the page can send another: an unknown
+    report task, an unknown structure and keyword arguments that are not a JSON object of
+    acceptable depth are answered with a message.
+    """
+    structure = request.GET.get("structure") or folders.REGULAR
+    if structure not in dict(PeriodicReportSchedule.STRUCTURE_CHOICES):
+        return _("Unknown folder structure “%(structure)s”.") % {"structure": structure[:50]}, None
+    schedule = PeriodicReportSchedule(
+        owner=request.user, upload_folder_prefix=request.GET.get("prefix", "")[:300],
+        upload_folder_structure=structure,
+    )
+    given = request.GET.get("task", "")
+    if given:
+        task = PeriodicReportTask.objects.filter(pk=row_id(given) or 0).first()
+        if task is None:
+            return _("No report task has the id “%(id)s”.") % {"id": given[:50]}, None
+        schedule.task = task
+    try:
+        keyword_arguments = decode_json(request.GET.get("keyword_arguments") or "{}")
+    except ValidationError as err:
+        return _("Keyword arguments: %(error)s") % {"error": " ".join(err.messages)}, None
+    if not isinstance(keyword_arguments, dict):
+        return _("Keyword arguments: enter a JSON object, for example {} or {\"a\": 2}."), None
+    schedule.keyword_arguments = keyword_arguments
+    return "", schedule
 
 
 def describe_selection(schedule):

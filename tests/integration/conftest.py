@@ -144,6 +144,7 @@ def delete_schedules_after(request):
         return
     from periodic_instructor_reports import api
     from periodic_instructor_reports.models import PeriodicReportSchedule
+    from tests import factories
 
     for schedule in PeriodicReportSchedule.objects.all():
-        api.delete_schedule(schedule)
+        api.delete_schedule(schedule, acting_user=factories.superuser())

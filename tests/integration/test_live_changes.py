@@ -30,16 +30,16 @@ def test_interval_pause_resume_and_delete_reach_the_running_beat(stack, owner, r
                "beat to run the schedule every 2 s")
     assert stack.files("changes")
 
-    api.set_schedules_enabled([schedule], enabled=False)
+    api.set_schedules_enabled([schedule], enabled=False, acting_user=owner)
     sends = stack.wait_quiet(row, QUIET)
     submitted, files = submitted_runs(schedule), stack.files("changes")
 
-    api.set_schedules_enabled([schedule], enabled=True)
+    api.set_schedules_enabled([schedule], enabled=True, acting_user=owner)
     stack.wait(lambda: stack.sends_of(row) > sends and submitted_runs(schedule) > submitted,
                "beat to run the resumed schedule again")
     stack.wait(lambda: len(stack.files("changes")) > len(files), "a new report file after resuming")
 
-    api.delete_schedule(schedule)
+    api.delete_schedule(schedule, acting_user=owner)
     assert not PeriodicTask.objects.filter(name=row).exists()
     stack.wait_quiet(row, QUIET)
 
@@ -67,7 +67,7 @@ def test_a_disallowed_path_is_refused_at_dispatch_and_beat_runs_the_others(
     # The row now names a report outside the allowlist, as a direct database edit (or an
     # allowlist narrowed by a deploy) leaves it; the api would not have saved it.
     PeriodicReportTask.objects.filter(pk=withdrawn.pk).update(path=DISALLOWED)
-    api.set_schedules_enabled([doomed], enabled=True)
+    api.set_schedules_enabled([doomed], enabled=True, acting_user=owner)
 
     refusal = stack.wait(
         lambda: runs(doomed, status="refused").first(), "the dispatcher to refuse the disallowed path",

@@ -51,7 +51,7 @@ def test_a_run_is_followed_to_its_files_and_mailed_once(stack, owner, reports, e
     assert (first.trigger, first.planned_at) == ("beat", due)
     # Then a second run (run now) of the same courses, whose files land in the same folder, in the
     # same minute: each run's courses get their own files.
-    api.run_schedules_now(PeriodicReportSchedule.objects.filter(pk=schedule.pk))
+    api.run_schedules_now(PeriodicReportSchedule.objects.filter(pk=schedule.pk), acting_user=owner)
     second = stack.wait(lambda: runs(schedule, trigger="manual", **mailed).first(),
                         "the manual run to be followed to the end of its reports")
 

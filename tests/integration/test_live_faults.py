@@ -152,7 +152,7 @@ def test_two_beats_run_each_due_time_once(launch, kind, owner, reports, every):
              timeout=DEADLINE, what="the runs to submit all their courses", children=children)
     # The last runs' reports are followed by the follow-up job, which needs a beat: one starts
     # again with the schedule paused (so no run is cut short, and none starts).
-    api.pause_schedules([schedule])
+    api.pause_schedules([schedule], acting_user=owner)
     start_processes(children, kind=kind, beats=["beat-c"])
     wait_until_settled(children, schedule, runs_at_least=4)
 

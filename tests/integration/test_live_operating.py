@@ -66,7 +66,7 @@ def test_run_now_retries_a_course_already_running_and_records_each_attempt(stack
         owner, name="Retried", task=reports["grade"], interval=every(1, IntervalSchedule.HOURS),
         course_ids=[course], upload_folder_prefix="live-retry/", upload_folder_structure="flat",
     )
-    api.run_schedules_now(PeriodicReportSchedule.objects.filter(pk=schedule.pk))
+    api.run_schedules_now(PeriodicReportSchedule.objects.filter(pk=schedule.pk), acting_user=owner)
 
     run = stack.wait(
         lambda: ReportRun.objects.filter(schedule=schedule, courses__outcome="already_running").first(),
@@ -157,7 +157,7 @@ def test_a_refused_run_mails_its_owner_once_with_a_link_to_the_run(stack, admin,
     )
     # The allowlist no longer has the path, as a narrowed setting after a deploy leaves it.
     PeriodicReportTask.objects.filter(pk=task.pk).update(path=DISALLOWED)
-    api.run_schedules_now(PeriodicReportSchedule.objects.filter(pk=schedule.pk))
+    api.run_schedules_now(PeriodicReportSchedule.objects.filter(pk=schedule.pk), acting_user=owner)
 
     run = stack.wait(lambda: ReportRun.objects.filter(schedule=schedule, status="refused").first(),
                      "the manual run to be refused")

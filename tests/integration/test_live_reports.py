@@ -121,7 +121,7 @@ def test_an_overlapping_schedule_gets_already_running_and_the_first_file_stays_w
         )
         assert refused.course_id == course
         assert refused.error.startswith("AlreadyRunningError: The grade report is being created")
-        api.set_schedules_enabled([first, second], enabled=False)
+        api.set_schedules_enabled([first, second], enabled=False, acting_user=owner)
     finally:
         APP.control.add_consumer(HIGH_MEM_QUEUE, reply=True, timeout=10, limit=1)
 
