@@ -20,7 +20,7 @@ from lms.djangoapps.ccx.models import CustomCourseForEdX
 from lms.djangoapps.certificates.models import GeneratedCertificate
 from lms.djangoapps.instructor_task.api_helper import AlreadyRunningError
 from lms.djangoapps.instructor_task.models import InstructorTask, ReportStore
-from opaque_keys.edx.keys import CourseKey
+from opaque_keys.edx.keys import CourseKey, UsageKey
 
 from periodic_instructor_reports import catalog, conf, dispatch, folders, follow, wrapped
 from periodic_instructor_reports.models import ReportRun
@@ -121,6 +121,19 @@ class EveryReportFileTests(ReportFilesMixin, TestCase):
         self.assertRegex(rows[ccx_id].file_path, "^shared/" + file_pattern(report, ccx=f"_ccx{ccx.pk}") + "$")
         if report.support == catalog.COPIED:
             self.assertTrue(rows[ccx_id].platform_path.startswith(folders.course_folder(ccx_id) + "/"))
+
+    def test_problem_responses_of_a_master_course_and_its_ccx(self):
+        ccx = CustomCourseForEdX.objects.create(course_id=COURSE, display_name="CCX", coach=factories.user())
+        ccx_id = str(ccx.locator)
+        schedule = factories.schedule(task=factories.report_task(catalog.PROBLEM_RESPONSES),
+                                      course_ids=[COURSE, ccx_id], keyword_arguments=PROBLEMS)
+        run = run_and_follow(schedule)
+        rows = {row.course_id: row for row in run.courses.all()}
+        self.assertEqual({course_id: row.outcome for course_id, row in rows.items()},
+                         {COURSE: "generated", ccx_id: "generated"}, [row.error for row in rows.values()])
+        blocks = {row[3] for row in read_csv(os.path.join(self.report_dir, rows[ccx_id].file_path))[1:]}
+        # The platform's task mapped the location into the CCX.
+        self.assertEqual(blocks, {str(UsageKey.from_string(LOCATION).map_into_course(ccx.locator))})
 
 
 class CopiedReportTests(ReportFilesMixin, TestCase):
@@ -232,18 +245,19 @@ class ArgumentTests(TestCase):
         for structure, prefix in (("regular", "r/"), ("by_date", ""), ("flat", "f/")):
             factories.schedule(task=task, upload_folder_structure=structure, upload_folder_prefix=prefix)
 
-    def test_locations_are_mapped_into_each_course_and_name_the_file(self):
+    def test_locations_are_given_as_the_dashboard_gives_them_and_name_the_file(self):
+        # lms/djangoapps/instructor/views/api.py (_get_problem_responses) submits them unchanged;
+        # the platform's task maps each into the course it runs for.
         other = "course-v1:OrgX+CS101+2026"
         schedule = factories.schedule(task=factories.report_task(catalog.PROBLEM_RESPONSES),
                                       course_ids=[COURSE, other], keyword_arguments=PROBLEMS)
         with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_problem_responses_csv.apply_async"):
             result = dispatch.run_schedule(schedule.pk)
         inputs = {str(task.course_id): task.task_input for task in InstructorTask.objects.all()}
-        self.assertIn('"problem_locations": "block-v1:OrgX+CS101+2026+type@problem+block@p1"', inputs[other])
+        self.assertIn(f'"problem_locations": "{LOCATION}"', inputs[other])
         run = ReportRun.objects.get(pk=result["run_id"])
         expected = {row.course_id: row.expected_name for row in run.courses.all()}
-        self.assertEqual(expected[other],
-                         "OrgX_CS101_2026_student_state_from_block-v1_OrgX+CS101+2026+type@problem+block@p1")
+        self.assertEqual(expected[other], "OrgX_CS101_2026_student_state_from_" + LOCATION.replace(":", "_"))
 
     def test_a_dry_run_says_a_copied_report_is_copied_to_its_folder(self):
         schedule = factories.schedule(task=factories.report_task(API + "submit_export_ora2_summary"),

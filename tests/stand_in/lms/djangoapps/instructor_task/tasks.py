@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from celery import current_task, shared_task
 from celery.states import FAILURE, SUCCESS
 from django.contrib.auth import get_user_model
+from opaque_keys.edx.keys import UsageKey
 
 from lms.djangoapps.instructor_task.models import PROGRESS, InstructorTask, ReportStore
 from lms.djangoapps.instructor_task.tasks_helper.utils import report_filename, upload_zip_to_report_store
@@ -44,12 +45,12 @@ def _users():
     return get_user_model().objects.filter(is_active=True).order_by("id")
 
 
-def grade_rows(task_input):
+def grade_rows(task_input, course_id):
     """Header and one row per active user, every grade 0.0."""
     return [[*USER_COLUMNS, "Grade"]] + [[u.id, u.email, u.username, 0.0] for u in _users()]
 
 
-def profile_rows(task_input):
+def profile_rows(task_input, course_id):
     """The ``features`` columns of every active user (unknown features stay empty)."""
     features = task_input["features"]
     return [list(features)] + [[_feature(user, name) for name in features] for user in _users()]
@@ -76,7 +77,7 @@ def run_report(entry_id, xblock_instance_args, default_filename, make_rows, kind
             raise ReportFailed(f"Could not compute the report of {entry.course_id}: grading backend down")
         task_input = json.loads(entry.task_input)
         start = datetime.now(UTC)
-        rows = make_rows(task_input)
+        rows = make_rows(task_input, entry.course_id)
         csv_name = kind.name(task_input) if kind.name else task_input.get("filename", default_filename)
         if kind.zipped:
             report_name = upload_zip_to_report_store(_zip(rows), csv_name, entry.course_id, start)
@@ -145,7 +146,24 @@ def problem_responses_name(task_input):
     return name
 
 
-def anonymous_id_rows(task_input):
+def problem_response_rows(task_input, course_id):
+    """
+    A row per active user and block: username, title, location, block key, state.
+
+    As the platform's ``ProblemResponses`` does, each location of the task input is parsed and
+    mapped into the course of the row: a location that does not parse fails the report.
+    """
+    blocks = [
+        UsageKey.from_string(location).map_into_course(course_id)
+        for location in task_input["problem_locations"].split(",")
+    ]
+    header = ["username", "title", "location", "block_key", "state"]
+    return [header] + [
+        [user.username, block.block_id, block.block_id, str(block), "{}"] for block in blocks for user in _users()
+    ]
+
+
+def anonymous_id_rows(task_input, course_id):
     """User ID and two anonymised ids of every active user."""
     header = ["User ID", "Anonymized User ID", "Course Specific Anonymized User ID"]
     return [header] + [[u.id, _digest("site", u.id), _digest("course", u.id)] for u in _users()]
@@ -198,6 +216,7 @@ calculate_inactive_enrolled_students_info_csv = _report_task(
 calculate_problem_responses_csv = _report_task(
     "calculate_problem_responses_csv",
     "student_state",
+    problem_response_rows,
     name=f"{PREFIX}.calculate_problem_responses_csv.v2",
     kind=ReportKind(step="CSV uploaded", name=problem_responses_name, names_file=True),
 )
