@@ -158,9 +158,9 @@ def problem_response_rows(task_input, course_id):
         for location in task_input["problem_locations"].split(",")
     ]
     header = ["username", "title", "location", "block_key", "state"]
-    return [header] + [
-        [user.username, block.block_id, block.block_id, str(block), "{}"] for block in blocks for user in _users()
-    ]
+    users = list(_users())
+    return [header] + [[user.username, block.block_id, block.block_id, str(block), "{}"]
+                       for block in blocks for user in users]
 
 
 def anonymous_id_rows(task_input, course_id):
