@@ -96,6 +96,25 @@ def course_overview_model():
         return None
 
 
+def instructor_task_base():
+    """
+    Return the platform's ``BaseInstructorTask``, the base class of its report tasks.
+
+    Once a task of that class returns, it records the returned progress on the task's
+    ``InstructorTask`` row as SUCCESS; when the task raises, wherever, it records the exception
+    as FAILURE. Outside the LMS (no row to end): Celery's ``Task``.
+    """
+    try:
+        from lms.djangoapps.instructor_task.tasks_base import (  # pylint: disable=import-outside-toplevel
+            BaseInstructorTask,
+        )
+    except ImportError:
+        from celery import Task  # pylint: disable=import-outside-toplevel
+
+        return Task
+    return BaseInstructorTask
+
+
 def submit_instructor_task(request, task_type, task_class, course_key, task_input):
     """
     Submit a report task through the platform's ``submit_task``; return its ``InstructorTask`` row.

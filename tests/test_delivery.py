@@ -76,6 +76,20 @@ class FollowTests(ReportFilesMixin, TestCase):
                          f"ReportFailed: Could not compute the report of {BROKEN}: grading backend down")
         self.assertEqual(failed.file_path, "")
 
+    def test_a_failure_the_platform_recorded_through_celery_s_wrapper_names_the_exception(self):
+        # lms/djangoapps/instructor_task/tasks_base.py stores einfo.exception: billiard's wrapper,
+        # whose text is the traceback; the platform shortens it from its start to fit.
+        traceback = 'Traceback (most recent call last):\n  File "x.py", line 1, in f\n    go()\n'
+        for message, expected in [
+            (f'\n"""\n{traceback}lms.tasks.ReportFailed: disk: full\n"""', "ReportFailed: disk: full"),
+            ('in f\n    go()\nKeyError: \'features\'\n"""...', "KeyError: 'features'"),
+            ('\n"""\nno traceback here\n"""', 'ExceptionWithTraceback: \n"""\nno traceback here\n"""'),
+        ]:
+            output = json.dumps({"exception": "ExceptionWithTraceback", "message": message})
+            self.assertEqual(follow.platform_error("FAILURE", output), expected)
+        plain = json.dumps({"exception": "ValueError", "message": "bad"})
+        self.assertEqual(follow.platform_error("FAILURE", plain), "ValueError: bad")
+
     def test_a_report_still_unfinished_after_the_deadline_is_lost(self):
         schedule = factories.schedule()
         with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_grades_csv.apply_async"):

@@ -11,6 +11,7 @@ import re
 from unittest import mock
 
 import ddt
+from celery import current_app
 from common.djangoapps.student.models import CourseAccessRole
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
@@ -22,7 +23,7 @@ from lms.djangoapps.instructor_task.api_helper import AlreadyRunningError
 from lms.djangoapps.instructor_task.models import InstructorTask, ReportStore
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
-from periodic_instructor_reports import catalog, conf, dispatch, folders, follow, wrapped
+from periodic_instructor_reports import catalog, conf, dispatch, folders, follow, tasks, wrapped
 from periodic_instructor_reports.models import ReportRun
 from periodic_instructor_reports.requests import build_report_request
 from tests import factories
@@ -369,10 +370,27 @@ class WrappedReportTests(ReportFilesMixin, TestCase):
         schedule = factories.schedule(task=factories.report_task(path))
         failing = mock.patch("periodic_instructor_reports.platform.course_by_id",
                              side_effect=RuntimeError("no course"))
-        with failing, self.assertLogs("periodic_instructor_reports.wrapped", "ERROR"):
+        with failing, self.assertLogs("edx.celery.task", "WARNING"):
             run = run_and_follow(schedule)
         row = run.courses.get()
         self.assertEqual((row.outcome, row.error), ("report_failed", "RuntimeError: no course"))
+
+    def test_a_failure_before_the_report_starts_ends_the_platform_s_row(self):
+        """The platform's BaseInstructorTask (tasks_base.py) ends the row, whatever raised where."""
+        owner = factories.user(is_staff=True)
+        entry = InstructorTask.create(COURSE, "pir_grading_config", "", {}, owner)
+        # Celery runs the task under another id than the row's: refused before any work.
+        tasks.run_wrapped_report.apply([entry.pk, {}], task_id="not-the-row-s")
+        entry.refresh_from_db()
+        self.assertEqual(entry.task_state, "FAILURE")
+        self.assertIn("Requested task did not match actual task", entry.task_output)
+        # The report is not blocked for the course: the next one runs.
+        self.generate(wrapped._PATH + "submit_grading_config")
+
+    def test_the_task_s_base_class_is_the_platform_s(self):
+        from lms.djangoapps.instructor_task.tasks_base import BaseInstructorTask
+
+        self.assertIsInstance(current_app.tasks[wrapped.TASK_NAME], BaseInstructorTask)
 
     def test_one_at_a_time_per_course_as_the_platform_guarantees(self):
         owner = factories.user(is_staff=True)

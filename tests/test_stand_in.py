@@ -33,11 +33,12 @@ from lms.djangoapps.instructor_task.api_helper import (
     QueueConnectionError,
 )
 from lms.djangoapps.instructor_task.models import InstructorTask, ReportStore
+from lms.djangoapps.instructor_task.tasks_base import BaseInstructorTask
 from lms.djangoapps.instructor_task.tasks_helper.utils import (
     course_filename_prefix_generator,
     report_filename,
 )
-from opaque_keys.edx.keys import CourseKey
+from opaque_keys.edx.keys import CourseKey, UsageKey
 
 COURSE_ID = "course-v1:edX+DemoX+Demo_Course"
 REPORT_NAME = re.compile(r"^edX_DemoX_Demo_Course_(?P<name>.+)_\d{4}-\d{2}-\d{2}-\d{4}\.csv$")
@@ -380,18 +381,48 @@ class EagerReportTests(ReportDirTestCase):
         row.refresh_from_db()
         self.assertEqual(row.task_state, "FAILURE")
         output = json.loads(row.task_output)
-        self.assertEqual(output["exception"], "ReportFailed")
-        self.assertEqual(set(output), {"exception", "message", "traceback"})
-        self.assertIn("grading backend down", output["message"])
+        # lms/djangoapps/instructor_task/tasks_base.py stores ``einfo.exception``, which Celery
+        # (billiard 4.x, as the LMS pins) wraps in ExceptionWithTraceback: its text is the traceback.
+        self.assertEqual(output["exception"], "ExceptionWithTraceback")
+        self.assertLessEqual(len(row.task_output), 1023)
+        self.assertIn("ReportFailed: Could not compute the report of course-v1:Broken+Report+2026: "
+                      "grading backend down", output["message"])
 
-    def test_task_failure_in_eager_mode(self):
-        """The platform catches every exception of apply_async, so eager failures surface so."""
+    def test_a_failure_anywhere_in_a_report_task_ends_its_row(self):
+        """lms/djangoapps/instructor_task/tasks_base.py: on_failure marks the row FAILURE."""
         failing = mock.patch.object(ReportStore, "from_config", side_effect=OSError("disk full"))
-        with failing, self.assertRaises(QueueConnectionError) as raised:
+        with failing, self.assertLogs("edx.celery.task", "WARNING"):
             api.submit_calculate_grades_csv(self.make_request(), self.course_key)
-        self.assertIsInstance(raised.exception.__cause__, OSError)
         row = InstructorTask.objects.get()
-        self.assertEqual((row.task_state, row.task_output), ("FAILURE", "disk full"))
+        self.assertEqual(row.task_state, "FAILURE")
+        self.assertIn("OSError: disk full", json.loads(row.task_output)["message"])
+
+    def test_a_task_id_that_is_not_the_row_s_fails_the_row(self):
+        """lms/djangoapps/instructor_task/tasks_helper/runner.py refuses it; the base class ends the row."""
+        row = InstructorTask.create(self.course_key, "grade_course", "", {}, self.staff)
+        with self.assertLogs("edx.celery.task", "WARNING"):
+            tasks.calculate_grades_csv.apply([row.pk, {}], task_id="another-task")
+        row.refresh_from_db()
+        self.assertEqual(row.task_state, "FAILURE")
+        self.assertIn("Requested task did not match actual task", row.task_output)
+
+    def test_on_success_stores_the_returned_progress(self):
+        row = api.submit_course_survey_report(self.make_request(), self.course_key)
+        row.refresh_from_db()
+        output = json.loads(row.task_output)
+        self.assertEqual((row.task_state, output["action_name"]), ("SUCCESS", "generated"))
+        self.assertIsInstance(current_app.tasks[tasks.calculate_grades_csv.name], BaseInstructorTask)
+
+    def test_failure_output_fits_the_column(self):
+        """lms/djangoapps/instructor_task/models.py: create_output_for_failure shortens to 1023."""
+        output = InstructorTask.create_output_for_failure(ValueError("m" * 2000), "t" * 2000)
+        self.assertLessEqual(len(output), 1023)
+        self.assertEqual(set(json.loads(output)), {"exception", "message"})
+        self.assertTrue(json.loads(output)["message"].endswith("..."))
+        short = json.loads(InstructorTask.create_output_for_failure(ValueError("boom"), "tb"))
+        self.assertEqual(short, {"exception": "ValueError", "message": "boom", "traceback": "tb"})
+        with self.assertRaises(ValueError):
+            InstructorTask.create_output_for_success({"x": "y" * 1100})
 
     def test_other_reports_write_a_csv(self):
         row = api.submit_calculate_may_enroll_csv(self.make_request(), self.course_key, ["email"])
@@ -446,6 +477,22 @@ class CCXTests(ReportDirTestCase):
         self.assertEqual(row.course_id, ccx.locator)
         self.assertEqual(row.task_state, "SUCCESS")
         self.assertEqual(len(ReportStore.from_config("GRADES_DOWNLOAD").links_for(ccx.locator)), 1)
+
+
+    def test_problem_responses_map_their_locations_into_the_course(self):
+        """lms/djangoapps/instructor_task/tasks_helper/grades.py (ProblemResponses) maps each location."""
+        ccx = CustomCourseForEdX.objects.create(course_id=self.course_key, display_name="C", coach=self.staff)
+        location = "block-v1:edX+DemoX+Demo_Course+type@problem+block@p1"
+        row = api.submit_calculate_problem_responses_csv(self.make_request(), ccx.locator, location)
+        row.refresh_from_db()
+        self.assertEqual(row.task_state, "SUCCESS", row.task_output)
+        # A location already mapped into a CCX does not parse: the report fails.
+        mapped = str(UsageKey.from_string(location).map_into_course(ccx.locator))
+        with self.assertLogs("edx.celery.task", "WARNING"):
+            row = api.submit_calculate_problem_responses_csv(self.make_request(), ccx.locator, mapped)
+        row.refresh_from_db()
+        self.assertEqual(row.task_state, "FAILURE")
+        self.assertIn("InvalidKeyError", row.task_output)
 
 
 class DataDownloadFileNameTests(ReportDirTestCase):

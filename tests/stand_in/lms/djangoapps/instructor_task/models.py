@@ -23,6 +23,8 @@ QUEUING = "QUEUING"
 PROGRESS = "PROGRESS"
 SCHEDULED = "SCHEDULED"
 TASK_INPUT_LENGTH = 10000
+# What the platform keeps of a task's output (the column holds 1024 characters).
+OUTPUT_LENGTH = 1023
 
 
 class InstructorTask(models.Model):
@@ -69,6 +71,38 @@ class InstructorTask(models.Model):
     def save_now(self):
         """Save the row in an atomic block of its own (a savepoint in ``submit_task``'s), as the LMS does."""
         self.save()
+
+    @staticmethod
+    def create_output_for_success(returned_result):
+        """Return the result as JSON; a ``ValueError`` when it does not fit the column (1023 characters)."""
+        json_output = json.dumps(returned_result)
+        if len(json_output) > OUTPUT_LENGTH:
+            raise ValueError(f"Length of task output is too long: {json_output}")
+        return json_output
+
+    @staticmethod
+    def create_output_for_failure(exception, traceback_string):
+        """
+        Return ``{"exception", "message", "traceback"}`` as JSON, within the column.
+
+        As the platform: the traceback loses its start (or goes) first, then the message its
+        start; a shortened value ends in "...".
+        """
+        output = {"exception": type(exception).__name__, "message": str(exception)}
+        if traceback_string is not None:
+            output["traceback"] = traceback_string
+        for name in ("traceback", "message"):
+            excess = len(json.dumps(output)) - OUTPUT_LENGTH
+            if excess <= 0 or name not in output:
+                continue
+            keep = len(output[name]) - excess - len("...")
+            if keep > 0:
+                output[name] = output[name][-keep:] + "..."
+            elif name == "traceback":
+                del output[name]
+            else:
+                output[name] = "..."
+        return json.dumps(output)
 
 
 class ReportStore:
