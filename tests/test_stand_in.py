@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import zipfile
 from datetime import UTC, datetime
@@ -602,6 +603,7 @@ class AnalyticsTests(ReportDirTestCase):
         self.assertIn(f"Listing grading context for course {COURSE_ID}", dump)
 
     def test_list_with_level_and_the_dashboard_s_permissions(self):
+        import lms.djangoapps.instructor.permissions  # noqa: F401  (as the platform's views do)
         from common.djangoapps.student.models import CourseAccessRole
         from lms.djangoapps.instructor.access import ROLES, list_with_level
 
@@ -615,3 +617,20 @@ class AnalyticsTests(ReportDirTestCase):
         self.assertFalse(self.learner.has_perm("instructor.research", self.course_key))
         self.staff.is_staff = True
         self.assertTrue(self.staff.has_perm("instructor.edit_course_access", self.course_key))
+
+
+class PermissionRulesTests(TestCase):
+    """Where the dashboard's permission rules come from."""
+
+    def test_the_instructor_app_s_ready_does_not_register_them(self):
+        """lms/djangoapps/instructor/apps.py: ready() imports handlers, not permissions (views do)."""
+        from bridgekeeper import perms
+        from django.apps import apps
+
+        with mock.patch.dict(sys.modules), mock.patch.dict(perms, clear=True):
+            sys.modules.pop("lms.djangoapps.instructor.permissions", None)
+            apps.get_app_config("instructor").ready()
+            self.assertNotIn("instructor.research", perms)
+            import lms.djangoapps.instructor.permissions  # noqa: F401
+
+            self.assertIn("instructor.research", perms)
