@@ -480,6 +480,14 @@ class CCXTests(ReportDirTestCase):
         self.assertEqual(len(ReportStore.from_config("GRADES_DOWNLOAD").links_for(ccx.locator)), 1)
 
 
+    def test_a_ccx_has_a_course_overview(self):
+        """openedx/core/djangoapps/content/course_overviews/models.py keeps CCXs' overviews too."""
+        from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+        ccx = CustomCourseForEdX.objects.create(course_id=self.course_key, display_name="M", coach=self.staff)
+        overview = CourseOverview.objects.get(id=ccx.locator)
+        self.assertEqual((overview.org, overview.display_name), ("edX", "M"))
+
     def test_problem_responses_map_their_locations_into_the_course(self):
         """lms/djangoapps/instructor_task/tasks_helper/grades.py (ProblemResponses) maps each location."""
         ccx = CustomCourseForEdX.objects.create(course_id=self.course_key, display_name="C", coach=self.staff)
