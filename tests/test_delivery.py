@@ -231,6 +231,52 @@ class DownloadTests(ReportFilesMixin, TestCase):
         self.assertEqual(response["Location"], f"https://bucket.example.com/{self.row.file_path}?X-Amz-Expires=300")
 
 
+    def custom_domain_get(self, signer=None):
+        """Ask for the file from an S3-like store on a custom domain, as django-storages 1.14 makes it."""
+
+        class CustomDomainStorage(FileSystemStorage):
+            querystring_auth = True
+            custom_domain = "files.example.com"
+            cloudfront_signer = signer
+
+            def url(self, name, expire=None):
+                if self.cloudfront_signer:
+                    return f"https://files.example.com/{name}?Expires={expire}&Signature=s"
+                return f"https://files.example.com/{name}"  # storages signs nothing here
+
+        store = mock.Mock(storage=CustomDomainStorage(location=self.report_dir))
+        self.client.force_login(factories.superuser())
+        with mock.patch("periodic_instructor_reports.platform.report_store", return_value=store):
+            return self.client.get(self.url)
+
+    def test_an_unsigned_custom_domain_link_is_refused_by_default(self):
+        with self.assertLogs("periodic_instructor_reports.downloads", "WARNING") as logs:
+            response = self.custom_domain_get()
+        self.assertEqual(response.status_code, 503)
+        self.assertIn("links that are not signed", response.content.decode())
+        self.assertIn("PERIODIC_INSTRUCTOR_REPORTS_UNSIGNED_DOWNLOADS", response.content.decode())
+        self.assertIn("the report store's links are not signed", logs.output[0])
+        with self.settings(PERIODIC_INSTRUCTOR_REPORTS_UNSIGNED_DOWNLOADS="sure"):
+            self.assertEqual(self.custom_domain_get().status_code, 503)
+
+    def test_an_unsigned_custom_domain_may_be_streamed_or_redirected_by_choice(self):
+        with self.settings(PERIODIC_INSTRUCTOR_REPORTS_UNSIGNED_DOWNLOADS="stream"):
+            response = self.custom_domain_get()
+        self.assertEqual(response.status_code, 200)
+        with open(os.path.join(self.report_dir, self.row.file_path), "rb") as handle:
+            self.assertEqual(b"".join(response.streaming_content), handle.read())
+        with self.settings(PERIODIC_INSTRUCTOR_REPORTS_UNSIGNED_DOWNLOADS="redirect"):
+            response = self.custom_domain_get()
+        self.assertEqual((response.status_code, response["Location"]),
+                         (302, f"https://files.example.com/{self.row.file_path}"))
+
+    def test_a_custom_domain_signed_by_cloudfront_redirects_to_the_signed_url(self):
+        response = self.custom_domain_get(signer=object())
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(response["Location"],
+                         f"https://files.example.com/{self.row.file_path}?Expires=300&Signature=s")
+
+
 @override_settings(LMS_ROOT_URL="https://lms.example.com", PERIODIC_INSTRUCTOR_REPORTS_RETRY_ATTEMPTS=0)
 class DeliveryTests(ReportFilesMixin, TestCase):
     """One e-mail per run, to the recipients by the schedule's choice and the owner on failures."""

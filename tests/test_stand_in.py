@@ -7,6 +7,7 @@ Plain ``TestCase`` classes: the file runs under ``django-admin test`` and pytest
 import csv
 import hashlib
 import inspect
+import io
 import json
 import os
 import re
@@ -286,11 +287,32 @@ class ReportStoreTests(ReportDirTestCase):
 
     def test_store_rows_and_links_for(self):
         store = ReportStore.from_config("GRADES_DOWNLOAD")
-        saved = store.store_rows(self.course_key, "one.csv", [["a", "b"], [1, "é"]])
+        # lms/djangoapps/instructor_task/models.py: store() and store_rows() return nothing.
+        self.assertIsNone(store.store_rows(self.course_key, "one.csv", [["a", "b"], [1, "é"]]))
+        self.assertIsNone(store.store(self.course_key, "three.csv", io.StringIO("z"), parent_dir="x"))
         store.store_rows(self.course_key, "two.csv", [["x"]], parent_dir="elsewhere")
-        self.assertEqual(self.read_csv(saved), [["a", "b"], ["1", "é"]])
+        self.assertEqual(self.read_csv(store.path_to(self.course_key, "one.csv")), [["a", "b"], ["1", "é"]])
         self.assertEqual([name for name, _url in store.links_for(self.course_key)], ["one.csv"])
         self.assertEqual(store.links_for("course-v1:edX+None+2026"), [])
+
+    def test_legacy_s3_config(self):
+        """lms/djangoapps/instructor_task/models.py: ReportStore.from_config's S3 arguments."""
+        config = {"STORAGE_TYPE": "S3", "BUCKET": "reports", "ROOT_PATH": "lms/grades",
+                  "CUSTOM_DOMAIN": "files.example.com"}
+        storage_class = mock.Mock()
+        with override_settings(GRADES_DOWNLOAD=config), \
+                mock.patch("lms.djangoapps.instructor_task.models.import_string",
+                           return_value=storage_class) as importing:
+            ReportStore.from_config("GRADES_DOWNLOAD")
+            del config["CUSTOM_DOMAIN"]
+            ReportStore.from_config("GRADES_DOWNLOAD")
+        importing.assert_called_with("storages.backends.s3boto3.S3Boto3Storage")
+        self.assertEqual([call.kwargs for call in storage_class.call_args_list], [
+            {"bucket_name": "reports", "location": "lms/grades", "custom_domain": "files.example.com",
+             "querystring_expire": 300, "gzip": True},
+            {"bucket_name": "reports", "location": "lms/grades", "custom_domain": None,
+             "querystring_expire": 300, "gzip": True},
+        ])
 
     def test_legacy_localfs_config(self):
         with override_settings(GRADES_DOWNLOAD={"STORAGE_TYPE": "localfs", "ROOT_PATH": "/x/y"}):

@@ -116,7 +116,11 @@ class ReportStore:
         if storage_type == "s3":
             return DjangoStorageReportStore(
                 "storages.backends.s3boto3.S3Boto3Storage",
-                {"bucket_name": config["BUCKET"], "location": config["ROOT_PATH"]},
+                {
+                    "bucket_name": config["BUCKET"], "location": config["ROOT_PATH"],
+                    "custom_domain": config.get("CUSTOM_DOMAIN", None), "querystring_expire": 300,
+                    "gzip": True,
+                },
             )
         if storage_type == "localfs":
             return DjangoStorageReportStore(
@@ -141,18 +145,18 @@ class DjangoStorageReportStore(ReportStore):
         return os.path.join(directory, filename)
 
     def store(self, course_id, filename, buff, parent_dir=""):
-        """Save the text or binary file-like ``buff``; returns the storage's saved name."""
+        """Save the text or binary file-like ``buff``; return nothing (the platform's returns None)."""
         data = buff.read()
         if isinstance(data, str):
             data = data.encode("utf-8")
-        return self.storage.save(self.path_to(course_id, filename, parent_dir), ContentFile(data))
+        self.storage.save(self.path_to(course_id, filename, parent_dir), ContentFile(data))
 
     def store_rows(self, course_id, filename, rows, parent_dir=""):
         """Write ``rows`` (iterables of values) as a CSV file."""
         text = io.StringIO(newline="")
         csv.writer(text).writerows([str(item) for item in row] for row in rows)
         text.seek(0)
-        return self.store(course_id, filename, text, parent_dir)
+        self.store(course_id, filename, text, parent_dir)
 
     def links_for(self, course_id):
         """``(filename, url)`` of the course's hashed directory, newest first (the dashboard)."""
