@@ -12,7 +12,7 @@ from unittest import mock
 
 import ddt
 from celery import current_app
-from common.djangoapps.student.models import CourseAccessRole
+from common.djangoapps.student.models import CourseAccessRole, CourseEnrollment
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.test import TestCase
@@ -338,11 +338,15 @@ class WrappedReportTests(ReportFilesMixin, TestCase):
 
     def test_enrolled_profiles_have_the_site_s_columns(self):
         learner = factories.user(first_name="Ada", last_name="Lovelace")
+        CourseEnrollment.objects.create(user=learner, course_id=COURSE)
+        outsider = factories.user()
         rows = self.generate(wrapped._PATH + "submit_enrolled_profiles", keyword_arguments={
             "features": ["id", "username", "name"],
         })
-        self.assertEqual(rows[0], ["id", "username", "name"])
-        self.assertIn([str(learner.pk), learner.username, "Ada Lovelace"], rows)
+        # The course's enrolled learners only (lms/djangoapps/instructor_analytics/basic.py).
+        self.assertEqual(rows, [["id", "username", "name"],
+                                [str(learner.pk), learner.username, "Ada Lovelace"]])
+        self.assertNotIn(outsider.username, {row[1] for row in rows})
 
     def test_certificate_exceptions_and_invalidations(self):
         from lms.djangoapps.certificates.models import CertificateAllowlist, CertificateInvalidation
@@ -453,6 +457,16 @@ class PermissionTests(ReportFilesMixin, TestCase):
             factories.schedule(task=factories.report_task(path), owner=staff_only)
         schedule = factories.schedule(task=factories.report_task(path), owner=self.researcher("staff"))
         self.assertEqual(run_and_follow(schedule).courses.get().outcome, "generated")
+
+    def test_limited_staff_count_as_course_staff_as_in_the_platform(self):
+        # common/djangoapps/student/roles.py: CourseLimitedStaffRole inherits the staff role.
+        path = API + "submit_proctored_exam_results_report"
+        owner = self.researcher("limited_staff")
+        schedule = factories.schedule(task=factories.report_task(path), owner=owner)
+        self.assertEqual(run_and_follow(schedule).courses.get().outcome, "generated")
+        with self.assertRaises(ValidationError):  # not an instructor, though
+            factories.schedule(task=factories.report_task(wrapped._PATH + "submit_course_team"),
+                               owner=self.researcher("limited_staff"))
 
     def test_research_rule_reports_need_data_access_only(self):
         for path in (API + "submit_course_survey_report", wrapped._PATH + "submit_issued_certificates",

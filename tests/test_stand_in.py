@@ -615,8 +615,16 @@ class AnalyticsTests(ReportDirTestCase):
         }])
 
     def test_enrolled_students_features(self):
+        """lms/djangoapps/instructor_analytics/basic.py: the course's active enrollments."""
+        from common.djangoapps.student.models import CourseEnrollment
         from lms.djangoapps.instructor_analytics.basic import enrolled_students_features
 
+        for user in (self.staff, self.learner):
+            CourseEnrollment.objects.create(user=user, course_id=self.course_key)
+        elsewhere = get_user_model().objects.create_user("elsewhere", "elsewhere@example.com", "pw")
+        CourseEnrollment.objects.create(user=elsewhere, course_id="course-v1:edX+Other+2026")
+        left = get_user_model().objects.create_user("left", "left@example.com", "pw")
+        CourseEnrollment.objects.create(user=left, course_id=self.course_key, is_active=False)
         rows = enrolled_students_features(self.course_key, ["username", "name", "enrollment_mode"])
         self.assertEqual(rows, [
             {"username": "learner", "name": "", "enrollment_mode": "audit"},
@@ -664,3 +672,40 @@ class PermissionRulesTests(TestCase):
             import lms.djangoapps.instructor.permissions  # noqa: F401
 
             self.assertIn("instructor.research", perms)
+
+
+class AccessAndCertificateTests(TestCase):
+    """Who holds a role, and which certificates count as issued."""
+
+    def test_limited_staff_hold_the_staff_role_s_rights(self):
+        """common/djangoapps/student/roles.py: CourseLimitedStaffRole's BASE_ROLE is staff."""
+        import lms.djangoapps.instructor.permissions  # noqa: F401  (as the platform's views do)
+        from common.djangoapps.student.models import CourseAccessRole
+        from common.djangoapps.student.roles import (
+            CourseInstructorRole,
+            CourseLimitedStaffRole,
+            CourseStaffRole,
+        )
+
+        key = CourseKey.from_string(COURSE_ID)
+        user = get_user_model().objects.create_user("limited", "limited@example.com", "pw")
+        CourseAccessRole.objects.create(user=user, role="limited_staff", course_id=key, org="edX")
+        self.assertTrue(CourseStaffRole(key).has_user(user))
+        self.assertTrue(CourseLimitedStaffRole(key).has_user(user))
+        self.assertFalse(CourseInstructorRole(key).has_user(user))
+        # Each role lists its own members.
+        self.assertEqual(list(CourseStaffRole(key).users_with_role()), [])
+        self.assertEqual(list(CourseLimitedStaffRole(key).users_with_role()), [user])
+        self.assertTrue(user.has_perm("instructor.view_exam_results", key))
+        self.assertFalse(user.has_perm("instructor.edit_course_access", key))
+
+    def test_eligible_certificates_leave_audit_ones_out(self):
+        """lms/djangoapps/certificates/models.py: GeneratedCertificate.eligible_certificates."""
+        from lms.djangoapps.certificates.models import GeneratedCertificate
+
+        for number, status in enumerate(["downloadable", "audit_passing", "audit_notpassing", "notpassing"]):
+            user = get_user_model().objects.create_user(f"u{number}", f"u{number}@example.com", "pw")
+            GeneratedCertificate.objects.create(user=user, course_id=COURSE_ID, status=status)
+        self.assertEqual(sorted(GeneratedCertificate.eligible_certificates.values_list("status", flat=True)),
+                         ["downloadable", "notpassing"])
+        self.assertEqual(GeneratedCertificate.objects.count(), 4)
