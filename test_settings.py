@@ -100,7 +100,9 @@ TEMPLATES = [
 
 # The LMS configures Celery from Django settings without a namespace (old-style names).
 CELERY_ALWAYS_EAGER = True
-CELERY_EAGER_PROPAGATES_EXCEPTIONS = True
+# As a worker does: a task that raises ends through its base class (a report's row as FAILURE),
+# not back in the caller of ``apply_async``.
+CELERY_EAGER_PROPAGATES_EXCEPTIONS = False
 BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = None
 

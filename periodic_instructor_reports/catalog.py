@@ -114,8 +114,9 @@ REPORTS = [
     Report(
         PROBLEM_RESPONSES, "Problem responses", COPIED, "problem_responses_csv",
         "student_state", "username, each learner's answers and problem state",
-        arguments="`problem_locations`: usage keys, comma-separated (required; each is mapped into "
-                  "each course); `problem_types_filter`: block types, comma-separated (optional)",
+        arguments="`problem_locations`: usage keys, comma-separated (required; given as they are, the "
+                  "platform maps each into the course); `problem_types_filter`: block types, "
+                  "comma-separated (optional)",
     ),
     Report(
         _API + "submit_export_ora2_data", "ORA data", COPIED, "export_ora2_data", "ORA_data",
@@ -255,18 +256,3 @@ def argument_problem(path, keyword_arguments):
         return "problem_types_filter must be block types (letters, digits, - and _), comma-separated"
     return ""
 
-
-def course_arguments(path, course_key, keyword_arguments):
-    """
-    Return the arguments of the call for one course that depend on the course.
-
-    The problem responses report gets its locations mapped into the course, as the dashboard
-    maps them (a rerun keeps its blocks' ids, so one schedule can follow a course's runs).
-    """
-    if path != PROBLEM_RESPONSES or "problem_locations" not in keyword_arguments:
-        return {}
-    mapped = [
-        str(UsageKey.from_string(location).map_into_course(course_key))
-        for location in keyword_arguments["problem_locations"].split(",")
-    ]
-    return {"problem_locations": ",".join(mapped)}

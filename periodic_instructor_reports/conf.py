@@ -55,6 +55,9 @@ DEFAULTS = {
     "RUN_NOW_COOLDOWN": None,
     # Base URL of the admin links in e-mails; None uses LMS_ROOT_URL, else https:// + LMS_BASE.
     "SITE_URL": None,
+    # Downloads when the report store's links are not signed (S3 with CUSTOM_DOMAIN and no
+    # CloudFront key): "refuse", "stream" (through the LMS) or "redirect" (to the plain link).
+    "UNSIGNED_DOWNLOADS": "refuse",
 }
 
 PREFIX = "PERIODIC_INSTRUCTOR_REPORTS_"

@@ -9,6 +9,7 @@ import datetime
 import logging
 from dataclasses import dataclass
 
+from ccx_keys.locator import CCXLocator
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -20,6 +21,8 @@ from periodic_instructor_reports import platform
 log = logging.getLogger(__name__)
 
 ERROR_LIMIT = 500
+# How a CCX's id starts (``CCXLocator``'s namespace), in the platform's course list too.
+CCX_PREFIX = CCXLocator.CANONICAL_NAMESPACE + ":"
 # Listed ids looked up per query while a run is recorded.
 BATCH_SIZE = 500
 # The most days "starting within" and "ended within" may mean (a century): more is refused at save.
@@ -87,6 +90,8 @@ def selected_courses(schedule, *, now=None, lazily=False):
     """
     Return the keys of the platform's courses the schedule selects by organisation and state, now.
 
+    The platform keeps an overview of each CCX, with the CCX's own dates: a CCX is selected with
+    ``include_ccx``, only CCXs are with ``only_ccx``, and none otherwise, as for listed courses.
     An empty list when it selects none, or outside the LMS (no course list). With ``lazily``, an
     iterator that reads them from the database in chunks.
     """
@@ -107,6 +112,11 @@ def selected_courses(schedule, *, now=None, lazily=False):
         rows = rows.filter(start__gte=now, start__lte=now + days)
     elif state == schedule.STATE_ENDED:
         rows = rows.filter(end__gte=now - days, end__lte=now)
+    # The platform keeps an overview of each CCX too: they follow the schedule's CCX choices.
+    if schedule.only_ccx:
+        rows = rows.filter(id__startswith=CCX_PREFIX)
+    elif not schedule.include_ccx:
+        rows = rows.exclude(id__startswith=CCX_PREFIX)
     course_ids = rows.order_by("id").values_list("id", flat=True)
     if lazily:
         return (CourseKey.from_string(str(course_id)) for course_id in course_ids.iterator(BATCH_SIZE))

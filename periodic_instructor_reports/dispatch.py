@@ -104,7 +104,6 @@ class Plan:
         kwargs = dict(self._shared_arguments)
         if self._site_features:
             kwargs["features"] = self._features(course_key)
-        kwargs.update(catalog.course_arguments(self.schedule.task.path, course_key, kwargs))
         if not self.upload and not self.copy:
             return kwargs, None
         schedule = self.schedule

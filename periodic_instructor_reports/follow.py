@@ -162,6 +162,19 @@ def _ungraded(output):
     return failed if isinstance(failed, int) and failed > 0 else 0
 
 
+# Celery hands the platform's ``on_failure`` the exception wrapped in billiard's
+# ``ExceptionWithTraceback``, whose text is the formatted traceback: the row names the wrapper.
+WRAPPED_EXCEPTION = "ExceptionWithTraceback"
+RAISED_LINE = re.compile(r"^(?:[A-Za-z_][\w]*\.)*(?P<name>[A-Za-z_]\w*)(?P<message>: .*)?$")
+
+
+def raised_in_traceback(text):
+    """Return ``Type: message`` of the exception a formatted traceback ends with, or ""."""
+    lines = [line for line in text.removesuffix("...").replace('"""', "").splitlines() if line.strip()]
+    match = RAISED_LINE.match(lines[-1]) if lines and not lines[-1].startswith(" ") else None
+    return match["name"] + (match["message"] or "") if match else ""
+
+
 def platform_error(state, output):
     """Return the platform's error of an ended task from its ``task_output``, at most 500 characters."""
     try:
@@ -170,6 +183,8 @@ def platform_error(state, output):
         detail = output  # the platform stores raw text when it could not queue the task
     if isinstance(detail, dict):
         text = ": ".join(str(detail[key]) for key in ("exception", "message") if detail.get(key))
+        if detail.get("exception") == WRAPPED_EXCEPTION:
+            text = raised_in_traceback(str(detail.get("message", ""))) or text
     elif detail:
         text = f"the platform's task ended {state} ({detail})"
     else:

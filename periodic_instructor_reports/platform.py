@@ -42,6 +42,21 @@ def ccx_model():
 RESEARCH_PERMISSION = "instructor.research"
 
 
+def load_permission_rules():
+    """
+    Register the instructor dashboard's permission rules with bridgekeeper, if not yet done.
+
+    The platform registers them when its instructor views are imported (``views/api.py``), not
+    in the instructor app's ``ready()``: a process that never loads the URLs, such as a worker
+    started with ``--skip-checks``, would have no rule, and every permission would be refused
+    to all but superusers. Outside the LMS there are none to load.
+    """
+    try:
+        import lms.djangoapps.instructor.permissions  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        pass
+
+
 def has_research_permission(user, course_key):
     """
     Return whether ``user`` holds the platform's ``instructor.research`` permission on the course.
@@ -50,11 +65,12 @@ def has_research_permission(user, course_key):
     course's or its organisation's data researcher role); the rule accepts a course key. Without
     the platform no backend knows the permission, and Django answers True for active superusers only.
     """
-    return user.has_perm(RESEARCH_PERMISSION, course_key)
+    return has_permission(user, RESEARCH_PERMISSION, course_key)
 
 
 def has_permission(user, permission, course_key):
     """Return whether ``user`` holds the instructor dashboard's ``permission`` on the course (as above)."""
+    load_permission_rules()
     return user.has_perm(permission, course_key)
 
 
@@ -151,6 +167,25 @@ def course_overview_model():
         return apps.get_model("course_overviews", "CourseOverview")
     except LookupError:
         return None
+
+
+def instructor_task_base():
+    """
+    Return the platform's ``BaseInstructorTask``, the base class of its report tasks.
+
+    Once a task of that class returns, it records the returned progress on the task's
+    ``InstructorTask`` row as SUCCESS; when the task raises, wherever, it records the exception
+    as FAILURE. Outside the LMS (no row to end): Celery's ``Task``.
+    """
+    try:
+        from lms.djangoapps.instructor_task.tasks_base import (  # pylint: disable=import-outside-toplevel
+            BaseInstructorTask,
+        )
+    except ImportError:
+        from celery import Task  # pylint: disable=import-outside-toplevel
+
+        return Task
+    return BaseInstructorTask
 
 
 def submit_instructor_task(request, task_type, task_class, course_key, task_input):

@@ -20,6 +20,7 @@ from periodic_instructor_reports import (
     follow,
     history,
     housekeeping,
+    platform,
     recovery,
     retention,
     wrapped,
@@ -157,12 +158,13 @@ def periodic_task_wrapper(self, periodic_task_schedule_id):
     return _start(self, periodic_task_schedule_id, "beat")
 
 
-@shared_task(name=wrapped.TASK_NAME, bind=True)
+@shared_task(name=wrapped.TASK_NAME, bind=True, base=platform.instructor_task_base())
 def run_wrapped_report(self, entry_id, xblock_instance_args=None):
     """
     Produce a report the dashboard builds in the request, for the platform's task row ``entry_id``.
 
     Submitted through the platform's ``submit_task`` (which passes the row's id and the request's
-    details), so the row exists and the platform's one-at-a-time rule holds.
+    details), so the row exists and the platform's one-at-a-time rule holds. Its base class is
+    the platform's report tasks' one, which ends the row as SUCCESS or FAILURE, whatever happens.
     """
     return wrapped.run(entry_id, self.request.id)

@@ -17,20 +17,14 @@ The platform is only reached through ``platform.py``, inside the functions.
 import datetime
 import html
 import json
-import logging
 import time
-import traceback
 
 from django.core.exceptions import PermissionDenied
 
 from periodic_instructor_reports import catalog, permissions, platform, reports
 
-log = logging.getLogger(__name__)
-
 TASK_NAME = "periodic_instructor_reports.tasks.run_wrapped_report"
-PROGRESS, SUCCESS, FAILURE = "PROGRESS", "SUCCESS", "FAILURE"
-# The platform's task_output column holds at most this many characters.
-OUTPUT_LIMIT = 1023
+PROGRESS = "PROGRESS"
 
 # The dashboard's issued certificates listing: its columns, and their titles in its CSV download.
 CERTIFICATE_FEATURES = ["course_id", "mode", "total_issued_certificate", "report_run_date"]
@@ -170,52 +164,31 @@ ROWS = {
 
 def run(entry_id, task_id=None):
     """
-    Produce the report of the platform's task row ``entry_id``; return the progress it records.
+    Produce the report of the platform's task row ``entry_id``; return the progress to record.
 
-    Like the platform's report tasks: the row is marked ``PROGRESS``, then ``SUCCESS`` with the
-    progress (counts, and the file's name) or ``FAILURE`` with the exception and message. A
-    failure is recorded on the row, logged, and not raised: the row is what the plugin follows.
+    As the platform's report tasks: the row is marked ``PROGRESS`` and a task id that is not the
+    row's is refused. The task's base class, the platform's ``BaseInstructorTask``, then records
+    the returned progress (counts, and the file's name) as ``SUCCESS``, or anything raised,
+    wherever it is raised, as ``FAILURE`` with its exception and message: the row is what the
+    plugin follows, and an unfinished row would refuse the next report of its type.
     """
     model = platform.instructor_task_model()
     entry = model.objects.get(pk=entry_id)
-    if task_id and task_id != entry.task_id:
-        raise ValueError(f"Requested task did not match actual task {task_id!r}")
     entry.task_state = PROGRESS
     entry.save()
+    if task_id and task_id != entry.task_id:
+        raise ValueError(f"Requested task did not match actual task {task_id!r}")
     started = time.monotonic()
-    try:
-        report = catalog.BY_TASK_TYPE[entry.task_type]
-        task_input = json.loads(entry.task_input)
-        rows = ROWS[entry.task_type](entry.course_id, task_input)
-        name = platform.upload_csv(
-            rows, task_input.get("filename") or report.filename, entry.course_id,
-            datetime.datetime.now(datetime.UTC), parent_dir=task_input.get("upload_parent_dir", ""),
-        )
-    except Exception as error:  # pylint: disable=broad-except
-        log.exception("The plugin's report task %s (%s, %s) failed.", entry.task_id, entry.task_type,
-                      entry.course_id)
-        entry.task_state = FAILURE
-        entry.task_output = failure_output(error)
-        entry.save()
-        return None
+    report = catalog.BY_TASK_TYPE[entry.task_type]
+    task_input = json.loads(entry.task_input)
+    rows = ROWS[entry.task_type](entry.course_id, task_input)
+    name = platform.upload_csv(
+        rows, task_input.get("filename") or report.filename, entry.course_id,
+        datetime.datetime.now(datetime.UTC), parent_dir=task_input.get("upload_parent_dir", ""),
+    )
     count = len(rows) - 1
-    progress = {
+    return {
         "action_name": "generated", "attempted": count, "succeeded": count, "skipped": 0, "failed": 0,
         "total": count, "preassigned": 0, "duration_ms": int((time.monotonic() - started) * 1000),
         "step": "Uploading CSV", "report_name": name,
     }
-    entry.task_state = SUCCESS
-    entry.task_output = json.dumps(progress)[:OUTPUT_LIMIT]
-    entry.save()
-    return progress
-
-
-def failure_output(error):
-    """Return the platform's failure output of ``error``: exception and message, within the column."""
-    output = {"exception": type(error).__name__, "message": str(error)[:500],
-              "traceback": traceback.format_exc()[-300:]}
-    text = json.dumps(output)
-    if len(text) > OUTPUT_LIMIT:
-        output.pop("traceback")
-        text = json.dumps(output)
-    return text

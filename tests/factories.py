@@ -65,10 +65,12 @@ def course(course_id, **fields):
     if hasattr(key, "ccx"):
         master = course(str(key.to_course_locator()))
         if str(key.ccx).isdigit():
-            CustomCourseForEdX.objects.get_or_create(
+            ccx, _ = CustomCourseForEdX.objects.get_or_create(
                 id=int(key.ccx), defaults={"course_id": master.id, "display_name": f"CCX {key.ccx}",
                                            "coach": superuser()},
             )
+            if fields:  # the CCX's own dates, on the overview the platform keeps of it
+                CourseOverview.objects.filter(id=ccx.locator).update(**fields)
         return master
     defaults = {"org": key.org, "display_name": f"{key.course} ({key.run})", **fields}
     return CourseOverview.objects.get_or_create(id=key, defaults=defaults)[0]

@@ -324,6 +324,19 @@ class SelectionTests(AdminCase):
             "course-v1:MITx+Running+2026", demo, "course-v1:edX+Open+2026", "course-v1:edX+Running+2026",
         ]))
 
+    def test_ccx_overviews_follow_the_schedule_s_ccx_choices(self):
+        # The platform keeps a CourseOverview of each CCX (course_overviews/models.py), of its org.
+        ccx = "ccx-v1:edX+Running+2026+ccx@1"
+        factories.course(ccx, start=NOW - days(1), end=NOW + days(5))
+        running = {"course_state": "running", "course_orgs": ["edX"]}
+        masters = ["course-v1:edX+DemoX+Demo_Course", "course-v1:edX+Open+2026", "course-v1:edX+Running+2026"]
+        self.assertEqual(self.selected(**running), masters)
+        self.assertEqual(self.selected(include_ccx=True, **running), [ccx, *masters])
+        self.assertEqual(self.selected(only_ccx=True, **running), [ccx])
+        # Its own dates decide its state.
+        self.assertEqual(self.selected(only_ccx=True, course_state="ended", course_state_days=30,
+                                       course_orgs=["edX"]), [])
+
     @override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL)
     def test_chosen_again_at_each_run(self):
         schedule = factories.schedule(

@@ -76,6 +76,20 @@ class FollowTests(ReportFilesMixin, TestCase):
                          f"ReportFailed: Could not compute the report of {BROKEN}: grading backend down")
         self.assertEqual(failed.file_path, "")
 
+    def test_a_failure_the_platform_recorded_through_celery_s_wrapper_names_the_exception(self):
+        # lms/djangoapps/instructor_task/tasks_base.py stores einfo.exception: billiard's wrapper,
+        # whose text is the traceback; the platform shortens it from its start to fit.
+        traceback = 'Traceback (most recent call last):\n  File "x.py", line 1, in f\n    go()\n'
+        for message, expected in [
+            (f'\n"""\n{traceback}lms.tasks.ReportFailed: disk: full\n"""', "ReportFailed: disk: full"),
+            ('in f\n    go()\nKeyError: \'features\'\n"""...', "KeyError: 'features'"),
+            ('\n"""\nno traceback here\n"""', 'ExceptionWithTraceback: \n"""\nno traceback here\n"""'),
+        ]:
+            output = json.dumps({"exception": "ExceptionWithTraceback", "message": message})
+            self.assertEqual(follow.platform_error("FAILURE", output), expected)
+        plain = json.dumps({"exception": "ValueError", "message": "bad"})
+        self.assertEqual(follow.platform_error("FAILURE", plain), "ValueError: bad")
+
     def test_a_report_still_unfinished_after_the_deadline_is_lost(self):
         schedule = factories.schedule()
         with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_grades_csv.apply_async"):
@@ -215,6 +229,52 @@ class DownloadTests(ReportFilesMixin, TestCase):
             response = self.client.get(self.url)
         self.assertEqual(response.status_code, 302)
         self.assertEqual(response["Location"], f"https://bucket.example.com/{self.row.file_path}?X-Amz-Expires=300")
+
+
+    def custom_domain_get(self, signer=None):
+        """Ask for the file from an S3-like store on a custom domain, as django-storages 1.14 makes it."""
+
+        class CustomDomainStorage(FileSystemStorage):
+            querystring_auth = True
+            custom_domain = "files.example.com"
+            cloudfront_signer = signer
+
+            def url(self, name, expire=None):
+                if self.cloudfront_signer:
+                    return f"https://files.example.com/{name}?Expires={expire}&Signature=s"
+                return f"https://files.example.com/{name}"  # storages signs nothing here
+
+        store = mock.Mock(storage=CustomDomainStorage(location=self.report_dir))
+        self.client.force_login(factories.superuser())
+        with mock.patch("periodic_instructor_reports.platform.report_store", return_value=store):
+            return self.client.get(self.url)
+
+    def test_an_unsigned_custom_domain_link_is_refused_by_default(self):
+        with self.assertLogs("periodic_instructor_reports.downloads", "WARNING") as logs:
+            response = self.custom_domain_get()
+        self.assertEqual(response.status_code, 503)
+        self.assertIn("links that are not signed", response.content.decode())
+        self.assertIn("PERIODIC_INSTRUCTOR_REPORTS_UNSIGNED_DOWNLOADS", response.content.decode())
+        self.assertIn("the report store's links are not signed", logs.output[0])
+        with self.settings(PERIODIC_INSTRUCTOR_REPORTS_UNSIGNED_DOWNLOADS="sure"):
+            self.assertEqual(self.custom_domain_get().status_code, 503)
+
+    def test_an_unsigned_custom_domain_may_be_streamed_or_redirected_by_choice(self):
+        with self.settings(PERIODIC_INSTRUCTOR_REPORTS_UNSIGNED_DOWNLOADS="stream"):
+            response = self.custom_domain_get()
+        self.assertEqual(response.status_code, 200)
+        with open(os.path.join(self.report_dir, self.row.file_path), "rb") as handle:
+            self.assertEqual(b"".join(response.streaming_content), handle.read())
+        with self.settings(PERIODIC_INSTRUCTOR_REPORTS_UNSIGNED_DOWNLOADS="redirect"):
+            response = self.custom_domain_get()
+        self.assertEqual((response.status_code, response["Location"]),
+                         (302, f"https://files.example.com/{self.row.file_path}"))
+
+    def test_a_custom_domain_signed_by_cloudfront_redirects_to_the_signed_url(self):
+        response = self.custom_domain_get(signer=object())
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(response["Location"],
+                         f"https://files.example.com/{self.row.file_path}?Expires=300&Signature=s")
 
 
 @override_settings(LMS_ROOT_URL="https://lms.example.com", PERIODIC_INSTRUCTOR_REPORTS_RETRY_ATTEMPTS=0)

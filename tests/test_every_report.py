@@ -11,7 +11,8 @@ import re
 from unittest import mock
 
 import ddt
-from common.djangoapps.student.models import CourseAccessRole
+from celery import current_app
+from common.djangoapps.student.models import CourseAccessRole, CourseEnrollment
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.test import TestCase
@@ -20,9 +21,9 @@ from lms.djangoapps.ccx.models import CustomCourseForEdX
 from lms.djangoapps.certificates.models import GeneratedCertificate
 from lms.djangoapps.instructor_task.api_helper import AlreadyRunningError
 from lms.djangoapps.instructor_task.models import InstructorTask, ReportStore
-from opaque_keys.edx.keys import CourseKey
+from opaque_keys.edx.keys import CourseKey, UsageKey
 
-from periodic_instructor_reports import catalog, conf, dispatch, folders, follow, wrapped
+from periodic_instructor_reports import catalog, conf, dispatch, folders, follow, tasks, wrapped
 from periodic_instructor_reports.models import ReportRun
 from periodic_instructor_reports.requests import build_report_request
 from tests import factories
@@ -124,6 +125,19 @@ class EveryReportFileTests(ReportFilesMixin, TestCase):
         self.assertRegex(rows[ccx_id].file_path, "^shared/" + file_pattern(report, ccx_token) + "$")
         if report.support == catalog.COPIED:
             self.assertTrue(rows[ccx_id].platform_path.startswith(folders.course_folder(ccx_id) + "/"))
+
+    def test_problem_responses_of_a_master_course_and_its_ccx(self):
+        ccx = CustomCourseForEdX.objects.create(course_id=COURSE, display_name="CCX", coach=factories.user())
+        ccx_id = str(ccx.locator)
+        schedule = factories.schedule(task=factories.report_task(catalog.PROBLEM_RESPONSES),
+                                      course_ids=[COURSE, ccx_id], keyword_arguments=PROBLEMS)
+        run = run_and_follow(schedule)
+        rows = {row.course_id: row for row in run.courses.all()}
+        self.assertEqual({course_id: row.outcome for course_id, row in rows.items()},
+                         {COURSE: "generated", ccx_id: "generated"}, [row.error for row in rows.values()])
+        blocks = {row[3] for row in read_csv(os.path.join(self.report_dir, rows[ccx_id].file_path))[1:]}
+        # The platform's task mapped the location into the CCX.
+        self.assertEqual(blocks, {str(UsageKey.from_string(LOCATION).map_into_course(ccx.locator))})
 
 
 class CopiedReportTests(ReportFilesMixin, TestCase):
@@ -235,18 +249,19 @@ class ArgumentTests(TestCase):
         for structure, prefix in (("regular", "r/"), ("by_date", ""), ("flat", "f/")):
             factories.schedule(task=task, upload_folder_structure=structure, upload_folder_prefix=prefix)
 
-    def test_locations_are_mapped_into_each_course_and_name_the_file(self):
+    def test_locations_are_given_as_the_dashboard_gives_them_and_name_the_file(self):
+        # lms/djangoapps/instructor/views/api.py (_get_problem_responses) submits them unchanged;
+        # the platform's task maps each into the course it runs for.
         other = "course-v1:OrgX+CS101+2026"
         schedule = factories.schedule(task=factories.report_task(catalog.PROBLEM_RESPONSES),
                                       course_ids=[COURSE, other], keyword_arguments=PROBLEMS)
         with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_problem_responses_csv.apply_async"):
             result = dispatch.run_schedule(schedule.pk)
         inputs = {str(task.course_id): task.task_input for task in InstructorTask.objects.all()}
-        self.assertIn('"problem_locations": "block-v1:OrgX+CS101+2026+type@problem+block@p1"', inputs[other])
+        self.assertIn(f'"problem_locations": "{LOCATION}"', inputs[other])
         run = ReportRun.objects.get(pk=result["run_id"])
         expected = {row.course_id: row.expected_name for row in run.courses.all()}
-        self.assertEqual(expected[other],
-                         "OrgX_CS101_2026_student_state_from_block-v1_OrgX+CS101+2026+type@problem+block@p1")
+        self.assertEqual(expected[other], "OrgX_CS101_2026_student_state_from_" + LOCATION.replace(":", "_"))
 
     def test_a_dry_run_says_a_copied_report_is_copied_to_its_folder(self):
         schedule = factories.schedule(task=factories.report_task(API + "submit_export_ora2_summary"),
@@ -326,11 +341,15 @@ class WrappedReportTests(ReportFilesMixin, TestCase):
 
     def test_enrolled_profiles_have_the_site_s_columns(self):
         learner = factories.user(first_name="Ada", last_name="Lovelace")
+        CourseEnrollment.objects.create(user=learner, course_id=COURSE)
+        outsider = factories.user()
         rows = self.generate(wrapped._PATH + "submit_enrolled_profiles", keyword_arguments={
             "features": ["id", "username", "name"],
         })
-        self.assertEqual(rows[0], ["id", "username", "name"])
-        self.assertIn([str(learner.pk), learner.username, "Ada Lovelace"], rows)
+        # The course's enrolled learners only (lms/djangoapps/instructor_analytics/basic.py).
+        self.assertEqual(rows, [["id", "username", "name"],
+                                [str(learner.pk), learner.username, "Ada Lovelace"]])
+        self.assertNotIn(outsider.username, {row[1] for row in rows})
 
     def test_certificate_exceptions_and_invalidations(self):
         from lms.djangoapps.certificates.models import CertificateAllowlist, CertificateInvalidation
@@ -358,10 +377,27 @@ class WrappedReportTests(ReportFilesMixin, TestCase):
         schedule = factories.schedule(task=factories.report_task(path))
         failing = mock.patch("periodic_instructor_reports.platform.course_by_id",
                              side_effect=RuntimeError("no course"))
-        with failing, self.assertLogs("periodic_instructor_reports.wrapped", "ERROR"):
+        with failing, self.assertLogs("edx.celery.task", "WARNING"):
             run = run_and_follow(schedule)
         row = run.courses.get()
         self.assertEqual((row.outcome, row.error), ("report_failed", "RuntimeError: no course"))
+
+    def test_a_failure_before_the_report_starts_ends_the_platform_s_row(self):
+        """The platform's BaseInstructorTask (tasks_base.py) ends the row, whatever raised where."""
+        owner = factories.user(is_staff=True)
+        entry = InstructorTask.create(COURSE, "pir_grading_config", "", {}, owner)
+        # Celery runs the task under another id than the row's: refused before any work.
+        tasks.run_wrapped_report.apply([entry.pk, {}], task_id="not-the-row-s")
+        entry.refresh_from_db()
+        self.assertEqual(entry.task_state, "FAILURE")
+        self.assertIn("Requested task did not match actual task", entry.task_output)
+        # The report is not blocked for the course: the next one runs.
+        self.generate(wrapped._PATH + "submit_grading_config")
+
+    def test_the_task_s_base_class_is_the_platform_s(self):
+        from lms.djangoapps.instructor_task.tasks_base import BaseInstructorTask
+
+        self.assertIsInstance(current_app.tasks[wrapped.TASK_NAME], BaseInstructorTask)
 
     def test_one_at_a_time_per_course_as_the_platform_guarantees(self):
         owner = factories.user(is_staff=True)
@@ -424,6 +460,16 @@ class PermissionTests(ReportFilesMixin, TestCase):
             factories.schedule(task=factories.report_task(path), owner=staff_only)
         schedule = factories.schedule(task=factories.report_task(path), owner=self.researcher("staff"))
         self.assertEqual(run_and_follow(schedule).courses.get().outcome, "generated")
+
+    def test_limited_staff_count_as_course_staff_as_in_the_platform(self):
+        # common/djangoapps/student/roles.py: CourseLimitedStaffRole inherits the staff role.
+        path = API + "submit_proctored_exam_results_report"
+        owner = self.researcher("limited_staff")
+        schedule = factories.schedule(task=factories.report_task(path), owner=owner)
+        self.assertEqual(run_and_follow(schedule).courses.get().outcome, "generated")
+        with self.assertRaises(ValidationError):  # not an instructor, though
+            factories.schedule(task=factories.report_task(wrapped._PATH + "submit_course_team"),
+                               owner=self.researcher("limited_staff"))
 
     def test_research_rule_reports_need_data_access_only(self):
         for path in (API + "submit_course_survey_report", wrapped._PATH + "submit_issued_certificates",

@@ -2,8 +2,11 @@
 
 import hashlib
 import json
+import sys
+from unittest import mock
 
 import ddt
+from bridgekeeper import perms
 from common.djangoapps.student.models import CourseAccessRole
 from django.contrib.auth.models import Permission
 from django.contrib.sites.models import Site
@@ -13,9 +16,10 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 from lms.djangoapps.instructor_task.models import InstructorTask
+from opaque_keys.edx.keys import CourseKey
 from openedx.core.djangoapps.site_configuration.models import SiteConfiguration
 
-from periodic_instructor_reports import api, beat, conf, delivery, dispatch
+from periodic_instructor_reports import api, beat, conf, delivery, dispatch, permissions, wrapped
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 from tests import factories
 from tests.base import ReportFilesMixin
@@ -388,3 +392,22 @@ class BeatAdminNextDoorTests(TestCase):
         self.assertIn(f"created beat row for schedule {self.schedule.pk}", api.reconcile_beat().lines())
         self.schedule.refresh_from_db()
         self.assertEqual(beat.row_problem(self.schedule), [])
+
+
+class PermissionRulesTests(TestCase):
+    """The plugin loads the dashboard's rules itself: a worker that never loads the URLs has them too."""
+
+    def test_a_researcher_is_answered_without_the_platform_s_views_loaded(self):
+        researcher = factories.user()
+        CourseAccessRole.objects.create(user=researcher, role="data_researcher", course_id=factories.COURSE,
+                                        org="edX")
+        outsider = factories.user()
+        course_key = CourseKey.from_string(factories.COURSE)
+        # A fresh worker started with --skip-checks: nothing imported the rules.
+        with mock.patch.dict(sys.modules), mock.patch.dict(perms, clear=True):
+            sys.modules.pop("lms.djangoapps.instructor.permissions", None)
+            self.assertTrue(permissions.may_access_course_data(researcher, course_key))
+            self.assertFalse(permissions.may_access_course_data(outsider, course_key))
+            team = wrapped._PATH + "submit_course_team"
+            refusal = permissions.request_refusal(researcher, course_key, team)
+            self.assertIn("instructor.edit_course_access", refusal)

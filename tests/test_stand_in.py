@@ -7,10 +7,12 @@ Plain ``TestCase`` classes: the file runs under ``django-admin test`` and pytest
 import csv
 import hashlib
 import inspect
+import io
 import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import zipfile
 from datetime import UTC, datetime
@@ -33,11 +35,12 @@ from lms.djangoapps.instructor_task.api_helper import (
     QueueConnectionError,
 )
 from lms.djangoapps.instructor_task.models import InstructorTask, ReportStore
+from lms.djangoapps.instructor_task.tasks_base import BaseInstructorTask
 from lms.djangoapps.instructor_task.tasks_helper.utils import (
     course_filename_prefix_generator,
     report_filename,
 )
-from opaque_keys.edx.keys import CourseKey
+from opaque_keys.edx.keys import CourseKey, UsageKey
 
 COURSE_ID = "course-v1:edX+DemoX+Demo_Course"
 REPORT_NAME = re.compile(r"^edX_DemoX_Demo_Course_(?P<name>.+)_\d{4}-\d{2}-\d{2}-\d{4}\.csv$")
@@ -284,11 +287,32 @@ class ReportStoreTests(ReportDirTestCase):
 
     def test_store_rows_and_links_for(self):
         store = ReportStore.from_config("GRADES_DOWNLOAD")
-        saved = store.store_rows(self.course_key, "one.csv", [["a", "b"], [1, "é"]])
+        # lms/djangoapps/instructor_task/models.py: store() and store_rows() return nothing.
+        self.assertIsNone(store.store_rows(self.course_key, "one.csv", [["a", "b"], [1, "é"]]))
+        self.assertIsNone(store.store(self.course_key, "three.csv", io.StringIO("z"), parent_dir="x"))
         store.store_rows(self.course_key, "two.csv", [["x"]], parent_dir="elsewhere")
-        self.assertEqual(self.read_csv(saved), [["a", "b"], ["1", "é"]])
+        self.assertEqual(self.read_csv(store.path_to(self.course_key, "one.csv")), [["a", "b"], ["1", "é"]])
         self.assertEqual([name for name, _url in store.links_for(self.course_key)], ["one.csv"])
         self.assertEqual(store.links_for("course-v1:edX+None+2026"), [])
+
+    def test_legacy_s3_config(self):
+        """lms/djangoapps/instructor_task/models.py: ReportStore.from_config's S3 arguments."""
+        config = {"STORAGE_TYPE": "S3", "BUCKET": "reports", "ROOT_PATH": "lms/grades",
+                  "CUSTOM_DOMAIN": "files.example.com"}
+        storage_class = mock.Mock()
+        with override_settings(GRADES_DOWNLOAD=config), \
+                mock.patch("lms.djangoapps.instructor_task.models.import_string",
+                           return_value=storage_class) as importing:
+            ReportStore.from_config("GRADES_DOWNLOAD")
+            del config["CUSTOM_DOMAIN"]
+            ReportStore.from_config("GRADES_DOWNLOAD")
+        importing.assert_called_with("storages.backends.s3boto3.S3Boto3Storage")
+        self.assertEqual([call.kwargs for call in storage_class.call_args_list], [
+            {"bucket_name": "reports", "location": "lms/grades", "custom_domain": "files.example.com",
+             "querystring_expire": 300, "gzip": True},
+            {"bucket_name": "reports", "location": "lms/grades", "custom_domain": None,
+             "querystring_expire": 300, "gzip": True},
+        ])
 
     def test_legacy_localfs_config(self):
         with override_settings(GRADES_DOWNLOAD={"STORAGE_TYPE": "localfs", "ROOT_PATH": "/x/y"}):
@@ -398,18 +422,48 @@ class EagerReportTests(ReportDirTestCase):
         row.refresh_from_db()
         self.assertEqual(row.task_state, "FAILURE")
         output = json.loads(row.task_output)
-        self.assertEqual(output["exception"], "ReportFailed")
-        self.assertEqual(set(output), {"exception", "message", "traceback"})
-        self.assertIn("grading backend down", output["message"])
+        # lms/djangoapps/instructor_task/tasks_base.py stores ``einfo.exception``, which Celery
+        # (billiard 4.x, as the LMS pins) wraps in ExceptionWithTraceback: its text is the traceback.
+        self.assertEqual(output["exception"], "ExceptionWithTraceback")
+        self.assertLessEqual(len(row.task_output), 1023)
+        self.assertIn("ReportFailed: Could not compute the report of course-v1:Broken+Report+2026: "
+                      "grading backend down", output["message"])
 
-    def test_task_failure_in_eager_mode(self):
-        """The platform catches every exception of apply_async, so eager failures surface so."""
+    def test_a_failure_anywhere_in_a_report_task_ends_its_row(self):
+        """lms/djangoapps/instructor_task/tasks_base.py: on_failure marks the row FAILURE."""
         failing = mock.patch.object(ReportStore, "from_config", side_effect=OSError("disk full"))
-        with failing, self.assertRaises(QueueConnectionError) as raised:
+        with failing, self.assertLogs("edx.celery.task", "WARNING"):
             api.submit_calculate_grades_csv(self.make_request(), self.course_key)
-        self.assertIsInstance(raised.exception.__cause__, OSError)
         row = InstructorTask.objects.get()
-        self.assertEqual((row.task_state, row.task_output), ("FAILURE", "disk full"))
+        self.assertEqual(row.task_state, "FAILURE")
+        self.assertIn("OSError: disk full", json.loads(row.task_output)["message"])
+
+    def test_a_task_id_that_is_not_the_row_s_fails_the_row(self):
+        """lms/djangoapps/instructor_task/tasks_helper/runner.py refuses it; the base class ends the row."""
+        row = InstructorTask.create(self.course_key, "grade_course", "", {}, self.staff)
+        with self.assertLogs("edx.celery.task", "WARNING"):
+            tasks.calculate_grades_csv.apply([row.pk, {}], task_id="another-task")
+        row.refresh_from_db()
+        self.assertEqual(row.task_state, "FAILURE")
+        self.assertIn("Requested task did not match actual task", row.task_output)
+
+    def test_on_success_stores_the_returned_progress(self):
+        row = api.submit_course_survey_report(self.make_request(), self.course_key)
+        row.refresh_from_db()
+        output = json.loads(row.task_output)
+        self.assertEqual((row.task_state, output["action_name"]), ("SUCCESS", "generated"))
+        self.assertIsInstance(current_app.tasks[tasks.calculate_grades_csv.name], BaseInstructorTask)
+
+    def test_failure_output_fits_the_column(self):
+        """lms/djangoapps/instructor_task/models.py: create_output_for_failure shortens to 1023."""
+        output = InstructorTask.create_output_for_failure(ValueError("m" * 2000), "t" * 2000)
+        self.assertLessEqual(len(output), 1023)
+        self.assertEqual(set(json.loads(output)), {"exception", "message"})
+        self.assertTrue(json.loads(output)["message"].endswith("..."))
+        short = json.loads(InstructorTask.create_output_for_failure(ValueError("boom"), "tb"))
+        self.assertEqual(short, {"exception": "ValueError", "message": "boom", "traceback": "tb"})
+        with self.assertRaises(ValueError):
+            InstructorTask.create_output_for_success({"x": "y" * 1100})
 
     def test_other_reports_write_a_csv(self):
         row = api.submit_calculate_may_enroll_csv(self.make_request(), self.course_key, ["email"])
@@ -464,6 +518,30 @@ class CCXTests(ReportDirTestCase):
         self.assertEqual(row.course_id, ccx.locator)
         self.assertEqual(row.task_state, "SUCCESS")
         self.assertEqual(len(ReportStore.from_config("GRADES_DOWNLOAD").links_for(ccx.locator)), 1)
+
+
+    def test_a_ccx_has_a_course_overview(self):
+        """openedx/core/djangoapps/content/course_overviews/models.py keeps CCXs' overviews too."""
+        from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+        ccx = CustomCourseForEdX.objects.create(course_id=self.course_key, display_name="M", coach=self.staff)
+        overview = CourseOverview.objects.get(id=ccx.locator)
+        self.assertEqual((overview.org, overview.display_name), ("edX", "M"))
+
+    def test_problem_responses_map_their_locations_into_the_course(self):
+        """lms/djangoapps/instructor_task/tasks_helper/grades.py (ProblemResponses) maps each location."""
+        ccx = CustomCourseForEdX.objects.create(course_id=self.course_key, display_name="C", coach=self.staff)
+        location = "block-v1:edX+DemoX+Demo_Course+type@problem+block@p1"
+        row = api.submit_calculate_problem_responses_csv(self.make_request(), ccx.locator, location)
+        row.refresh_from_db()
+        self.assertEqual(row.task_state, "SUCCESS", row.task_output)
+        # A location already mapped into a CCX does not parse: the report fails.
+        mapped = str(UsageKey.from_string(location).map_into_course(ccx.locator))
+        with self.assertLogs("edx.celery.task", "WARNING"):
+            row = api.submit_calculate_problem_responses_csv(self.make_request(), ccx.locator, mapped)
+        row.refresh_from_db()
+        self.assertEqual(row.task_state, "FAILURE")
+        self.assertIn("InvalidKeyError", row.task_output)
 
 
 class DataDownloadFileNameTests(ReportDirTestCase):
@@ -555,8 +633,16 @@ class AnalyticsTests(ReportDirTestCase):
         }])
 
     def test_enrolled_students_features(self):
+        """lms/djangoapps/instructor_analytics/basic.py: the course's active enrollments."""
+        from common.djangoapps.student.models import CourseEnrollment
         from lms.djangoapps.instructor_analytics.basic import enrolled_students_features
 
+        for user in (self.staff, self.learner):
+            CourseEnrollment.objects.create(user=user, course_id=self.course_key)
+        elsewhere = get_user_model().objects.create_user("elsewhere", "elsewhere@example.com", "pw")
+        CourseEnrollment.objects.create(user=elsewhere, course_id="course-v1:edX+Other+2026")
+        left = get_user_model().objects.create_user("left", "left@example.com", "pw")
+        CourseEnrollment.objects.create(user=left, course_id=self.course_key, is_active=False)
         rows = enrolled_students_features(self.course_key, ["username", "name", "enrollment_mode"])
         self.assertEqual(rows, [
             {"username": "learner", "name": "", "enrollment_mode": "audit"},
@@ -573,6 +659,7 @@ class AnalyticsTests(ReportDirTestCase):
         self.assertIn(f"Listing grading context for course {COURSE_ID}", dump)
 
     def test_list_with_level_and_the_dashboard_s_permissions(self):
+        import lms.djangoapps.instructor.permissions  # noqa: F401  (as the platform's views do)
         from common.djangoapps.student.models import CourseAccessRole
         from lms.djangoapps.instructor.access import ROLES, list_with_level
 
@@ -586,3 +673,57 @@ class AnalyticsTests(ReportDirTestCase):
         self.assertFalse(self.learner.has_perm("instructor.research", self.course_key))
         self.staff.is_staff = True
         self.assertTrue(self.staff.has_perm("instructor.edit_course_access", self.course_key))
+
+
+class PermissionRulesTests(TestCase):
+    """Where the dashboard's permission rules come from."""
+
+    def test_the_instructor_app_s_ready_does_not_register_them(self):
+        """lms/djangoapps/instructor/apps.py: ready() imports handlers, not permissions (views do)."""
+        from bridgekeeper import perms
+        from django.apps import apps
+
+        with mock.patch.dict(sys.modules), mock.patch.dict(perms, clear=True):
+            sys.modules.pop("lms.djangoapps.instructor.permissions", None)
+            apps.get_app_config("instructor").ready()
+            self.assertNotIn("instructor.research", perms)
+            import lms.djangoapps.instructor.permissions  # noqa: F401
+
+            self.assertIn("instructor.research", perms)
+
+
+class AccessAndCertificateTests(TestCase):
+    """Who holds a role, and which certificates count as issued."""
+
+    def test_limited_staff_hold_the_staff_role_s_rights(self):
+        """common/djangoapps/student/roles.py: CourseLimitedStaffRole's BASE_ROLE is staff."""
+        import lms.djangoapps.instructor.permissions  # noqa: F401  (as the platform's views do)
+        from common.djangoapps.student.models import CourseAccessRole
+        from common.djangoapps.student.roles import (
+            CourseInstructorRole,
+            CourseLimitedStaffRole,
+            CourseStaffRole,
+        )
+
+        key = CourseKey.from_string(COURSE_ID)
+        user = get_user_model().objects.create_user("limited", "limited@example.com", "pw")
+        CourseAccessRole.objects.create(user=user, role="limited_staff", course_id=key, org="edX")
+        self.assertTrue(CourseStaffRole(key).has_user(user))
+        self.assertTrue(CourseLimitedStaffRole(key).has_user(user))
+        self.assertFalse(CourseInstructorRole(key).has_user(user))
+        # Each role lists its own members.
+        self.assertEqual(list(CourseStaffRole(key).users_with_role()), [])
+        self.assertEqual(list(CourseLimitedStaffRole(key).users_with_role()), [user])
+        self.assertTrue(user.has_perm("instructor.view_exam_results", key))
+        self.assertFalse(user.has_perm("instructor.edit_course_access", key))
+
+    def test_eligible_certificates_leave_audit_ones_out(self):
+        """lms/djangoapps/certificates/models.py: GeneratedCertificate.eligible_certificates."""
+        from lms.djangoapps.certificates.models import GeneratedCertificate
+
+        for number, status in enumerate(["downloadable", "audit_passing", "audit_notpassing", "notpassing"]):
+            user = get_user_model().objects.create_user(f"u{number}", f"u{number}@example.com", "pw")
+            GeneratedCertificate.objects.create(user=user, course_id=COURSE_ID, status=status)
+        self.assertEqual(sorted(GeneratedCertificate.eligible_certificates.values_list("status", flat=True)),
+                         ["downloadable", "notpassing"])
+        self.assertEqual(GeneratedCertificate.objects.count(), 4)

@@ -146,7 +146,8 @@ def search_courses(term, limit=20):
     model = platform.course_overview_model()
     if model is None:
         return {"results": [], "pagination": {"more": False}}
-    rows = model.objects.order_by("id")
+    # The platform keeps CCXs' overviews too: each CCX is listed under its master instead.
+    rows = model.objects.exclude(id__startswith=courses.CCX_PREFIX).order_by("id")
     for word in term.split():
         rows = rows.filter(Q(id__icontains=word) | Q(display_name__icontains=word))
     found = list(rows.values_list("id", "display_name")[:limit + 1])

@@ -1,5 +1,5 @@
 """
-Stand-in of ``common.djangoapps.student.models.CourseAccessRole`` for tests.
+Stand-in of ``common.djangoapps.student.models`` (``CourseAccessRole``, ``CourseEnrollment``) for tests.
 
 A row gives a user a role in one course (``course_id`` set, ``org`` its org) or in every course
 of an organisation (``course_id`` empty). Only the fields the role rules read.
@@ -23,3 +23,20 @@ class CourseAccessRole(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.role} {self.org} {self.course_id}"
+
+
+class CourseEnrollment(models.Model):
+    """A learner's enrollment in a course: the dashboard's listings take the active ones."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    course_id = CourseKeyField(max_length=255, db_index=True)
+    created = models.DateTimeField(auto_now_add=True, null=True, db_index=True)
+    is_active = models.BooleanField(default=True)
+    mode = models.CharField(default="audit", max_length=100)
+
+    class Meta:
+        app_label = "student"
+        unique_together = (("user", "course_id"),)
+
+    def __str__(self):
+        return f"{self.user_id} {self.course_id} {self.mode} {self.is_active}"

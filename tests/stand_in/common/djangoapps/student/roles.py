@@ -1,12 +1,17 @@
 """
 Stand-in of ``common.djangoapps.student.roles`` for tests: course and organisation roles.
 
-As in the platform, ``has_user`` is False for an inactive user, and a user's roles are read once
-and cached on the user object (``RoleCache``).
+As in the platform, ``has_user`` is False for an inactive user, a user's roles are read once
+and cached on the user object (``RoleCache``), and a role inherits the rights of its base role:
+limited staff (``CourseLimitedStaffRole``, whose ``BASE_ROLE`` is staff) count as staff
+wherever the staff role is asked (the course team listing still lists each role's own rows).
 """
 from django.contrib.auth import get_user_model
 
 from common.djangoapps.student.models import CourseAccessRole
+
+# The roles that hold a role's rights besides itself ({base role: {derived roles}}).
+ACCESS_ROLES_INHERITANCE = {"staff": {"limited_staff"}}
 
 
 class RoleCache:
@@ -21,7 +26,8 @@ class RoleCache:
     def has_role(self, role, course_id, org):
         """Return whether the user has ``role`` in the course (or organisation when ``course_id`` is None)."""
         key = str(course_id) if course_id else "ungrouped"
-        return any(row.role == role and row.org == org for row in self._roles_by_course_id.get(key, []))
+        roles = ACCESS_ROLES_INHERITANCE.get(role, set()) | {role}
+        return any(row.role in roles and row.org == org for row in self._roles_by_course_id.get(key, []))
 
 
 class RoleBase:
@@ -70,15 +76,17 @@ class CourseInstructorRole(CourseRole):
 class CourseStaffRole(CourseRole):
     """The course's staff."""
 
-    def __init__(self, course_key):
-        super().__init__("staff", course_key)
-
-
-class CourseLimitedStaffRole(CourseRole):
-    """The course's limited staff."""
+    ROLE = "staff"
 
     def __init__(self, course_key):
-        super().__init__("limited_staff", course_key)
+        super().__init__(self.ROLE, course_key)
+
+
+class CourseLimitedStaffRole(CourseStaffRole):
+    """The course's limited staff (staff without Studio): they hold the staff role's rights."""
+
+    ROLE = "limited_staff"
+    BASE_ROLE = CourseStaffRole.ROLE
 
 
 class CourseCcxCoachRole(CourseRole):

@@ -16,6 +16,17 @@ class CertificateStatuses:
     downloadable = "downloadable"
     notpassing = "notpassing"
     unavailable = "unavailable"
+    audit_passing = "audit_passing"
+    audit_notpassing = "audit_notpassing"
+
+
+class EligibleCertificateManager(models.Manager):
+    """The certificates of learners in a certificate-granting mode: audit ones left out."""
+
+    def get_queryset(self):
+        return super().get_queryset().exclude(
+            status__in=(CertificateStatuses.audit_passing, CertificateStatuses.audit_notpassing),
+        )
 
 
 class GeneratedCertificate(models.Model):
@@ -27,6 +38,9 @@ class GeneratedCertificate(models.Model):
     status = models.CharField(max_length=32, default=CertificateStatuses.unavailable)
     mode = models.CharField(max_length=32, default="honor")
     created_date = models.DateTimeField(auto_now_add=True)
+
+    objects = models.Manager()
+    eligible_certificates = EligibleCertificateManager()
 
     class Meta:
         app_label = "certificates"

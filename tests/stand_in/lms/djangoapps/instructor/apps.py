@@ -1,4 +1,9 @@
-"""Stand-in of the ``instructor`` app configuration: it registers the dashboard's permission rules."""
+"""
+Stand-in of the ``instructor`` app configuration.
+
+As the platform's (``lms/djangoapps/instructor/apps.py``), its ``ready()`` does not import the
+dashboard's permission rules: the platform's views import them, when the URLs load.
+"""
 from django.apps import AppConfig
 
 
@@ -7,6 +12,3 @@ class InstructorConfig(AppConfig):
 
     name = "lms.djangoapps.instructor"
     label = "instructor"
-
-    def ready(self):
-        from lms.djangoapps.instructor import permissions  # noqa: F401  (registers the rules)

@@ -1,8 +1,9 @@
 """
 Stand-in of ``lms.djangoapps.instructor_analytics.basic`` for tests: what the dashboard lists.
 
-Same names, signatures and return shapes as the platform's. Enrollments are the active users
-here (as in the stand-in's background reports), ordered by username like the platform's.
+Same names, signatures and return shapes as the platform's. The enrolled learners' listing
+takes the course's active enrollments (``CourseEnrollment``), ordered by username like the
+platform's; the stand-in's background reports still take every active user.
 """
 import datetime
 from html import escape
@@ -33,7 +34,7 @@ def issued_certificates(course_key, features):
     """
     report_run_date = datetime.date.today().strftime("%B %d, %Y")
     certificate_features = [feature for feature in CERTIFICATE_FEATURES if feature in features]
-    generated = GeneratedCertificate.objects.filter(
+    generated = GeneratedCertificate.eligible_certificates.filter(
         course_id=course_key, status=CertificateStatuses.downloadable,
     ).values(*certificate_features).annotate(total_issued_certificate=Count("mode"))
     rows = list(generated.order_by(*certificate_features))
@@ -44,8 +45,10 @@ def issued_certificates(course_key, features):
 
 
 def enrolled_students_features(course_key, features):
-    """Return one dict per active enrollment (ordered by username) with the requested features."""
-    users = get_user_model().objects.filter(is_active=True).order_by("username")
+    """Return one dict per active enrollment in the course (ordered by username) with the features."""
+    users = get_user_model().objects.filter(
+        courseenrollment__course_id=course_key, courseenrollment__is_active=True,
+    ).order_by("username")
     return [{name: _feature(user, name) for name in features} for user in users]
 
 

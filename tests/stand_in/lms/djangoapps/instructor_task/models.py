@@ -23,6 +23,8 @@ QUEUING = "QUEUING"
 PROGRESS = "PROGRESS"
 SCHEDULED = "SCHEDULED"
 TASK_INPUT_LENGTH = 10000
+# What the platform keeps of a task's output (the column holds 1024 characters).
+OUTPUT_LENGTH = 1023
 
 
 class InstructorTask(models.Model):
@@ -70,6 +72,38 @@ class InstructorTask(models.Model):
         """Save the row in an atomic block of its own (a savepoint in ``submit_task``'s), as the LMS does."""
         self.save()
 
+    @staticmethod
+    def create_output_for_success(returned_result):
+        """Return the result as JSON; a ``ValueError`` when it does not fit the column (1023 characters)."""
+        json_output = json.dumps(returned_result)
+        if len(json_output) > OUTPUT_LENGTH:
+            raise ValueError(f"Length of task output is too long: {json_output}")
+        return json_output
+
+    @staticmethod
+    def create_output_for_failure(exception, traceback_string):
+        """
+        Return ``{"exception", "message", "traceback"}`` as JSON, within the column.
+
+        As the platform: the traceback loses its start (or goes) first, then the message its
+        start; a shortened value ends in "...".
+        """
+        output = {"exception": type(exception).__name__, "message": str(exception)}
+        if traceback_string is not None:
+            output["traceback"] = traceback_string
+        for name in ("traceback", "message"):
+            excess = len(json.dumps(output)) - OUTPUT_LENGTH
+            if excess <= 0 or name not in output:
+                continue
+            keep = len(output[name]) - excess - len("...")
+            if keep > 0:
+                output[name] = output[name][-keep:] + "..."
+            elif name == "traceback":
+                del output[name]
+            else:
+                output[name] = "..."
+        return json.dumps(output)
+
 
 class ReportStore:
     """Fetch and store report CSV files through a Django storage."""
@@ -82,7 +116,11 @@ class ReportStore:
         if storage_type == "s3":
             return DjangoStorageReportStore(
                 "storages.backends.s3boto3.S3Boto3Storage",
-                {"bucket_name": config["BUCKET"], "location": config["ROOT_PATH"]},
+                {
+                    "bucket_name": config["BUCKET"], "location": config["ROOT_PATH"],
+                    "custom_domain": config.get("CUSTOM_DOMAIN", None), "querystring_expire": 300,
+                    "gzip": True,
+                },
             )
         if storage_type == "localfs":
             return DjangoStorageReportStore(
@@ -107,18 +145,18 @@ class DjangoStorageReportStore(ReportStore):
         return os.path.join(directory, filename)
 
     def store(self, course_id, filename, buff, parent_dir=""):
-        """Save the text or binary file-like ``buff``; returns the storage's saved name."""
+        """Save the text or binary file-like ``buff``; return nothing (the platform's returns None)."""
         data = buff.read()
         if isinstance(data, str):
             data = data.encode("utf-8")
-        return self.storage.save(self.path_to(course_id, filename, parent_dir), ContentFile(data))
+        self.storage.save(self.path_to(course_id, filename, parent_dir), ContentFile(data))
 
     def store_rows(self, course_id, filename, rows, parent_dir=""):
         """Write ``rows`` (iterables of values) as a CSV file."""
         text = io.StringIO(newline="")
         csv.writer(text).writerows([str(item) for item in row] for row in rows)
         text.seek(0)
-        return self.store(course_id, filename, text, parent_dir)
+        self.store(course_id, filename, text, parent_dir)
 
     def links_for(self, course_id):
         """``(filename, url)`` of the course's hashed directory, newest first (the dashboard)."""

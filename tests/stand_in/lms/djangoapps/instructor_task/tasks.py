@@ -1,20 +1,18 @@
 """
 Stand-in of ``lms.djangoapps.instructor_task.tasks`` for tests.
 
-Celery tasks with the platform's names, each called as ``task(entry_id, xblock_instance_args)``.
-Each marks its ``InstructorTask`` row PROGRESS, writes a real file through ``ReportStore`` under the
-platform's name of that report (``task_input['filename']`` where the platform reads one; the
-problem responses report's name from its locations; the submission files report as a zip),
-in ``task_input['upload_parent_dir']`` where the platform reads one, then marks the row SUCCESS
-with the platform's output as ``task_output`` (the progress dict with its action name, or the
-bare string "succeeded" of the ORA and anonymised ids helpers; only the problem responses
-report names its file there), or FAILURE with ``{"exception", "message", "traceback"}`` and
-re-raises. Rows: one per active user.
+Celery tasks with the platform's names, each called as ``task(entry_id, xblock_instance_args)``
+and deriving from ``BaseInstructorTask`` as the platform's do. Each marks its ``InstructorTask``
+row PROGRESS, writes a real file through ``ReportStore`` under the platform's name of that report
+(``task_input['filename']`` where the platform reads one; the problem responses report's name
+from its locations; the submission files report as a zip), in ``task_input['upload_parent_dir']``
+where the platform reads one, and returns the platform's output (the progress dict with its
+action name, or the bare string "succeeded" of the ORA and anonymised ids helpers; only the
+problem responses report names its file there). The base class stores it on the row as SUCCESS,
+or, when the task raised anywhere, the exception as FAILURE. Rows: one per active user.
 
 A report of a course of the organisation ``Broken`` fails in the worker, as a report whose
-generation raises does in the platform: tests and the demo use it for "report failed". That
-failure is recorded on the row and not raised, so that in eager mode (tests) it does not come
-back out of ``apply_async`` as a queue error, which it is not.
+generation raises does in the platform: tests and the demo use it for "report failed".
 """
 import csv
 import hashlib
@@ -22,16 +20,16 @@ import io
 import json
 import re
 import time
-import traceback
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from celery import current_task, shared_task
-from celery.states import FAILURE, SUCCESS
 from django.contrib.auth import get_user_model
+from opaque_keys.edx.keys import UsageKey
 
 from lms.djangoapps.instructor_task.models import PROGRESS, InstructorTask, ReportStore
+from lms.djangoapps.instructor_task.tasks_base import BaseInstructorTask
 from lms.djangoapps.instructor_task.tasks_helper.utils import report_filename, upload_zip_to_report_store
 
 PREFIX = "lms.djangoapps.instructor_task.tasks"
@@ -48,7 +46,7 @@ def _users():
 UNGRADABLE = "ungradable"
 
 
-def grade_rows(task_input):
+def grade_rows(task_input, course_id):
     """Header and one row per active user the grades backend can grade, every grade 0.0."""
     return [[*USER_COLUMNS, "Grade"]] + [
         [u.id, u.email, u.username, 0.0] for u in _users() if not u.username.startswith(UNGRADABLE)
@@ -63,7 +61,7 @@ def grade_error_rows():
     ]
 
 
-def profile_rows(task_input):
+def profile_rows(task_input, course_id):
     """The ``features`` columns of every active user (unknown features stay empty)."""
     features = task_input["features"]
     return [list(features)] + [[_feature(user, name) for name in features] for user in _users()]
@@ -76,56 +74,52 @@ def _feature(user, name):
 
 
 def run_report(entry_id, xblock_instance_args, default_filename, make_rows, kind=None):
-    """Run one report for the row ``entry_id``; return the progress stored on success."""
+    """
+    Run one report for the row ``entry_id``; return its progress.
+
+    As the platform's ``run_main_task``: the row is marked PROGRESS, a task id that is not the
+    row's is refused, and anything raised goes back to Celery; ``BaseInstructorTask`` finishes
+    the row either way.
+    """
     kind = kind or ReportKind()
     entry = InstructorTask.objects.get(pk=entry_id)
     entry.task_state = PROGRESS
-    entry.save()
+    entry.save_now()
     started = time.monotonic()
-    try:
-        request_id = getattr(current_task.request, "id", None) if current_task else None
-        if request_id and request_id != entry.task_id:
-            raise ValueError(f"Requested task did not match actual task {request_id!r}")
-        if entry.course_id.org == FAILING_ORG:
-            raise ReportFailed(f"Could not compute the report of {entry.course_id}: grading backend down")
-        task_input = json.loads(entry.task_input)
-        start = datetime.now(UTC)
-        rows = make_rows(task_input)
-        csv_name = kind.name(task_input) if kind.name else task_input.get("filename", default_filename)
-        if kind.zipped:
-            report_name = upload_zip_to_report_store(_zip(rows), csv_name, entry.course_id, start)
-        else:
-            report_name = report_filename(entry.course_id, csv_name, start)
-            store = ReportStore.from_config("GRADES_DOWNLOAD")
-            store.store_rows(entry.course_id, report_name, rows, task_input.get("upload_parent_dir", ""))
-        errors = grade_error_rows() if kind.grades else [[]]
-        if len(errors) > 1:  # as the platform's grade reports: ``{filename}_err``, the report's own time
-            name = report_filename(entry.course_id, csv_name + "_err", start)
-            store.store_rows(entry.course_id, name, errors, task_input.get("upload_parent_dir", ""))
-        progress = {
-            "action_name": kind.action_name,
-            "attempted": len(rows) - 1 + len(errors) - 1,
-            "succeeded": len(rows) - 1,
-            "skipped": 0,
-            "failed": len(errors) - 1,
-            "total": len(rows) - 1 + len(errors) - 1,
-            "preassigned": 0,
-            "duration_ms": int((time.monotonic() - started) * 1000),
-            "step": kind.step,
-        }
-        if kind.names_file:
-            progress["report_name"] = report_name
-        if kind.plain_output:
-            progress = "succeeded"  # the ORA and anonymised ids helpers return a bare status
-    except ReportFailed as error:
-        _record_failure(entry, error)
-        return None
-    except Exception as error:
-        _record_failure(entry, error)
-        raise
-    entry.task_state = SUCCESS
-    entry.task_output = json.dumps(progress)
-    entry.save()
+    request_id = getattr(current_task.request, "id", None) if current_task else None
+    if request_id and request_id != entry.task_id:
+        raise ValueError(f"Requested task did not match actual task {request_id!r}")
+    if entry.course_id.org == FAILING_ORG:
+        raise ReportFailed(f"Could not compute the report of {entry.course_id}: grading backend down")
+    task_input = json.loads(entry.task_input)
+    start = datetime.now(UTC)
+    rows = make_rows(task_input, entry.course_id)
+    csv_name = kind.name(task_input) if kind.name else task_input.get("filename", default_filename)
+    if kind.zipped:
+        report_name = upload_zip_to_report_store(_zip(rows), csv_name, entry.course_id, start)
+    else:
+        report_name = report_filename(entry.course_id, csv_name, start)
+        store = ReportStore.from_config("GRADES_DOWNLOAD")
+        store.store_rows(entry.course_id, report_name, rows, task_input.get("upload_parent_dir", ""))
+    errors = grade_error_rows() if kind.grades else [[]]
+    if len(errors) > 1:  # as the platform's grade reports: ``{filename}_err``, the report's own time
+        name = report_filename(entry.course_id, csv_name + "_err", start)
+        store.store_rows(entry.course_id, name, errors, task_input.get("upload_parent_dir", ""))
+    if kind.plain_output:
+        return "succeeded"  # the ORA and anonymised ids helpers return a bare status
+    progress = {
+        "action_name": kind.action_name,
+        "attempted": len(rows) - 1 + len(errors) - 1,
+        "succeeded": len(rows) - 1,
+        "skipped": 0,
+        "failed": len(errors) - 1,
+        "total": len(rows) - 1 + len(errors) - 1,
+        "preassigned": 0,
+        "duration_ms": int((time.monotonic() - started) * 1000),
+        "step": kind.step,
+    }
+    if kind.names_file:
+        progress["report_name"] = report_name
     return progress
 
 
@@ -164,7 +158,24 @@ def problem_responses_name(task_input):
     return name
 
 
-def anonymous_id_rows(task_input):
+def problem_response_rows(task_input, course_id):
+    """
+    A row per active user and block: username, title, location, block key, state.
+
+    As the platform's ``ProblemResponses`` does, each location of the task input is parsed and
+    mapped into the course of the row: a location that does not parse fails the report.
+    """
+    blocks = [
+        UsageKey.from_string(location).map_into_course(course_id)
+        for location in task_input["problem_locations"].split(",")
+    ]
+    header = ["username", "title", "location", "block_key", "state"]
+    users = list(_users())
+    return [header] + [[user.username, block.block_id, block.block_id, str(block), "{}"]
+                       for block in blocks for user in users]
+
+
+def anonymous_id_rows(task_input, course_id):
     """User ID and two anonymised ids of every active user."""
     header = ["User ID", "Anonymized User ID", "Course Specific Anonymized User ID"]
     return [header] + [[u.id, _digest("site", u.id), _digest("course", u.id)] for u in _users()]
@@ -178,22 +189,13 @@ class ReportFailed(RuntimeError):
     """A report's generation failed (the ``Broken`` organisation's courses)."""
 
 
-def _record_failure(entry, error):
-    """Mark the row FAILURE with the platform's failure output (exception, message, traceback)."""
-    entry.task_state = FAILURE
-    entry.task_output = json.dumps({
-        "exception": type(error).__name__, "message": str(error), "traceback": traceback.format_exc()[-500:],
-    })
-    entry.save()
-
-
 def _report_task(func_name, default_filename, make_rows=grade_rows, name=None, kind=None):
     def task(entry_id, xblock_instance_args):
         return run_report(entry_id, xblock_instance_args, default_filename, make_rows, kind)
 
     task.__name__ = task.__qualname__ = func_name
     task.__doc__ = f"Write the {default_filename} report of the course of the InstructorTask row."
-    return shared_task(name=name or f"{PREFIX}.{func_name}")(task)
+    return shared_task(name=name or f"{PREFIX}.{func_name}", base=BaseInstructorTask)(task)
 
 
 GRADES_STEP = "InMemoryReportMixin - 4: Completed grades"
@@ -217,6 +219,7 @@ calculate_inactive_enrolled_students_info_csv = _report_task(
 calculate_problem_responses_csv = _report_task(
     "calculate_problem_responses_csv",
     "student_state",
+    problem_response_rows,
     name=f"{PREFIX}.calculate_problem_responses_csv.v2",
     kind=ReportKind(step="CSV uploaded", name=problem_responses_name, names_file=True),
 )
