@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from unittest import mock
 
 import crum
+from common.djangoapps.student.models import CourseEnrollment
 from django.conf import settings
 from django.contrib.sites.models import Site
 from django.core.exceptions import ValidationError
@@ -187,6 +188,7 @@ class DashboardColumnsTests(ReportFilesMixin, TestCase):
     def test_the_wrapped_listing_has_the_same_columns(self):
         configure(self.default_site, **{FIELDS: ["username", "name"]})
         learner = factories.user(first_name="Ada", last_name="Lovelace")
+        CourseEnrollment.objects.create(user=learner, course_id=CourseKey.from_string(EDX))
         path = wrapped._PATH + "submit_enrolled_profiles"
         with course_settings(EDX, cohort_config={"cohorted": True}, teams_configuration=TEAMS):
             expected = dashboard_columns(EDX, self.default_site)
