@@ -26,6 +26,11 @@ _LOOKBACK = [
 ]
 
 
+# The most a change of UTC offset shortens the real time between two wall-clock times (the
+# 2 hours of Antarctica/Troll; elsewhere 1 hour, or 30 minutes on Lord Howe Island).
+LARGEST_SHIFT = datetime.timedelta(hours=2)
+
+
 def time_zone(schedule):
     """Return the schedule's time zone: its crontab's, else the site's ``TIME_ZONE``."""
     if schedule.crontab_id:
@@ -111,11 +116,6 @@ def shortest_gap(schedule):
     if schedule.interval_id:
         return _interval(schedule)
     return None
-
-
-# The most a change of UTC offset shortens the real time between two wall-clock times (the
-# 2 hours of Antarctica/Troll; elsewhere 1 hour, or 30 minutes on Lord Howe Island).
-LARGEST_SHIFT = datetime.timedelta(hours=2)
 
 
 def _matches(cron, wall):
