@@ -188,14 +188,20 @@ def _cron_chain(cron, zone, moment):
     """
     Return ``(start, following)``: the first due time strictly after ``moment``, and what beat steps from.
 
-    Beat steps from a beat row's ``last_run_at`` with celery's arithmetic. From a moment in the
-    second pass of a fall-back's repeated hour that step names a wall time's first occurrence,
-    already gone: stepping goes on from that wall time (its second occurrence is no due time, as
-    for beat, which sends each wall time once) until a time after ``moment``. ``start`` is the
-    last time stepped from: ``moment`` itself, or that earlier due time, so a beat row counting
-    from it is sent next at ``following``.
+    Due times are the ones beat sends, stepping from each send to the next with celery's
+    arithmetic, which reads wall-clock times only. Near a change of UTC offset a step from
+    ``moment`` itself can go wrong, so the steps then come across the change from before it,
+    as beat's do: in a fall-back's repeated hour a step names a wall time's first occurrence,
+    already gone (stepping goes on from it: its second occurrence is no due time, as for beat,
+    which sends each wall time once); after a spring-forward a step from the wall clock's new
+    time would pass over a skipped time put later (a skipped 02:30 runs at 03:30). ``start`` is
+    the last time stepped from, at or before ``moment``: a beat row counting from it is sent
+    next at ``following``.
     """
-    start, following = moment, _cron_step(cron, zone, moment)
+    start = moment
+    if (moment - LARGEST_SHIFT).astimezone(zone).utcoffset() != moment.astimezone(zone).utcoffset():
+        start = moment - LARGEST_SHIFT
+    following = _cron_step(cron, zone, start)
     while following <= moment:
         start, following = following, _cron_step(cron, zone, following)
     return start, following
@@ -211,9 +217,10 @@ def beat_counts_from(schedule, now):
     Return the ``last_run_at`` for the schedule's beat row so that beat sends it next at its next due time.
 
     Beat fires an interval one interval after ``last_run_at``: the schedule's latest due time
-    keeps it on the schedule's grid. A crontab counts from ``now``, except in the second pass of
-    a fall-back's repeated hour, where beat stepping from ``now`` would find a time of the first
-    pass due on every tick: it counts from that time instead.
+    keeps it on the schedule's grid. A crontab counts from ``now``, except near a change of UTC
+    offset, where it counts from where the schedule's steps came across it: in the second pass of
+    a fall-back's repeated hour beat stepping from ``now`` would find a time of the first pass due
+    on every tick.
     """
     if schedule.crontab_id:
         return _cron_chain(*_cron(schedule.crontab), now)[0]
