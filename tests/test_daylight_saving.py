@@ -199,6 +199,21 @@ class MinimumIntervalTests(BeatTestCase):
         runs = ReportRun.objects.order_by("planned_at")
         self.assertEqual([(run.planned_at, run.missed) for run in runs], [(when, 0) for when in expected])
 
+    def test_the_cron_fallback_runs_every_lord_howe_hour_once(self):
+        start = utc(2026, 10, 3, 12)
+        schedule = self.schedule("0", "*", "Australia/Lord_Howe")
+        PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(anchor=start)
+        expected = schedules.next_runs(schedule, after=start, count=8)
+        statuses = []
+        for minute in range(7 * 60 + 1):
+            now = start + datetime.timedelta(minutes=minute, seconds=20)
+            with mock.patch("django.utils.timezone.now", return_value=now):
+                statuses += [summary["status"] for summary in cron.run_due(now=now)]
+        self.assertEqual(statuses, ["done"] * len(expected))
+        self.assertEqual(list(ReportRun.objects.order_by("planned_at").values_list("planned_at", flat=True)),
+                         expected)
+        self.assertIn(utc(2026, 10, 3, 16), expected)  # 30 minutes after 02:00, which ran at 02:30
+
     @ddt.data(
         {"interval": ("30", "minutes")},
         {"crontab": ("*/30", "*")},
