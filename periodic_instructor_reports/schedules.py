@@ -108,8 +108,9 @@ def shortest_gap(schedule):
     Return the shortest time the schedule can leave between two runs, or None if it never runs.
 
     An interval's length (zero or negative for a broken interval row); for a crontab, the
-    closest two of its due times in its own time zone (a daylight saving change can shorten one
-    gap by an hour; that is not counted).
+    closest two of its due times in wall-clock time in its own zone: the measure of
+    ``gap_between``, which the run-time check uses too (a daylight saving change that shortens
+    one gap in real time is not counted, at save or at run).
     """
     if schedule.crontab_id:
         return _crontab_gap(schedule.crontab)
