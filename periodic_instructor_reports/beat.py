@@ -4,7 +4,7 @@ import json
 import logging
 
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask, PeriodicTasks
+from django_celery_beat.models import CrontabSchedule, PeriodicTask, PeriodicTasks
 
 from periodic_instructor_reports import conf, schedules
 
@@ -94,11 +94,13 @@ def sync(schedule, row=None):
     changed = created or bool(drifted_fields(row, schedule))
     if changed:
         row = row or PeriodicTask()
+        times = (row.interval_id, row.crontab_id)
         for name, value in expected_values(schedule).items():
             setattr(row, name, value)
-        if row.interval_id and schedule.enabled:
-            # Beat fires an interval one interval after last_run_at: start it on the schedule's grid.
-            row.last_run_at = schedules.due_time(schedule, timezone.now())
+        restarted = times != (row.interval_id, row.crontab_id) or row.last_run_at is None
+        if schedule.enabled and (row.interval_id or restarted):
+            # Beat counts from last_run_at (a new or resumed row's from now): start it on the schedule's grid.
+            row.last_run_at = schedules.beat_counts_from(schedule, timezone.now())
         row.save()
     if schedule.celery_task_id != row.pk:
         type(schedule).objects.filter(pk=schedule.pk).update(celery_task=row)
@@ -112,17 +114,31 @@ def set_enabled(schedules_, enabled, *, now=None):
     Mirror ``enabled`` onto the beat rows of ``schedules_`` in one update and tell beat.
 
     A resumed schedule's anchor is the resume (``now``); its row's ``last_run_at`` is set to it,
-    which beat counts the interval from: it runs one interval after the resume, not at once. A
-    paused row's ``last_run_at`` is cleared, as ``PeriodicTask.save()`` does.
+    which beat counts the interval from: it runs one interval after the resume, not at once (a
+    crontab resumed in a fall-back's repeated hour counts from ``schedules.beat_counts_from``).
+    A paused row's ``last_run_at`` is cleared, as ``PeriodicTask.save()`` does.
     """
     now = now or timezone.now()
     count = PeriodicTask.objects.filter(
         pk__in=[schedule.celery_task_id for schedule in schedules_ if schedule.celery_task_id]
     ).update(enabled=enabled, last_run_at=now if enabled else None, date_changed=now)
+    if count and enabled:
+        _count_crontabs_from(schedules_, now)
     if count:
         # QuerySet.update() skips save(), so beat's change tracker must be told.
         PeriodicTasks.update_changed()
     return count
+
+
+def _count_crontabs_from(schedules_, now):
+    """Set ``last_run_at`` of resumed crontab rows that beat must not count from ``now``."""
+    with_crontab = [schedule for schedule in schedules_ if schedule.crontab_id and schedule.celery_task_id]
+    crontabs = CrontabSchedule.objects.in_bulk({schedule.crontab_id for schedule in with_crontab})
+    for schedule in with_crontab:
+        schedule.crontab = crontabs[schedule.crontab_id]
+        start = schedules.beat_counts_from(schedule, now)
+        if start != now:
+            PeriodicTask.objects.filter(pk=schedule.celery_task_id).update(last_run_at=start)
 
 
 def delete_row(schedule_id, celery_task_id):

@@ -19,10 +19,12 @@ def due_schedules(*, now):
 
     A schedule is due when one of its due times passed since the last due time it ran for by
     beat or cron (or since its anchor: creation, resume or interval change); the latest such
-    time is the one it runs for. Schedules that ran less than the ``MIN_INTERVAL`` setting ago
-    cannot be due (their due times are at least that far apart) and are not even loaded.
+    time is the one it runs for. Schedules that ran less than the ``MIN_INTERVAL`` setting ago,
+    less the most a daylight saving change shortens a crontab's gap, cannot be due (their due
+    times are at least that far apart) and are not even loaded.
     """
-    recent = now - datetime.timedelta(seconds=conf.get("MIN_INTERVAL"))
+    closest = datetime.timedelta(seconds=conf.get("MIN_INTERVAL")) - schedules.LARGEST_SHIFT
+    recent = now - max(closest, datetime.timedelta(0))
     candidates = PeriodicReportSchedule.objects.filter(enabled=True).select_related(
         "interval", "crontab"
     ).annotate(

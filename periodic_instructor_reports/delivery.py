@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import conf, validators
+from periodic_instructor_reports import conf, times, validators
 from periodic_instructor_reports.models import Outcome, PeriodicReportSchedule, ReportRun, ReportRunCourse
+from periodic_instructor_reports.schedules import time_zone
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def deliver(run):
 
     Never twice for one run (``notified_at`` is claimed first), nothing once the schedule is gone.
     """
-    schedules = PeriodicReportSchedule.objects.select_related("owner", "task")
+    schedules = PeriodicReportSchedule.objects.select_related("owner", "task", "crontab")
     schedule = schedules.filter(pk=run.schedule_id).first()
     if schedule is None:
         return False
@@ -150,7 +151,7 @@ def _ungraded_text(count):
 def _body(schedule, run, listed, total):
     lines = [
         _("Run %(run)s of the periodic report %(schedule)s (due %(due)s) ended:") % {
-            "run": run.pk, "schedule": schedule, "due": run.planned_at.isoformat(timespec="seconds"),
+            "run": run.pk, "schedule": schedule, "due": times.local_text(run.planned_at, time_zone(schedule)),
         },
         "",
     ]

@@ -14,7 +14,7 @@ from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from periodic_instructor_reports import conf
+from periodic_instructor_reports import conf, schedules
 from periodic_instructor_reports.models import Outcome, ReportRun, ReportRunBatch, ReportRunCourse
 
 log = logging.getLogger(__name__)
@@ -354,14 +354,15 @@ def too_soon(schedule, planned_at):
 
     Only runs that follow the schedule's times count (beat and cron, not "run now"); a run is
     too soon when its due time is less than the ``MIN_INTERVAL`` setting after the previous
-    one's. Save-time validation keeps new schedules from that; this catches intervals edited in
-    the beat admin and schedules saved before the rule.
+    one's, measured as save-time validation measures (``schedules.gap_between``), so a schedule
+    accepted at save is never skipped. This catches intervals edited in the beat admin and
+    schedules saved before the rule.
     """
     minimum = conf.get("MIN_INTERVAL")
     previous = previous_due_time(schedule, planned_at)
     if previous is None:
         return ""
-    gap = (planned_at - previous).total_seconds()
+    gap = schedules.gap_between(schedule, previous, planned_at).total_seconds()
     if gap >= minimum:
         return ""
     return (

@@ -3,10 +3,10 @@
 import re
 
 from django.contrib import admin
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from periodic_instructor_reports import times
 from periodic_instructor_reports.models import PeriodicReportSchedule
 
 RUNS_ADMIN = "admin:periodic_instructor_reports_reportrun_changelist"
@@ -32,12 +32,10 @@ def local_time(moment, zone=None):
     """
     Return ``moment`` as the plugin's pages show every time: date, time with seconds, and the zone.
 
-    A schedule's own times are shown in its zone (its crontab's); other times in the site's.
+    A schedule's own times are shown in its zone (its crontab's); other times in the site's. A
+    time in a fall-back's repeated hour carries its UTC offset.
     """
-    if moment is None:
-        return "-"
-    zone = zone or timezone.get_default_timezone()
-    return f"{timezone.localtime(moment, zone):%a %Y-%m-%d %H:%M:%S} {zone}"
+    return times.local_text(moment, zone)
 
 
 def time_cell(moment, zone=None):
