@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # As in the LMS: the JWT cookie's two halves are put together for JwtAuthentication.
+    "edx_rest_framework_extensions.auth.jwt.middleware.JwtAuthCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
@@ -92,6 +94,29 @@ TEMPLATES = [
         },
     }
 ]
+
+# JWT authentication configured as the LMS configures it (lms/envs/common.py JWT_AUTH), with a
+# test signing secret: edx-drf-extensions' test utilities (generate_jwt) sign with the first issuer's.
+JWT_AUTH = {
+    "JWT_VERIFY_EXPIRATION": True,
+    "JWT_PAYLOAD_GET_USERNAME_HANDLER": lambda payload: payload.get("username"),
+    "JWT_LEEWAY": 1,
+    "JWT_DECODE_HANDLER": "edx_rest_framework_extensions.auth.jwt.decoder.jwt_decode_handler",
+    "JWT_AUTH_COOKIE": "edx-jwt-cookie",
+    "JWT_VERIFY_AUDIENCE": False,
+    "JWT_ISSUER": "http://lms.test:8000/oauth2",
+    "JWT_AUDIENCE": "lms-key",
+    "JWT_SECRET_KEY": "lms-secret",
+    "JWT_ISSUERS": [
+        {"ISSUER": "http://lms.test:8000/oauth2", "AUDIENCE": "lms-key", "SECRET_KEY": "lms-secret"},
+    ],
+    "JWT_ALGORITHM": "HS256",
+    "JWT_SUPPORTED_VERSION": "1.2.0",
+    "JWT_PUBLIC_SIGNING_JWK_SET": None,
+    "JWT_AUTH_COOKIE_HEADER_PAYLOAD": "edx-jwt-cookie-header-payload",
+    "JWT_AUTH_COOKIE_SIGNATURE": "edx-jwt-cookie-signature",
+    "JWT_AUTH_HEADER_PREFIX": "JWT",
+}
 
 # The LMS configures Celery from Django settings without a namespace (old-style names).
 CELERY_ALWAYS_EAGER = True

@@ -53,6 +53,12 @@ DEFAULTS = {
     "MIN_INTERVAL": 3600,
     # Base URL of the admin links in e-mails; None uses LMS_ROOT_URL, else https:// + LMS_BASE.
     "SITE_URL": None,
+    # How many schedules the course-team API lets one course have.
+    "MAX_SCHEDULES_PER_COURSE": 10,
+    # Seconds after a "run now" of a schedule before the course-team API accepts another.
+    "RUN_NOW_COOLDOWN": 600,
+    # How many writes one user may make through the course-team API (DRF rate: "120/hour"); None for no limit.
+    "API_WRITE_RATE": "120/hour",
 }
 
 PREFIX = "PERIODIC_INSTRUCTOR_REPORTS_"

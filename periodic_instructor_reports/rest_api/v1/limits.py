@@ -1,0 +1,115 @@
+"""Limits that keep a well-meaning course team from loading the site: writes, schedules, run now."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.throttling import UserRateThrottle
+
+from periodic_instructor_reports import audit, conf, schedules
+from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
+
+# A run in one of these has not ended: its reports are being requested or generated.
+IN_PROGRESS = (*ReportRun.UNFINISHED, ReportRun.STATUS_GENERATING)
+
+
+class WriteThrottle(UserRateThrottle):
+    """Throttle each user's writes (not reads) at the ``PERIODIC_INSTRUCTOR_REPORTS_API_WRITE_RATE`` rate."""
+
+    scope = "periodic_reports_write"
+
+    def get_rate(self):
+        """Return the rate setting, read at each request."""
+        return conf.get("API_WRITE_RATE")
+
+    def allow_request(self, request, view):
+        """Count and limit writes only."""
+        if request.method in SAFE_METHODS:
+            return True
+        return super().allow_request(request, view)
+
+
+def schedule_cap_refusal(course_schedules):
+    """
+    Return why one more schedule may not be made on the course (its cap is reached), or "".
+
+    ``course_schedules`` is the course's schedules; they are read with a lock, so that in a
+    transaction that then creates one two concurrent requests count one after the other.
+    """
+    cap = conf.get("MAX_SCHEDULES_PER_COURSE")
+    count = len(course_schedules.select_for_update().values_list("pk", flat=True))
+    if count < cap:
+        return ""
+    return _(
+        "This course has %(count)s schedules, the most a course may have "
+        "(the PERIODIC_INSTRUCTOR_REPORTS_MAX_SCHEDULES_PER_COURSE setting): delete or change one "
+        "of them instead."
+    ) % {"count": count}
+
+
+@dataclass
+class Refusal:
+    """Why a request is refused: the message, the HTTP status and, for a wait, the seconds to wait."""
+
+    message: str
+    status: int
+    retry_after: int = 0
+
+
+def run_now_refusal(schedule):
+    """
+    Return a ``Refusal`` when a manual run of ``schedule`` may not be queued now, else None.
+
+    While a run of the schedule is in progress, a second one would ask the platform for the same
+    reports again (409). Within ``RUN_NOW_COOLDOWN`` seconds of the last "run now" (as the audit log
+    and the run history record it) the request waits (429), so a run queued but not started yet
+    is not doubled either.
+    """
+    running = (
+        ReportRun.objects.filter(schedule=schedule, status__in=IN_PROGRESS).order_by("-started_at").first()
+    )
+    if running is not None:
+        return Refusal(
+            _("Run %(run)s of this schedule is still in progress (%(status)s): wait until it has ended.")
+            % {"run": running.pk, "status": running.get_status_display()},
+            409,
+        )
+    cooldown = conf.get("RUN_NOW_COOLDOWN")
+    last = max(
+        filter(
+            None,
+            [
+                LogEntry.objects.filter(
+                    content_type=ContentType.objects.get_for_model(PeriodicReportSchedule),
+                    object_id=str(schedule.pk),
+                    change_message__startswith=audit.label("ran_now"),
+                ).aggregate(last=Max("action_time"))["last"],
+                ReportRun.objects.filter(schedule=schedule, trigger=ReportRun.TRIGGER_MANUAL).aggregate(
+                    last=Max("started_at")
+                )["last"],
+            ],
+        ),
+        default=None,
+    )
+    if last is None:
+        return None
+    wait = (last + datetime.timedelta(seconds=cooldown) - timezone.now()).total_seconds()
+    if wait <= 0:
+        return None
+    return Refusal(
+        _(
+            "This schedule was run %(ago)s ago; it may be run by hand again in %(wait)s "
+            "(the PERIODIC_INSTRUCTOR_REPORTS_RUN_NOW_COOLDOWN setting)."
+        )
+        % {
+            "ago": schedules.duration_text(max(1, int((timezone.now() - last).total_seconds()))),
+            "wait": schedules.duration_text(int(wait) + 1),
+        },
+        429,
+        int(wait) + 1,
+    )
