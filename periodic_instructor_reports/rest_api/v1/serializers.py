@@ -6,6 +6,7 @@ the rules of a schedule are ``api.py``'s validators, as for the admin.
 """
 
 import datetime
+import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
@@ -36,18 +37,55 @@ def json_depth(value):
     return deepest
 
 
+def argument_names(report):
+    """
+    Return the keyword arguments a course team may give ``report``: those the catalog documents.
+
+    The admin may give a report function any argument its signature takes (the platform's
+    functions take ``**kwargs`` into the task's input); a course team, only the documented ones.
+    """
+    return sorted(set(re.findall(r"`(\w+)`", report.arguments)))
+
+
+def check_argument_names(report, arguments):
+    """
+    Refuse keyword arguments ``report`` does not document.
+
+    Raises:
+        ValidationError (DRF, 400): naming the unknown ones and those it takes.
+    """
+    unknown = sorted(set(arguments or {}) - set(argument_names(report)))
+    if unknown:
+        raise serializers.ValidationError(
+            {
+                "arguments": [
+                    _("The report %(report)s takes no argument %(names)s; it takes: %(known)s.")
+                    % {
+                        "report": report.task_type,
+                        "names": ", ".join(unknown[:10]),
+                        "known": ", ".join(argument_names(report)) or _("none"),
+                    }
+                ]
+            }
+        )
+
+
 class ReportSerializer(serializers.Serializer):
     """A report of the catalog the caller may schedule on the course."""
 
     id = serializers.CharField(source="task_type", help_text="What schedules name this report by.")
     name = serializers.CharField()
     arguments = serializers.CharField(help_text="The arguments a schedule may give, in words.")
+    argument_names = serializers.SerializerMethodField(help_text="The names of those arguments.")
     personal_data = serializers.CharField(help_text="The personal data the report holds.")
     permission = serializers.CharField(help_text="The platform permission the dashboard asks for it.")
     file_extension = serializers.CharField(source="extension")
     writes_to_schedule_folder = serializers.SerializerMethodField(
         help_text="False when the platform writes it to the course's own folder (it is then copied).",
     )
+
+    def get_argument_names(self, report) -> list[str]:
+        return argument_names(report)
 
     def get_writes_to_schedule_folder(self, report) -> bool:
         return report.support != catalog.COPIED
@@ -79,7 +117,10 @@ class CrontabSerializer(serializers.Serializer):
         try:
             CrontabSchedule(**attrs).full_clean()
         except DjangoValidationError as err:
-            raise serializers.ValidationError(err.message_dict) from err
+            # The time zone field refuses an unknown zone when the row is built, without a field name.
+            raise serializers.ValidationError(
+                err.message_dict if hasattr(err, "error_dict") else {"timezone": err.messages}
+            ) from err
         return attrs
 
 

@@ -345,6 +345,7 @@ class ScheduleListView(CourseView):
                 )
                 % {"report": report.task_type, "permission": report.permission},
             )
+        serializers.check_argument_names(report, data.validated_data.get("arguments"))
         task = PeriodicReportTask.objects.filter(path=report.path).order_by("pk").first()
         if task is None:
             raise exceptions.ValidationError(
@@ -431,6 +432,10 @@ class ScheduleDetailView(CourseView):
                     % {"report": report.task_type},
                 )
             changes["task"] = task
+        report = catalog.get(changes["task"].path if "task" in changes else schedule.task.path)
+        if report is not None:
+            arguments = data.validated_data.get("arguments", schedule.keyword_arguments)
+            serializers.check_argument_names(report, arguments)
         try:
             with transaction.atomic():
                 changes.update(data.schedule_fields())
@@ -625,7 +630,7 @@ class RunListView(CourseView):
         runs = runs.order_by("-started_at", "-pk").prefetch_related(
             Prefetch(
                 "courses",
-                queryset=ReportRunCourse.objects.filter(course_rows_q(key)).order_by("course_id"),
+                queryset=ReportRunCourse.objects.filter(course_rows_q(key)).order_by("pk"),
                 to_attr="course_rows",
             )
         )
