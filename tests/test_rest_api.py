@@ -8,11 +8,15 @@ researcher role gives ``instructor.research``, the instructor role ``instructor.
 and the certificate lists, course staff the proctored exam results.
 """
 
+import threading
+import unittest
+
 import ddt
 from common.djangoapps.student.models import CourseAccessRole
 from django.contrib.admin.models import LogEntry
 from django.core.cache import cache
-from django.test import TestCase
+from django.db import connection
+from django.test import TestCase, TransactionTestCase
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -831,3 +835,32 @@ class SchemaTests(TestCase):
         self.assertEqual(methods[prefix + "schedules/{schedule_id}/"], ["delete", "get", "patch"])
         self.assertEqual(methods[prefix + "schedules/{schedule_id}/run-now/"], ["post"])
         self.assertEqual(set(schema["components"]["securitySchemes"]), {"jwtAuth", "cookieAuth"})
+
+
+@unittest.skipIf(connection.vendor == "sqlite", "sqlite runs one writer at a time: no race to lose")
+class ConcurrentCapTests(TransactionTestCase):
+    """Two course team members creating the course's last allowed schedule at once: one gets it."""
+
+    def test_concurrent_creations_respect_the_cap(self):
+        factories.course(COURSE_A)
+        users = [grant(factories.user(), "data_researcher", COURSE_A) for _number in range(2)]
+        barrier, statuses = threading.Barrier(2), []
+
+        def create(user):
+            try:
+                client = APIClient()
+                client.force_login(user)
+                barrier.wait()
+                body = {"report": "grade_course", "interval": {"every": 2, "period": "hours"}}
+                statuses.append(client.post(BASE + COURSE_A + "/schedules/", body, format="json").status_code)
+            finally:
+                connection.close()
+
+        with self.settings(PERIODIC_INSTRUCTOR_REPORTS_MAX_SCHEDULES_PER_COURSE=1):
+            threads = [threading.Thread(target=create, args=(user,)) for user in users]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        self.assertEqual(sorted(statuses), [201, 409])
+        self.assertEqual(PeriodicReportSchedule.objects.count(), 1)

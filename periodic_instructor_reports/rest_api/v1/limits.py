@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import UserRateThrottle
 
-from periodic_instructor_reports import audit, conf, schedules
+from periodic_instructor_reports import audit, conf, platform, schedules
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
 
 # A run in one of these has not ended: its reports are being requested or generated.
@@ -34,13 +34,18 @@ class WriteThrottle(UserRateThrottle):
         return super().allow_request(request, view)
 
 
-def schedule_cap_refusal(course_schedules):
+def schedule_cap_refusal(course_key, course_schedules):
     """
     Return why one more schedule may not be made on the course (its cap is reached), or "".
 
-    ``course_schedules`` is the course's schedules; they are read with a lock, so that in a
-    transaction that then creates one two concurrent requests count one after the other.
+    Call it in the transaction that then creates the schedule: it locks the platform's row of
+    the course (``CourseOverview``) until the end of that transaction, then counts
+    ``course_schedules`` with a locking read (which sees the latest committed rows on every
+    database), so two concurrent creations on one course count one after the other.
     """
+    overview = platform.course_overview_model()
+    if overview is not None:
+        list(overview.objects.select_for_update().filter(id=course_key).values_list("id", flat=True))
     cap = conf.get("MAX_SCHEDULES_PER_COURSE")
     count = len(course_schedules.select_for_update().values_list("pk", flat=True))
     if count < cap:

@@ -361,7 +361,8 @@ class ScheduleListView(CourseView):
             )
         try:
             with transaction.atomic():
-                refusal = limits.schedule_cap_refusal(course_schedules(request.course_key))
+                key = request.course_key
+                refusal = limits.schedule_cap_refusal(key, course_schedules(key))
                 if refusal:
                     return Response(
                         {"message": refusal, "code": "too_many_schedules"}, status=status.HTTP_409_CONFLICT
