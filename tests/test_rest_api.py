@@ -864,3 +864,23 @@ class ConcurrentCapTests(TransactionTestCase):
                 thread.join()
         self.assertEqual(sorted(statuses), [201, 409])
         self.assertEqual(PeriodicReportSchedule.objects.count(), 1)
+
+
+class AuditRecordTests(ApiTestCase):
+    """``audit.record`` writes the admin log's rows, which the schedule's admin history shows."""
+
+    def test_the_admin_history_shows_the_api_changes(self):
+        self.call("researcher_a", "post", BASE + COURSE_A + f"/schedules/{self.own.pk}/pause/")
+        self.client.force_login(factories.superuser())
+        page = self.client.get(
+            f"/admin/periodic_instructor_reports/periodicreportschedule/{self.own.pk}/history/"
+        )
+        self.assertContains(page, "Paused. Through the course-team API.")
+        self.assertContains(page, self.users["researcher_a"].username)
+
+    def test_an_unknown_action_is_refused(self):
+        from periodic_instructor_reports import audit
+
+        with self.assertRaises(ValueError):
+            audit.record(user=self.users["researcher_a"], schedule=self.own, action="renamed")
+        self.assertFalse(LogEntry.objects.exists())
