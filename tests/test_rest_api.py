@@ -651,6 +651,18 @@ class BadInputTests(ApiTestCase):
         self.assertIn("arguments", response.json()["errors"])
         self.assertEqual(PeriodicReportSchedule.objects.get(pk=self.own.pk).name, "Weekly grades")
 
+    def test_a_race_lost_on_a_unique_name_is_a_conflict_not_a_500(self):
+        from unittest import mock
+
+        from django.db import IntegrityError
+
+        lost = IntegrityError("unique")
+        with mock.patch("periodic_instructor_reports.api.create_schedule", side_effect=lost):
+            response = self.call("researcher_a", "post", BASE + COURSE_A + "/schedules/", {
+                "report": "grade_course", "interval": {"every": 2, "period": "hours"}})
+        self.assertEqual(response.status_code, 409)
+        self.assertIn("try again", response.json()["message"])
+
     def test_a_name_the_owner_already_uses_is_refused(self):
         response = self.call(
             "researcher_a",

@@ -55,6 +55,13 @@ ERROR_RESPONSES = {
 }
 
 
+class Conflict(exceptions.APIException):
+    """Another request changed the same rows first (a unique name taken meanwhile): try again."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 class SafeJSONParser(JSONParser):
     """DRF's JSON parser, which also answers JSON nested too deep to parse with a 400."""
 
@@ -80,7 +87,7 @@ def error_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         errors = {name: _flatten(messages) for name, messages in detail.items()}
-        first = next(iter(errors.items()))
+        first = next(iter(errors.items()), ("non_field_errors", []))
         response.data = {
             "message": _("The request is not valid: %(field)s: %(error)s")
             % {
@@ -225,8 +232,7 @@ class CourseView(GenericAPIView):
             raise exceptions.NotFound(
                 _(
                     "Course %(course_id)s has no schedule %(id)s (schedules an administrator made for "
-                    "several "
-                    "courses are not managed here)."
+                    "several courses are not managed here)."
                 )
                 % {"course_id": self.request.course_key, "id": schedule_id}
             )
@@ -381,7 +387,7 @@ class ScheduleListView(CourseView):
                     message=_audit_fields(data.validated_data),
                 )
         except IntegrityError as err:
-            raise exceptions.APIException(
+            raise Conflict(
                 _("Another change of this schedule came first: try again.")
             ) from err
         log.info(
@@ -448,7 +454,7 @@ class ScheduleDetailView(CourseView):
                     message=_audit_fields(data.validated_data),
                 )
         except IntegrityError as err:
-            raise exceptions.APIException(
+            raise Conflict(
                 _("Another change of this schedule came first: try again.")
             ) from err
         log.info(
