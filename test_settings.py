@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # As in the LMS: the JWT cookie's two halves are put together for JwtAuthentication.
+    "edx_rest_framework_extensions.auth.jwt.middleware.JwtAuthCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
@@ -97,6 +99,47 @@ TEMPLATES = [
         },
     }
 ]
+
+# JWT authentication configured as the LMS configures it (lms/envs/common.py JWT_AUTH, and a key
+# pair as lms/envs/test.py and production have): edx-drf-extensions' test utilities sign with the
+# first issuer's secret (generate_jwt) or the private key (generate_asymmetric_jwt_token). Without
+# JWT_PUBLIC_SIGNING_JWK_SET edx-drf-extensions 10 accepts a token signed with any key.
+def _jwt_key_pair():
+    import json
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = {**json.loads(RSAAlgorithm.to_jwk(key)), "kid": "test-key"}
+    public = {**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": "test-key"}
+    return json.dumps(private), json.dumps({"keys": [public]})
+
+
+_JWT_PRIVATE_KEY, _JWT_PUBLIC_KEYS = _jwt_key_pair()
+_JWT_SECRET = "lms-secret-of-the-plugin-tests-0123456789"
+JWT_AUTH = {
+    "JWT_VERIFY_EXPIRATION": True,
+    "JWT_PAYLOAD_GET_USERNAME_HANDLER": lambda payload: payload.get("username"),
+    "JWT_LEEWAY": 1,
+    "JWT_DECODE_HANDLER": "edx_rest_framework_extensions.auth.jwt.decoder.jwt_decode_handler",
+    "JWT_AUTH_COOKIE": "edx-jwt-cookie",
+    "JWT_VERIFY_AUDIENCE": False,
+    "JWT_ISSUER": "http://lms.test:8000/oauth2",
+    "JWT_AUDIENCE": "lms-key",
+    "JWT_SECRET_KEY": _JWT_SECRET,
+    "JWT_ISSUERS": [
+        {"ISSUER": "http://lms.test:8000/oauth2", "AUDIENCE": "lms-key", "SECRET_KEY": _JWT_SECRET},
+    ],
+    "JWT_ALGORITHM": "HS256",
+    "JWT_SUPPORTED_VERSION": "1.2.0",
+    "JWT_PUBLIC_SIGNING_JWK_SET": _JWT_PUBLIC_KEYS,
+    "JWT_PRIVATE_SIGNING_JWK": _JWT_PRIVATE_KEY,
+    "JWT_SIGNING_ALGORITHM": "RS512",
+    "JWT_AUTH_COOKIE_HEADER_PAYLOAD": "edx-jwt-cookie-header-payload",
+    "JWT_AUTH_COOKIE_SIGNATURE": "edx-jwt-cookie-signature",
+    "JWT_AUTH_HEADER_PREFIX": "JWT",
+}
 
 # The LMS configures Celery from Django settings without a namespace (old-style names).
 CELERY_ALWAYS_EAGER = True

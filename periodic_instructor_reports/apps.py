@@ -16,7 +16,7 @@ class PeriodicInstructorReportsConfig(AppConfig):
         PluginURLs.CONFIG: {
             "lms.djangoapp": {
                 PluginURLs.NAMESPACE: "periodic_instructor_reports",
-                PluginURLs.REGEX: r"^periodic-reports/",
+                PluginURLs.REGEX: r"^",
                 PluginURLs.RELATIVE_PATH: "urls",
             },
         },

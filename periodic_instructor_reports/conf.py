@@ -58,6 +58,10 @@ DEFAULTS = {
     # Downloads when the report store's links are not signed (S3 with CUSTOM_DOMAIN and no
     # CloudFront key): "refuse", "stream" (through the LMS) or "redirect" (to the plain link).
     "UNSIGNED_DOWNLOADS": "refuse",
+    # How many schedules the course-team API lets one course have.
+    "MAX_SCHEDULES_PER_COURSE": 10,
+    # How many writes one user may make through the course-team API (DRF rate: "120/hour"); None for no limit.
+    "API_WRITE_RATE": "120/hour",
 }
 
 PREFIX = "PERIODIC_INSTRUCTOR_REPORTS_"

@@ -130,6 +130,19 @@ def teams_enabled(course_key):
     return course_by_id(course_key).teams_enabled
 
 
+def is_course_instructor(user, course_key):
+    """
+    Return whether ``user`` holds the platform's instructor role on the course (``CourseInstructorRole``).
+
+    Outside the LMS no one does.
+    """
+    try:
+        from common.djangoapps.student.roles import CourseInstructorRole  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return False
+    return CourseInstructorRole(course_key).has_user(user)
+
+
 def site_value_for_org(org, name, default=None):
     """Return the site configuration value ``name`` of the site serving ``org``, or ``default``."""
     try:

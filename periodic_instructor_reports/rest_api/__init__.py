@@ -1,0 +1,1 @@
+"""The course-team REST API."""

@@ -1,0 +1,350 @@
+"""
+What the course-team API reads and writes: reports, schedules, runs and their course rows.
+
+Input serializers check shapes and types only (and refuse fields a course team may not set);
+the rules of a schedule are ``api.py``'s validators, as for the admin.
+"""
+
+import datetime
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django_celery_beat.models import PERIOD_CHOICES, CrontabSchedule, IntervalSchedule
+from rest_framework import serializers
+
+from periodic_instructor_reports import catalog
+from periodic_instructor_reports.models import Outcome, PeriodicReportSchedule, ReportRun
+
+# How deep the JSON of a report's arguments may nest (the catalog's arguments are at most a list).
+MAX_ARGUMENT_DEPTH = 5
+# How long an interval may be.
+MAX_INTERVAL = datetime.timedelta(days=3660)
+PERIOD_SECONDS = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1, "microseconds": 1e-6}
+
+
+def json_depth(value):
+    """Return how deep a JSON value nests (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def argument_names(report):
+    """
+    Return the keyword arguments a course team may give ``report``: those the catalog documents.
+
+    The admin may give a report function any argument its signature takes (the platform's
+    functions take ``**kwargs`` into the task's input); a course team, only the documented ones.
+    """
+    return sorted(set(re.findall(r"`(\w+)`", report.arguments)))
+
+
+def check_argument_names(report, arguments):
+    """
+    Refuse keyword arguments ``report`` does not document.
+
+    Raises:
+        ValidationError (DRF, 400): naming the unknown ones and those it takes.
+    """
+    unknown = sorted(set(arguments or {}) - set(argument_names(report)))
+    if unknown:
+        raise serializers.ValidationError(
+            {
+                "arguments": [
+                    _("The report %(report)s takes no argument %(names)s; it takes: %(known)s.")
+                    % {
+                        "report": report.task_type,
+                        "names": ", ".join(unknown[:10]),
+                        "known": ", ".join(argument_names(report)) or _("none"),
+                    }
+                ]
+            }
+        )
+
+
+class ReportSerializer(serializers.Serializer):
+    """A report of the catalog the caller may schedule on the course."""
+
+    id = serializers.CharField(source="task_type", help_text="What schedules name this report by.")
+    name = serializers.CharField()
+    arguments = serializers.CharField(help_text="The arguments a schedule may give, in words.")
+    argument_names = serializers.SerializerMethodField(help_text="The names of those arguments.")
+    personal_data = serializers.CharField(help_text="The personal data the report holds.")
+    permission = serializers.CharField(help_text="The platform permission the dashboard asks for it.")
+    file_extension = serializers.CharField(source="extension")
+    writes_to_schedule_folder = serializers.SerializerMethodField(
+        help_text="False when the platform writes it to the course's own folder (it is then copied).",
+    )
+
+    def get_argument_names(self, report) -> list[str]:
+        return argument_names(report)
+
+    def get_writes_to_schedule_folder(self, report) -> bool:
+        return report.support != catalog.COPIED
+
+
+class IntervalSerializer(serializers.Serializer):
+    """Every ``every`` ``period``."""
+
+    every = serializers.IntegerField(min_value=1, max_value=10**6)
+    period = serializers.ChoiceField(choices=[value for value, _label in PERIOD_CHOICES])
+
+    def validate(self, attrs):
+        if datetime.timedelta(seconds=attrs["every"] * PERIOD_SECONDS[attrs["period"]]) > MAX_INTERVAL:
+            raise serializers.ValidationError(_("An interval may be at most ten years."))
+        return attrs
+
+
+class CrontabSerializer(serializers.Serializer):
+    """Crontab fields as celery beat reads them, in a time zone (UTC unless given)."""
+
+    minute = serializers.CharField(max_length=240, default="*")
+    hour = serializers.CharField(max_length=96, default="*")
+    day_of_week = serializers.CharField(max_length=64, default="*")
+    day_of_month = serializers.CharField(max_length=124, default="*")
+    month_of_year = serializers.CharField(max_length=64, default="*")
+    timezone = serializers.CharField(max_length=63, default="UTC")
+
+    def validate(self, attrs):
+        try:
+            CrontabSchedule(**attrs).full_clean()
+        except DjangoValidationError as err:
+            # The time zone field refuses an unknown zone when the row is built, without a field name.
+            raise serializers.ValidationError(
+                err.message_dict if hasattr(err, "error_dict") else {"timezone": err.messages}
+            ) from err
+        return attrs
+
+
+class ScheduleInputSerializer(serializers.Serializer):
+    """A schedule as a course team creates or changes it; anything else is refused by name."""
+
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    report = serializers.ChoiceField(choices=list(catalog.BY_TASK_TYPE), help_text="A report's id.")
+    interval = IntervalSerializer(required=False, allow_null=True)
+    crontab = CrontabSerializer(required=False, allow_null=True)
+    arguments = serializers.JSONField(
+        required=False,
+        help_text="The report's keyword arguments, a JSON object (see the reports' arguments).",
+    )
+    include_ccx = serializers.BooleanField(required=False)
+    only_ccx = serializers.BooleanField(required=False)
+    upload_folder_prefix = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    upload_folder_structure = serializers.ChoiceField(
+        choices=[value for value, _label in PeriodicReportSchedule.STRUCTURE_CHOICES],
+        required=False,
+    )
+    recipients = serializers.ListField(
+        child=serializers.CharField(max_length=254), required=False, max_length=100
+    )
+    notify = serializers.ChoiceField(
+        choices=[value for value, _label in PeriodicReportSchedule.NOTIFY_CHOICES],
+        required=False,
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [
+                            _("A course team's schedule has no field %(name)s: it may set %(fields)s.")
+                            % {"name": name, "fields": ", ".join(self.fields)}
+                        ]
+                        for name in unknown[:10]
+                    }
+                )
+        return super().to_internal_value(data)
+
+    def validate_arguments(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(
+                _('Enter a JSON object, for example {} or {"filename": "grades"}.')
+            )
+        if json_depth(value) > MAX_ARGUMENT_DEPTH:
+            raise serializers.ValidationError(
+                _("The arguments nest more than %(depth)s levels deep.")
+                % {
+                    "depth": MAX_ARGUMENT_DEPTH,
+                }
+            )
+        return value
+
+    def validate(self, attrs):
+        if not self.partial and not attrs.get("interval") and not attrs.get("crontab"):
+            raise serializers.ValidationError({"interval": [_("Give an interval or a crontab.")]})
+        if attrs.get("interval") and attrs.get("crontab"):
+            raise serializers.ValidationError({"interval": [_("Give an interval or a crontab, not both.")]})
+        return attrs
+
+    def schedule_fields(self):
+        """Return the validated data as ``api.py`` schedule fields (interval and crontab rows got or made)."""
+        data = dict(self.validated_data)
+        fields = {}
+        if "report" in data:
+            data.pop("report")
+        if "arguments" in data:
+            fields["keyword_arguments"] = data.pop("arguments")
+        interval, crontab = data.pop("interval", None), data.pop("crontab", None)
+        if interval:
+            fields["interval"] = IntervalSchedule.objects.get_or_create(**interval)[0]
+            fields["crontab"] = None
+        if crontab:
+            fields["crontab"] = CrontabSchedule.objects.get_or_create(**crontab)[0]
+            fields["interval"] = None
+        fields.update(data)
+        return fields
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    """A schedule of the course, with what the caller may do with it."""
+
+    report = serializers.SerializerMethodField(help_text="The report's id, or null if the catalog lacks it.")
+    report_name = serializers.CharField(source="task.name")
+    owner = serializers.CharField(source="owner.username", help_text="The user the reports are requested as.")
+    owned_by_you = serializers.SerializerMethodField()
+    may_manage = serializers.SerializerMethodField(
+        help_text="Whether you may change, pause, resume, run or delete it.",
+    )
+    interval = serializers.SerializerMethodField()
+    crontab = serializers.SerializerMethodField()
+    arguments = serializers.JSONField(source="keyword_arguments")
+
+    class Meta:
+        model = PeriodicReportSchedule
+        fields = [
+            "id",
+            "name",
+            "report",
+            "report_name",
+            "owner",
+            "owned_by_you",
+            "may_manage",
+            "interval",
+            "crontab",
+            "arguments",
+            "include_ccx",
+            "only_ccx",
+            "upload_folder_prefix",
+            "upload_folder_structure",
+            "recipients",
+            "notify",
+            "enabled",
+            "created",
+            "modified",
+        ]
+        read_only_fields = fields
+
+    def get_report(self, schedule) -> str | None:
+        report = catalog.get(schedule.task.path)
+        return report.task_type if report else None
+
+    def get_owned_by_you(self, schedule) -> bool:
+        return schedule.owner_id == self.context["request"].user.pk
+
+    def get_may_manage(self, schedule) -> bool:
+        return schedule.pk in self.context["manageable"]
+
+    def get_interval(self, schedule) -> IntervalSerializer(allow_null=True):
+        interval = schedule.interval
+        return {"every": interval.every, "period": interval.period} if interval else None
+
+    def get_crontab(self, schedule) -> CrontabSerializer(allow_null=True):
+        crontab = schedule.crontab
+        if crontab is None:
+            return None
+        return {
+            "minute": crontab.minute,
+            "hour": crontab.hour,
+            "day_of_week": crontab.day_of_week,
+            "day_of_month": crontab.day_of_month,
+            "month_of_year": crontab.month_of_year,
+            "timezone": str(crontab.timezone),
+        }
+
+
+class RunCourseSerializer(serializers.Serializer):
+    """One course of a run (this course or one of its CCXs): its outcome and its file's link."""
+
+    course_id = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    outcome_display = serializers.CharField(source="get_outcome_display")
+    attempt = serializers.IntegerField()
+    error = serializers.CharField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    file_name = serializers.CharField()
+    file_size = serializers.IntegerField(allow_null=True)
+    download_url = serializers.SerializerMethodField(
+        help_text="The plugin's download link of the file (asks the permission again), or null.",
+    )
+
+    def get_download_url(self, row) -> str | None:
+        if row.outcome != Outcome.GENERATED or not row.file_path:
+            return None
+        url = reverse("periodic_instructor_reports:download", args=[row.pk])
+        return self.context["request"].build_absolute_uri(url)
+
+
+class RunSerializer(serializers.ModelSerializer):
+    """A run that had this course, newest first; read-only when its schedule is not one of the course's."""
+
+    schedule = serializers.SerializerMethodField(help_text="The course's schedule it ran, or null.")
+    report = serializers.SerializerMethodField()
+    read_only = serializers.SerializerMethodField(
+        help_text="True for runs of schedules made by administrators for many courses or an organisation.",
+    )
+    status_display = serializers.CharField(source="get_status_display")
+    courses = RunCourseSerializer(many=True, source="course_rows")
+
+    class Meta:
+        model = ReportRun
+        fields = [
+            "id",
+            "schedule",
+            "schedule_name",
+            "report",
+            "report_name",
+            "read_only",
+            "trigger",
+            "status",
+            "status_display",
+            "planned_at",
+            "started_at",
+            "finished_at",
+            "courses",
+        ]
+        read_only_fields = fields
+
+    def get_schedule(self, run) -> int | None:
+        return run.schedule_id if run.schedule_id in self.context["course_schedule_ids"] else None
+
+    def get_report(self, run) -> str | None:
+        report = catalog.get(run.report_path)
+        return report.task_type if report else None
+
+    def get_read_only(self, run) -> bool:
+        return run.schedule_id not in self.context["course_schedule_ids"]
+
+
+class MessageSerializer(serializers.Serializer):
+    """What an action did, in words."""
+
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """An error: what went wrong and what to do, and for invalid input the message of each field."""
+
+    message = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
