@@ -1,6 +1,7 @@
 """The run history's admin: read-only pages of runs and of their courses."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -43,13 +44,23 @@ class ReportRunAdmin(StartEndCells, ReadOnlyAdmin):
     list_filter = (ScheduleFilter, "status", "trigger", "started_at")
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-pk")
-    fields = ("schedule_link", "report_name", "owner_user_id", "trigger", "due", "started", "finished",
+    fields = ("schedule_link", "report_name", "owner", "trigger", "due", "started", "finished",
               "duration", "status", "outcome_counts", "missed", "error", "notified", "note", "course_table")
     readonly_fields = fields
 
     @admin.display(description=_("Schedule"), ordering="schedule_id")
     def schedule_link(self, obj):
         return schedule_link(obj)
+
+    @admin.display(description=_("Owner"))
+    def owner(self, obj):
+        """The user the reports were requested as, by username; the run keeps the id (users may go)."""
+        if obj.owner_user_id is None:
+            return "-"
+        user = get_user_model().objects.filter(pk=obj.owner_user_id).first()
+        if user is None:
+            return _("user id %(id)s (deleted)") % {"id": obj.owner_user_id}
+        return user.get_username()
 
     @admin.display(description=_("Due time"), ordering="planned_at")
     def due(self, obj):
