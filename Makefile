@@ -83,12 +83,11 @@ test-lms: .venv-lms/.installed ## the suite on Python 3.12 with the LMS's pinned
 	.venv-lms/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 12), sys.version'
 	for db in $(LMS_TEST_DBS); do echo "== PIR_TEST_DB=$$db"; PIR_TEST_DB=$$db .venv-lms/bin/django-admin test || exit 1; done
 
-.venv-floors/.installed: requirements/floors.txt setup.py
+.venv-floors/.installed: requirements/floors.txt requirements/test-tools.in setup.py
 	@test -n "$(PYTHON311)" || { echo "Python 3.11 not found: set PYTHON311" >&2; exit 1; }
 	$(PYTHON311) -m venv .venv-floors
 	.venv-floors/bin/pip install -q --upgrade pip
-	.venv-floors/bin/pip install -q -r requirements/floors.txt -c requirements/floors.txt pytest pytest-django ddt \
-		bridgekeeper hypothesis
+	.venv-floors/bin/pip install -q -r requirements/floors.txt -c requirements/floors.txt -r requirements/test-tools.in
 	.venv-floors/bin/pip install -q --no-deps -e .
 	touch $@
 
@@ -98,6 +97,10 @@ test-floors: .venv-floors/.installed ## the suite on sqlite with the lowest vers
 
 test-wheel: $(VENV)/.installed ## build the sdist and wheel, install the wheel in a fresh virtualenv, check the admin's files
 	$(BIN)/python tests/package/check_wheel.py
+
+tox: ## tox with the Python 3.11 and 3.12 found here (TOX_ARGS="-e lms", "-e floors"; tox on PATH)
+	@test -n "$(PYTHON311)" -a -n "$(PYTHON312)" || { echo "Python 3.11 or 3.12 not found: set PYTHON311, PYTHON312" >&2; exit 1; }
+	PYTHON311="$(PYTHON311)" PYTHON312="$(PYTHON312)" tox $(TOX_ARGS)
 
 demo: $(VENV)/.installed ## run the admin, one beat and one worker on sqlite; prints where to look
 	$(BIN)/python demo/run.py
