@@ -79,7 +79,7 @@ def _users():
             defaults={"email": f"{username}@example.com", "first_name": first, "last_name": last},
         )
         # They sign in at /login/ to see a download refused; learners of older demos had no password.
-        if not learner.has_usable_password():
+        if not learner.password or not learner.has_usable_password():
             learner.set_password(learner_password())
             learner.save(update_fields=["password"])
     return admin
