@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help requirements test test-django test-pytest test-integration test-browser demo demo-check \
-	quality bench test-tutor test-lms test-floors upgrade clean
+	quality bench test-tutor test-lms test-floors test-wheel tox upgrade clean FORCE
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,6 +14,8 @@ find_python = $(firstword $(foreach p,python$(1) $(wildcard /root/.pyenv/version
 	/usr/bin/python$(1),$(if $(shell $(p) --version 2>/dev/null),$(p))))
 PYTHON311 ?= $(call find_python,3.11)
 PYTHON312 ?= $(call find_python,3.12)
+# A Python the project supports: 3.11 or newer.
+supported = $(shell $(1) -c 'import sys; print(int(sys.version_info >= (3, 11)))' 2>/dev/null)
 PIP_COMPILE := pip-compile -q --upgrade --allow-unsafe --no-emit-index-url --no-emit-find-links --strip-extras
 export PYTHONPATH := $(CURDIR)
 export DJANGO_SETTINGS_MODULE := test_settings
@@ -21,7 +23,12 @@ export DJANGO_SETTINGS_MODULE := test_settings
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "%-17s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: $(REQUIREMENTS) setup.py
+# A .venv whose Python is older than 3.11 (or no longer runs) is made again, whatever its age.
+$(VENV)/.installed: $(REQUIREMENTS) setup.py $(if $(wildcard $(VENV)/pyvenv.cfg),$(if $(filter 1,$(call supported,$(BIN)/python)),,FORCE))
+	@test "$(call supported,$(PYTHON))" = 1 || { echo "This project needs Python 3.11 or newer;" \
+		"$(PYTHON) is $$($(PYTHON) --version 2>&1 | head -n1). Pass one: make $(MAKECMDGOALS) PYTHON=python3.12" >&2; exit 1; }
+	@if [ -e $(VENV)/pyvenv.cfg ] && [ "$(call supported,$(BIN)/python)" != 1 ]; then \
+		echo "$(VENV) was made by an unsupported Python: replacing it"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(addprefix -r ,$(REQUIREMENTS))
@@ -76,18 +83,24 @@ test-lms: .venv-lms/.installed ## the suite on Python 3.12 with the LMS's pinned
 	.venv-lms/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 12), sys.version'
 	for db in $(LMS_TEST_DBS); do echo "== PIR_TEST_DB=$$db"; PIR_TEST_DB=$$db .venv-lms/bin/django-admin test || exit 1; done
 
-.venv-floors/.installed: requirements/floors.txt setup.py
+.venv-floors/.installed: requirements/floors.txt requirements/test-tools.in setup.py
 	@test -n "$(PYTHON311)" || { echo "Python 3.11 not found: set PYTHON311" >&2; exit 1; }
 	$(PYTHON311) -m venv .venv-floors
 	.venv-floors/bin/pip install -q --upgrade pip
-	.venv-floors/bin/pip install -q -r requirements/floors.txt -c requirements/floors.txt pytest pytest-django ddt \
-		bridgekeeper hypothesis
+	.venv-floors/bin/pip install -q -r requirements/floors.txt -c requirements/floors.txt -r requirements/test-tools.in
 	.venv-floors/bin/pip install -q --no-deps -e .
 	touch $@
 
 test-floors: .venv-floors/.installed ## the suite on sqlite with the lowest versions constraints.txt allows (Python 3.11)
 	.venv-floors/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version'
 	.venv-floors/bin/django-admin test
+
+test-wheel: $(VENV)/.installed ## build the sdist and wheel, install the wheel in a fresh virtualenv, check the admin's files
+	$(BIN)/python tests/package/check_wheel.py
+
+tox: ## tox with the Python 3.11 and 3.12 found here (TOX_ARGS="-e lms", "-e floors"; tox on PATH)
+	@test -n "$(PYTHON311)" -a -n "$(PYTHON312)" || { echo "Python 3.11 or 3.12 not found: set PYTHON311, PYTHON312" >&2; exit 1; }
+	PYTHON311="$(PYTHON311)" PYTHON312="$(PYTHON312)" tox $(TOX_ARGS)
 
 demo: $(VENV)/.installed ## run the admin, one beat and one worker on sqlite; prints where to look
 	$(BIN)/python demo/run.py
@@ -112,6 +125,8 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in (lms.txt under Pyth
 	for f in lms; do \
 		.venv-pip-tools-py312/bin/$(PIP_COMPILE) -o requirements/$$f.txt requirements/$$f.in; \
 	done
+
+FORCE:
 
 clean: ## remove the virtualenvs and build output
 	rm -rf $(VENV) .venv-* build dist *.egg-info .pytest_cache

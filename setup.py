@@ -3,7 +3,7 @@
 import os
 import re
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -43,7 +43,11 @@ setup(
     long_description=README,
     long_description_content_type="text/markdown",
     license="AGPL-3.0-or-later",
-    packages=find_packages(include=["periodic_instructor_reports", "periodic_instructor_reports.*"]),
+    # The package's folders of templates and static files are data, listed by MANIFEST.in; found as
+    # namespace packages, setuptools ships them without a page of warnings about each one.
+    packages=find_namespace_packages(
+        include=["periodic_instructor_reports", "periodic_instructor_reports.*"], exclude=["*.__pycache__"]
+    ),
     include_package_data=True,
     python_requires=">=3.11",
     install_requires=load_requirements("requirements/base.in"),

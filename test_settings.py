@@ -4,7 +4,9 @@ Django settings for running the tests.
 The platform is not installable here, so ``tests/stand_in`` holds a stand-in of the parts of
 ``lms.djangoapps`` the plugin calls; it is put on ``sys.path`` here and never packaged.
 """
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -149,13 +151,15 @@ CELERY_EAGER_PROPAGATES_EXCEPTIONS = False
 BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = None
 
+# What a test run writes outside the database goes to a folder of its own, removed when it ends:
+# the report store of tests that do not make their own, and Hypothesis's example database.
+_RUN_DIR = tempfile.mkdtemp(prefix="pir-tests-")
+atexit.register(shutil.rmtree, _RUN_DIR, ignore_errors=True)
+_REPORTS_DIR = os.environ.get("PIR_TEST_REPORTS_DIR") or os.path.join(_RUN_DIR, "reports")
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(_RUN_DIR, "hypothesis"))
 GRADES_DOWNLOAD = {
     "STORAGE_CLASS": "django.core.files.storage.FileSystemStorage",
-    "STORAGE_KWARGS": {
-        "location": os.environ.get(
-            "PIR_TEST_REPORTS_DIR", os.path.join(tempfile.gettempdir(), "pir-test-reports")
-        ),
-    },
+    "STORAGE_KWARGS": {"location": _REPORTS_DIR},
 }
 LMS_BASE = "lms.test:8000"
 # Schedules of a minute are allowed here (the default minimum is an hour); tests of the rule

@@ -125,6 +125,7 @@ Periodic instructor reports demo is running.
 
   admin site   {url}
   login        {seeded.admin_username} / {seeded.admin_password}
+  learners     {", ".join(seeded.learners)} / {seeded.learner_password} (sign in at http://127.0.0.1:{args.port}/login/)
   reports      {demo_dir / 'reports'}
   logs         {children.log_dir} (web.log, worker.log, beat.log)
 
@@ -135,7 +136,9 @@ Sample schedules run every {args.every} s; their folders, by structure:""")
         print(f"\nChecking: waiting up to {args.timeout} s for reports in all three structures "
               "(and of the copied and the wrapped report).", flush=True)
     else:
-        print("\nNew report files are listed below. Ctrl-C stops every process.\n", flush=True)
+        print(f"\nBeat sends the first runs within {args.every} s; the worker then writes their files.")
+        print(f"New report files are listed below. Ctrl-C stops every process. Options: "
+              f"make demo DEMO_PORT={args.port} DEMO_DIR=... (see demo/run.py --help).\n", flush=True)
 
 
 def generated_reports(after_pk=0):
@@ -152,17 +155,34 @@ def generated_reports(after_pk=0):
     return found
 
 
-def watch(reports_dir, children):
-    """Print each new report file and each generated report's download URL until stopped."""
-    seen, last_row = set(), 0
+def watch(reports_dir, children, every):
+    """
+    Print each new report file and each generated report's download URL until stopped.
+
+    Files and reports of earlier runs of the demo (kept in its folder) are counted, not listed again.
+    Until the first new file appears, it says every 10 s what it waits for.
+    """
+    seen = set(report_files(reports_dir))
+    earlier = generated_reports()
+    last_row = earlier[-1][0] if earlier else 0
+    if seen:
+        print(f"  {len(seen)} report files of earlier runs are in {reports_dir}; new ones follow.",
+              flush=True)
+    started, said = time.monotonic(), 0
     while True:
         for name in report_files(reports_dir):
             if name not in seen:
                 seen.add(name)
+                said = None
                 print(f"  new report: {name}", flush=True)
         for row_id, course_id, name, url in generated_reports(last_row):
             last_row = row_id
             print(f"  generated: {course_id} {name}\n    download: {url}", flush=True)
+        waited = int(time.monotonic() - started)
+        if said is not None and waited >= said + 10:
+            said = waited
+            print(f"  {waited} s: waiting for beat's first runs (due every {every} s) and the worker's "
+                  "report files ...", flush=True)
         children.check_alive()
         time.sleep(2)
 
@@ -180,10 +200,12 @@ def main(argv=None):
     # The site's links (e-mails, download URLs) use the demo's own port.
     os.environ["DEMO_PORT"] = str(args.port)
     if port_in_use(args.port):
-        print(f"Port {args.port} is in use: stop what listens there or pass --port.", file=sys.stderr)
+        print(f"Port {args.port} is in use: stop what listens there or choose another port, "
+              f"e.g. make demo DEMO_PORT={args.port + 1} (demo/run.py --port).", file=sys.stderr)
         return 2
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    stopped = False
     children = processes.Children(
         demo_dir / "logs", processes.project_env(SETTINGS, DEMO_DIR=demo_dir, DEMO_PORT=args.port),
     )
@@ -200,7 +222,7 @@ def main(argv=None):
         )
         banner(args, demo_dir, seeded, children)
         if not args.check:
-            watch(reports_dir, children)
+            watch(reports_dir, children, args.every)
         processes.wait_for(
             lambda: not missing_structures(reports_dir, seeded.folders),
             timeout=args.timeout, what="report files in all three folder structures, copied and wrapped",
@@ -219,6 +241,7 @@ def main(argv=None):
         return 0
     except Stop as stop:
         print(f"\n{stop}: stopping the demo ...", flush=True)
+        stopped = True
         return 0
     except (processes.ChildExited, TimeoutError) as err:
         print(f"Demo failed: {err}", file=sys.stderr)
@@ -233,6 +256,9 @@ def main(argv=None):
         children.stop()
         if temporary:
             shutil.rmtree(demo_dir, ignore_errors=True)
+        if stopped:
+            print(f"Demo stopped: the site, beat and worker are down; its files stay in {demo_dir}"
+                  if not temporary else "Demo stopped.", flush=True)
 
 
 if __name__ == "__main__":

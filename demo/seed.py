@@ -44,6 +44,8 @@ class Seeded:
 
     admin_username: str
     admin_password: str
+    learners: list
+    learner_password: str
     ccx_id: str
     # structure -> glob patterns of the folders (relative to the reports folder) it writes to
     folders: dict
@@ -52,6 +54,11 @@ class Seeded:
 def admin_password():
     """Return the demo admin's password (``DEMO_ADMIN_PASSWORD``, default ``admin``)."""
     return os.environ.get("DEMO_ADMIN_PASSWORD", "admin")
+
+
+def learner_password():
+    """Return the learners' password (``DEMO_LEARNER_PASSWORD``, default ``learner``)."""
+    return os.environ.get("DEMO_LEARNER_PASSWORD", "learner")
 
 
 def _hashed(course_id):
@@ -67,10 +74,14 @@ def _users():
         )
     for username, full_name in LEARNERS:
         first, last = full_name.split(" ", 1)
-        user_model.objects.get_or_create(
+        learner, _ = user_model.objects.get_or_create(
             username=username,
             defaults={"email": f"{username}@example.com", "first_name": first, "last_name": last},
         )
+        # They sign in at /login/ to see a download refused; learners of older demos had no password.
+        if not learner.password or not learner.has_usable_password():
+            learner.set_password(learner_password())
+            learner.save(update_fields=["password"])
     return admin
 
 
@@ -187,6 +198,8 @@ def seed(*, every_seconds=20):
     return Seeded(
         admin_username=ADMIN_USERNAME,
         admin_password=admin_password(),
+        learners=[username for username, _ in LEARNERS],
+        learner_password=learner_password(),
         ccx_id=ccx_id,
         folders={
             "regular": [_hashed(DEMO_COURSE), _hashed(ccx_id)],

@@ -109,9 +109,13 @@ class ScheduleListTests(AdminCase):
         page = self.client.get(reverse(f"{SCHEDULES}_changelist"))
         cells = {row.pk: row for row in page.context["cl"].result_list}
         self.assertEqual(set(cells), {listed.pk, selecting.pk, paused.pk, weekly.pk})
-        self.assertContains(page, f'<td class="field-courses_text">{COURSE} +2 more</td>', html=True)
+        # A line each, cut short in a narrow column, "+N more" kept in view, every course id in the tooltip.
+        self.assertContains(page, f'title="{COURSE}, {OTHER}, course-v1:edX+Third+2026"')
+        self.assertContains(page, f'<span class="pir-cut">{COURSE}</span> <span>+2 more</span>')
         self.assertContains(page, "+ running courses of edX")
-        self.assertContains(page, f"{COURSE} <span class=\"pir-muted\">and their CCXs</span>")
+        self.assertContains(
+            page, '<span class="pir-line pir-muted" title="and their CCXs">and their CCXs</span>', html=True,
+        )
         self.assertContains(page, '<td class="field-next_run">paused</td>', html=True)
         self.assertContains(page, '<td class="field-when_text">every Monday at 07:00 (Europe/Paris)</td>',
                             html=True)

@@ -97,7 +97,9 @@ class OnePerDueTimeTests(ReportFilesMixin, TestCase):
     def test_missed_due_times_are_counted_on_the_next_run(self):
         self.fire(self.anchor + HOUR + datetime.timedelta(seconds=1))
         # Workers were down for three due times; their messages expired unrun.
-        self.fire(self.anchor + 5 * HOUR + datetime.timedelta(seconds=1))
+        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
+            self.fire(self.anchor + 5 * HOUR + datetime.timedelta(seconds=1))
+        self.assertIn("missed 3 due times", " ".join(logs.output))
         run = ReportRun.objects.latest("planned_at")
         self.assertEqual((run.planned_at, run.missed), (self.anchor + 5 * HOUR, 3))
 

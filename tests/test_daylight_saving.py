@@ -110,7 +110,8 @@ class RepeatedHourTests(BeatTestCase):
             schedule = self.schedule(*spec, "America/New_York", enabled=False)
         clock.now = start = utc(2026, 11, 1, 6, 10)
         if how == "resume":
-            api.set_schedules_enabled(PeriodicReportSchedule.objects.all(), enabled=True, acting_user=factories.superuser())
+            api.set_schedules_enabled(PeriodicReportSchedule.objects.all(), enabled=True,
+                                      acting_user=factories.superuser())
         elif how == "enable":
             api.update_schedule(schedule, acting_user=factories.superuser(), enabled=True)
         else:

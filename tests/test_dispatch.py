@@ -311,9 +311,9 @@ class DispatchTests(ReportFilesMixin, TestCase):
         owner = factories.user(is_staff=True)
         schedule = self.recording_schedule(owner=owner)
         get_user_model().objects.filter(pk=owner.pk).update(is_active=False)
-        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
+        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR") as logs:
             result = dispatch.run_schedule(schedule.pk)
-        self.assertIn("owner (user id %s) is inactive" % owner.pk, " ".join(logs.output))
+        self.assertIn(f"refused: owner (user id {owner.pk}) is inactive", " ".join(logs.output))
         self.assertEqual((result["status"], reports.CALLS), ("refused", []))
 
     def test_queries_per_batch_not_per_course(self):

@@ -66,7 +66,7 @@ class ScheduleListTests(HistoryAdminTestCase):
         factories.schedule(task=self.task, interval=None, crontab=factories.crontab())
         with self.assertNumQueries(one_row):
             response = self.client.get(url)
-        self.assertContains(response, "done: 1 submitted", count=4)
+        self.assertContains(response, ">done: 1 submitted</span>", count=4)
 
     def test_run_now_action(self):
         schedules = [factories.schedule(task=self.task), factories.schedule(task=self.task, enabled=False)]
@@ -185,6 +185,17 @@ class RunHistoryAdminTests(HistoryAdminTestCase):
         response = self.client.post(reverse(f"{RUNS}_delete", args=[self.bad_run.pk]), {"post": "yes"})
         self.assertEqual(response.status_code, 403)
         self.assertTrue(ReportRun.objects.filter(pk=self.bad_run.pk).exists())
+
+    def test_run_page_names_the_owner_by_username(self):
+        owner = get_user_model().objects.create_user("dana", is_staff=True)
+        ReportRun.objects.filter(pk=self.bad_run.pk).update(owner_user_id=owner.pk)
+        page = self.client.get(reverse(f"{RUNS}_change", args=[self.bad_run.pk]))
+        self.assertContains(page, '<div class="readonly">dana</div>', html=True)
+        self.assertNotContains(page, "Owner user id")
+        owner_id = owner.pk
+        owner.delete()
+        page = self.client.get(reverse(f"{RUNS}_change", args=[self.bad_run.pk]))
+        self.assertContains(page, f"user id {owner_id} (deleted)")
 
     def test_history_lists_do_not_grow_with_rows(self):
         for url in (reverse(f"{RUNS}_changelist"), reverse(f"{RUN_COURSES}_changelist")):

@@ -119,7 +119,8 @@ class DispatchTests(TestCase):
         self.assertEqual(self.run_at(0)["status"], "done")
         IntervalSchedule.objects.filter(pk=self.schedule.interval_id).update(every=0)
         for seconds in (1, 2, 3):
-            result = self.run_at(seconds)
+            with self.assertLogs("periodic_instructor_reports.history", "WARNING"):
+                result = self.run_at(seconds)
             self.assertEqual(result["status"], "too_soon")
             self.assertIn(f"too soon: {seconds} s after the previous run's due time", result["error"])
         self.assertEqual(len(reports.CALLS), 1)
@@ -131,7 +132,9 @@ class DispatchTests(TestCase):
     def test_runs_a_minimum_interval_apart_both_run(self):
         self.assertEqual(self.run_at(0)["status"], "done")
         self.assertEqual(self.run_at(60)["status"], "done")
-        self.assertEqual(self.run_at(90, trigger=ReportRun.TRIGGER_CRON)["status"], "too_soon")
+        with self.assertLogs("periodic_instructor_reports.history", "WARNING") as logs:
+            self.assertEqual(self.run_at(90, trigger=ReportRun.TRIGGER_CRON)["status"], "too_soon")
+        self.assertIn("skipped a run, too soon: 30 s after", " ".join(logs.output))
         self.assertEqual(self.run_at(120, trigger=ReportRun.TRIGGER_CRON)["status"], "done")
         self.assertEqual(len(reports.CALLS), 3)
 

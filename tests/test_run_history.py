@@ -165,7 +165,8 @@ class RunRecordTests(ReportFilesMixin, TestCase):
         schedule = factories.schedule()
         with mock.patch.object(history, "record_courses", side_effect=RuntimeError("disk full")):
             with self.assertRaises(RuntimeError):
-                dispatch.run_schedule(schedule.pk)
+                with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+                    dispatch.run_schedule(schedule.pk)
         run = ReportRun.objects.get()
         self.assertEqual((run.status, run.error), ("error", "RuntimeError: disk full"))
         self.assertIsNotNone(run.finished_at)

@@ -1,6 +1,7 @@
 """The run history's admin: read-only pages of runs and of their courses."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -43,14 +44,23 @@ class ReportRunAdmin(StartEndCells, ReadOnlyAdmin):
     list_filter = (ScheduleFilter, "status", "trigger", "started_at")
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-pk")
-    fields = ("schedule_link", "report_name", "owner_user_id", "trigger", "requested_by_user_id", "due",
-              "started", "finished",
+    fields = ("schedule_link", "report_name", "owner", "trigger", "requested_by", "due", "started", "finished",
               "duration", "status", "outcome_counts", "missed", "error", "notified", "note", "course_table")
     readonly_fields = fields
 
     @admin.display(description=_("Schedule"), ordering="schedule_id")
     def schedule_link(self, obj):
         return schedule_link(obj)
+
+    @admin.display(description=_("Owner"))
+    def owner(self, obj):
+        """The user the reports were requested as, by username; the run keeps the id (users may go)."""
+        return username_cell(obj.owner_user_id)
+
+    @admin.display(description=_("Requested by"))
+    def requested_by(self, obj):
+        """Who asked for a manual run, by username."""
+        return username_cell(obj.requested_by_user_id)
 
     @admin.display(description=_("Due time"), ordering="planned_at")
     def due(self, obj):
@@ -129,6 +139,16 @@ class ReportRunCourseAdmin(StartEndCells, ReadOnlyAdmin):
     @admin.display(description=_("Schedule"))
     def schedule(self, obj):
         return schedule_link(obj.run)
+
+
+def username_cell(user_id):
+    """A user kept by id, shown by username (or as a deleted id), or "-"."""
+    if user_id is None:
+        return "-"
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return _("user id %(id)s (deleted)") % {"id": user_id}
+    return user.get_username()
 
 
 def report_cell(row):

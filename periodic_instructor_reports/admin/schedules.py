@@ -101,20 +101,31 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Courses"))
     def courses_text(self, obj):
-        """The first course ids, "+N more", and what the schedule selects by organisation and state."""
+        """
+        The first course id and "+N more", then what the schedule selects by organisation and state.
+
+        Each on one line, cut short if need be (the whole line in its tooltip): rows stay short.
+        """
         listed = [str(course_id) for course_id in obj.course_ids or []]
-        parts = []
-        if listed:
-            parts.append(", ".join(listed[:LISTED_COURSES]))
-            if len(listed) > LISTED_COURSES:
-                parts.append(_("+%(count)d more") % {"count": len(listed) - LISTED_COURSES})
-        selection = describe_selection(obj)
-        if selection:
-            parts.append(format_html('<span class="pir-muted">{}</span>', selection))
+        selected = [describe_selection(obj)]
         if obj.include_ccx or obj.only_ccx:
-            parts.append(format_html('<span class="pir-muted">{}</span>',
-                                     _("only their CCXs") if obj.only_ccx else _("and their CCXs")))
-        return format_html_join(" ", "{}", ((part,) for part in parts)) or "-"
+            selected.append(_("only their CCXs") if obj.only_ccx else _("and their CCXs"))
+        selected = " ".join(str(part) for part in selected if part)
+        lines = []
+        if listed:
+            # "+N more" stays in view; the course id gives way.
+            more = ""
+            if len(listed) > LISTED_COURSES:
+                more = _("+%(count)d more") % {"count": len(listed) - LISTED_COURSES}
+            chosen = ", ".join(listed[:LISTED_COURSES])
+            lines.append(format_html(
+                '<span class="pir-line pir-courses" title="{}"><span class="pir-cut">{}</span>{}</span>',
+                ", ".join(listed), chosen, format_html(" <span>{}</span>", more) if more else "",
+            ))
+        if selected:
+            lines.append(format_html('<span class="pir-line pir-muted" title="{}">{}</span>',
+                                     selected, selected))
+        return format_html_join("", "{}", ((line,) for line in lines)) or "-"
 
     @admin.display(description=_("Last run"), ordering="_last_run_at")
     def last_run_text(self, obj):
@@ -127,10 +138,10 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         if isinstance(counts, str):  # a Subquery of a JSON field is text on some databases
             counts = json.loads(counts)
         status = dict(ReportRun.STATUS_CHOICES).get(obj._last_run_status, obj._last_run_status)  # pylint: disable=protected-access
+        outcome = f"{status}: {counts_text(counts)}" if counts else str(status)
         return format_html(
-            '<a href="{}">{}</a><br><span class="pir-muted">{}{}</span>', url,
-            time_cell(started, schedules.time_zone(obj)), status,
-            f": {counts_text(counts)}" if counts else "",
+            '<a href="{}">{}</a><span class="pir-line pir-muted" title="{}">{}</span>', url,
+            time_cell(started, schedules.time_zone(obj)), outcome, outcome,
         )
 
     def _next_run(self, obj, now):

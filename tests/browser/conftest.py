@@ -33,21 +33,31 @@ def pytest_ignore_collect(collection_path, config):
 
 @pytest.fixture(scope="session")
 def screenshots():
-    """Return the folder screenshots go to: ``docs/img`` (or ``PIR_SCREENSHOTS_DIR``)."""
-    folder = Path(os.environ.get("PIR_SCREENSHOTS_DIR") or ROOT / "docs" / "img")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """
+    Return the folder screenshots go to: ``PIR_SCREENSHOTS_DIR`` when asked (``docs/img`` for the docs).
+
+    Otherwise a temporary folder, removed after the run, so the tests leave the tree as it was.
+    """
+    asked = os.environ.get("PIR_SCREENSHOTS_DIR")
+    if asked:
+        folder = Path(asked)
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix="pir-screenshots-") as folder:
+        yield Path(folder)
 
 
 @pytest.fixture(scope="session")
-def live_demo(tmp_path_factory):
+def live_demo():
     """Run ``demo/run.py`` in a fresh folder on a free port; return the site's base URL."""
     from demo import processes
 
     port = free_port()
-    demo_dir = tmp_path_factory.mktemp("demo")
+    work = tempfile.TemporaryDirectory(prefix="pir-browser-")
+    demo_dir = Path(work.name) / "demo"
     env = processes.project_env("demo.settings", DEMO_DIR=demo_dir)
-    launcher = processes.Children(tempfile.mkdtemp(prefix="pir-browser-logs-"), env)
+    launcher = processes.Children(Path(work.name) / "logs", env)
     # Sample schedules every minute: their first runs are there to look at within a minute.
     launcher.start(
         "demo", [sys.executable, str(ROOT / "demo" / "run.py"), "--port", str(port), "--every", "60"]
@@ -61,6 +71,7 @@ def live_demo(tmp_path_factory):
         yield base_url
     finally:
         launcher.stop(timeout=60)
+        work.cleanup()
 
 
 @pytest.fixture(scope="session")
