@@ -44,8 +44,9 @@ class ReportRunAdmin(StartEndCells, ReadOnlyAdmin):
     list_filter = (ScheduleFilter, "status", "trigger", "started_at")
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-pk")
-    fields = ("schedule_link", "report_name", "owner", "trigger", "requested_by", "due", "started", "finished",
-              "duration", "status", "outcome_counts", "missed", "error", "notified", "note", "course_table")
+    fields = ("schedule_link", "report_name", "owner", "trigger", "requested_by", "due", "started",
+              "finished", "duration", "status", "outcome_counts", "missed", "error", "notified", "note",
+              "course_table")
     readonly_fields = fields
 
     @admin.display(description=_("Schedule"), ordering="schedule_id")
