@@ -20,6 +20,7 @@ import os
 import re
 
 from django.core.files import File
+from django.db import DatabaseError
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -70,6 +71,8 @@ def check(*, now=None):
         try:
             if _settle(row, tasks.get(row.task_id), finder, now):
                 ended.append(row)
+        except DatabaseError:
+            raise
         except Exception as err:  # noqa: BLE001 - a storage raises its own types (botocore's, timeouts)
             if _storage_trouble(row, err, now):
                 ended.append(row)

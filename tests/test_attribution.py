@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.files.storage import FileSystemStorage
 from django.core.management import call_command
+from django.db import OperationalError
 from django.test import TestCase, override_settings
 from django.urls import reverse
 from lms.djangoapps.instructor_task.models import InstructorTask
@@ -238,6 +239,14 @@ class StorageErrorTests(ReportFilesMixin, TestCase):
             self.assertEqual(follow.check(now=later), {"lost": 1})
         row = ReportRunCourse.objects.get(run_id=run_id)
         self.assertIn("TimeoutError: read timed out", row.error)
+
+    def test_a_database_error_is_not_taken_for_the_store_s(self):
+        schedule = factories.schedule(upload_folder_structure="flat", upload_folder_prefix="shared/")
+        run_id = dispatch.run_schedule(schedule.pk)["run_id"]
+        with mock.patch.object(follow.FileFinder, "sharing", side_effect=OperationalError("gone away")), \
+                self.assertRaises(OperationalError):
+            follow.check()
+        self.assertEqual(ReportRunCourse.objects.get(run_id=run_id).error, "")
 
     def test_a_failing_e_mail_does_not_stop_the_other_runs(self):
         first = factories.schedule(recipients=["a@example.com"], notify="always")
