@@ -856,6 +856,7 @@ class ConcurrentCapTests(TransactionTestCase):
 
     def test_concurrent_creations_respect_the_cap(self):
         factories.course(COURSE_A)
+        factories.report_task(conf.GRADE_REPORT)  # earlier tests may have emptied it
         users = [grant(factories.user(), "data_researcher", COURSE_A) for _number in range(2)]
         barrier, statuses = threading.Barrier(2), []
 
