@@ -55,13 +55,14 @@ $(VENV)/.browser: $(VENV)/.installed requirements/browser.txt
 test-browser: $(VENV)/.browser ## the admin in Chromium (/usr/bin/chromium) against the live demo
 	$(BIN)/pytest tests/browser
 
-.venv-tutor/.installed: requirements/tutor.txt
+.venv-tutor/.installed: requirements/tutor.txt tutor-contrib-periodic-reports/pyproject.toml
 	$(PYTHON) -m venv .venv-tutor
 	.venv-tutor/bin/pip install -q --upgrade pip
 	.venv-tutor/bin/pip install -q -r requirements/tutor.txt
+	.venv-tutor/bin/pip install -q --no-deps -e tutor-contrib-periodic-reports
 	touch $@
 
-test-tutor: .venv-tutor/.installed ## render Tutor's files with deploy/tutor's beat plugin and check them
+test-tutor: .venv-tutor/.installed ## render Tutor's files with the Tutor plugin package enabled and check them
 	.venv-tutor/bin/pytest tests/tutor
 
 .venv-lms/.installed: requirements/lms.txt requirements/lms-constraints.txt setup.py
