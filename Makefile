@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help requirements test test-django test-pytest test-integration test-browser demo demo-check \
-	quality bench test-tutor test-lms test-floors upgrade clean
+	quality bench test-tutor test-lms test-floors upgrade clean docs dist-check
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -65,6 +65,21 @@ test-browser: $(VENV)/.browser ## the admin in Chromium (/usr/bin/chromium) agai
 test-tutor: .venv-tutor/.installed ## render Tutor's files with the Tutor plugin package enabled and check them
 	.venv-tutor/bin/pytest tests/tutor
 
+.venv-docs/.installed: requirements/doc.txt
+	$(PYTHON) -m venv .venv-docs
+	.venv-docs/bin/pip install -q --upgrade pip
+	.venv-docs/bin/pip install -q -r requirements/doc.txt
+	touch $@
+
+docs: .venv-docs/.installed ## build the documentation site into docs/_build/html (warnings are errors)
+	.venv-docs/bin/sphinx-build -q -W --keep-going -b html docs docs/_build/html
+
+dist-check: .venv-docs/.installed ## build both packages (sdist and wheel) into dist/ and twine check them
+	rm -rf dist build tutor-contrib-periodic-reports/build
+	.venv-docs/bin/python -m build -q -o dist .
+	.venv-docs/bin/python -m build -q -o dist tutor-contrib-periodic-reports
+	.venv-docs/bin/twine check --strict dist/*
+
 .venv-lms/.installed: requirements/lms.txt requirements/lms-constraints.txt setup.py
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: set PYTHON312" >&2; exit 1; }
 	$(PYTHON312) -m venv .venv-lms
@@ -104,7 +119,7 @@ quality: $(VENV)/.installed ## lint
 
 upgrade: ## re-pin requirements/*.txt from requirements/*.in (lms.txt under Python 3.12, as the LMS's)
 	$(BIN)/pip install -q pip-tools
-	for f in base test quality ci dev browser tutor; do \
+	for f in base test quality ci dev browser tutor doc; do \
 		$(BIN)/$(PIP_COMPILE) -o requirements/$$f.txt requirements/$$f.in; \
 	done
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: set PYTHON312" >&2; exit 1; }
@@ -115,4 +130,5 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in (lms.txt under Pyth
 	done
 
 clean: ## remove the virtualenvs and build output
-	rm -rf $(VENV) .venv-* build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-* build dist *.egg-info .pytest_cache docs/_build tutor-contrib-periodic-reports/build \
+		tutor-contrib-periodic-reports/*.egg-info
