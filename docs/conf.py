@@ -25,3 +25,6 @@ html_theme_options = {
     "use_repository_button": False,
     "show_toc_level": 2,
 }
+nitpicky = True
+html_static_path = ["_static"]
+html_css_files = ["tables.css"]

@@ -8,6 +8,7 @@ the settings page cannot drift from the code.
 from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import nested_parse_with_titles
 
 
 def _default(value):
@@ -18,26 +19,27 @@ def _default(value):
 
 
 class PluginSettings(SphinxDirective):
-    """Render one section per setting, in the order of the table."""
+    """Render one section per setting, in the order of the table (placed inside a ``*`` section)."""
 
     def run(self):
         from periodic_instructor_reports import conf
 
         lines = []
         for name, (default, description) in conf.SETTINGS.items():
-            lines += [f".. setting:: {conf.PREFIX}{name}", ""]
-            lines += [f"   {line}" for line in description.splitlines()]
+            lines += [f".. setting:: {conf.PREFIX}{name}", "", name, "=" * len(name), "",
+                      f"``{conf.PREFIX}{name}``", ""]
+            lines += description.splitlines()
             lines.append("")
-            lines += [f"   {line}" if line else "" for line in _default(default)]
+            lines += _default(default)
             lines.append("")
         container = nodes.section()
-        self.state.nested_parse(StringList(lines, source="periodic_instructor_reports/conf.py"),
-                                self.content_offset, container)
+        nested_parse_with_titles(self.state, StringList(lines, source="periodic_instructor_reports/conf.py"),
+                                 container)
         return container.children
 
 
 def setup(app):
-    """Register the directive and the ``setting`` object type (``:setting:`` references it)."""
-    app.add_object_type("setting", "setting", indextemplate="pair: %s; setting")
+    """Register the directive and the ``setting`` target (``:setting:`` references it)."""
+    app.add_crossref_type("setting", "setting", indextemplate="pair: %s; setting")
     app.add_directive("plugin-settings", PluginSettings)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
