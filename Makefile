@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help requirements test test-django test-pytest test-integration test-browser demo demo-check \
-	quality bench test-tutor test-lms test-floors test-wheel tox upgrade clean FORCE
+	quality bench test-tutor test-lms test-floors test-wheel tox upgrade clean docs dist-check FORCE
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -62,14 +62,30 @@ $(VENV)/.browser: $(VENV)/.installed requirements/browser.txt
 test-browser: $(VENV)/.browser ## the admin in Chromium (/usr/bin/chromium) against the live demo
 	$(BIN)/pytest tests/browser
 
-.venv-tutor/.installed: requirements/tutor.txt
+.venv-tutor/.installed: requirements/tutor.txt tutor-contrib-periodic-reports/pyproject.toml
 	$(PYTHON) -m venv .venv-tutor
 	.venv-tutor/bin/pip install -q --upgrade pip
 	.venv-tutor/bin/pip install -q -r requirements/tutor.txt
+	.venv-tutor/bin/pip install -q --no-deps -e tutor-contrib-periodic-reports
 	touch $@
 
-test-tutor: .venv-tutor/.installed ## render Tutor's files with deploy/tutor's beat plugin and check them
+test-tutor: .venv-tutor/.installed ## render Tutor's files with the Tutor plugin package enabled and check them
 	.venv-tutor/bin/pytest tests/tutor
+
+.venv-docs/.installed: requirements/doc.txt
+	$(PYTHON) -m venv .venv-docs
+	.venv-docs/bin/pip install -q --upgrade pip
+	.venv-docs/bin/pip install -q -r requirements/doc.txt
+	touch $@
+
+docs: .venv-docs/.installed ## build the documentation site into docs/_build/html (warnings are errors)
+	.venv-docs/bin/sphinx-build -q -W --keep-going -b html docs docs/_build/html
+
+dist-check: .venv-docs/.installed ## build both packages (sdist and wheel) into dist/ and twine check them
+	rm -rf dist build tutor-contrib-periodic-reports/build
+	.venv-docs/bin/python -m build -q -o dist .
+	.venv-docs/bin/python -m build -q -o dist tutor-contrib-periodic-reports
+	.venv-docs/bin/twine check --strict dist/*
 
 .venv-lms/.installed: requirements/lms.txt requirements/lms-constraints.txt setup.py
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: set PYTHON312" >&2; exit 1; }
@@ -116,7 +132,7 @@ quality: $(VENV)/.installed ## lint
 
 upgrade: ## re-pin requirements/*.txt from requirements/*.in (lms.txt under Python 3.12, as the LMS's)
 	$(BIN)/pip install -q pip-tools
-	for f in base test quality ci dev browser tutor; do \
+	for f in base test quality ci dev browser tutor doc; do \
 		$(BIN)/$(PIP_COMPILE) -o requirements/$$f.txt requirements/$$f.in; \
 	done
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: set PYTHON312" >&2; exit 1; }
@@ -129,4 +145,5 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in (lms.txt under Pyth
 FORCE:
 
 clean: ## remove the virtualenvs and build output
-	rm -rf $(VENV) .venv-* build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-* build dist *.egg-info .pytest_cache docs/_build tutor-contrib-periodic-reports/build \
+		tutor-contrib-periodic-reports/*.egg-info

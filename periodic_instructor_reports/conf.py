@@ -10,59 +10,130 @@ GRADE_REPORT = "lms.djangoapps.instructor_task.api.submit_calculate_grades_csv"
 PROBLEM_GRADE_REPORT = "lms.djangoapps.instructor_task.api.submit_problem_grade_report"
 PROFILE_REPORT = "lms.djangoapps.instructor_task.api.submit_calculate_students_features_csv"
 
-# Setting name (without the PERIODIC_INSTRUCTOR_REPORTS_ prefix) -> default.
-DEFAULTS = {
-    # Dotted paths schedules may call: every report the plugin knows how to run (the catalog).
-    "ALLOWED_PATHS": list(catalog.PATHS),
-    # Celery queue for the dispatcher task; None uses the LMS default queue.
-    "QUEUE": None,
-    # REMOTE_ADDR of the request built for report functions that need one.
-    "REMOTE_ADDR": "127.0.0.1",
-    # SERVER_NAME of that request; None uses the host of LMS_BASE, else "localhost".
-    "SERVER_NAME": None,
-    # Days run history is kept; older runs are pruned by a daily job.
-    "RUN_RETENTION_DAYS": 90,
-    # How many runs one pruning query deletes at a time.
-    "PRUNE_BATCH_SIZE": 1000,
-    # How many more times a course refused as "already running" is tried; 0 turns retries off.
-    "RETRY_ATTEMPTS": 3,
-    # Seconds between those attempts.
-    "RETRY_DELAY": 600,
-    # Seconds without progress after which a run is taken to have lost its worker and is resumed.
-    "RESUME_AFTER": 900,
-    # How many times a run is resumed before it ends as an error.
-    "MAX_RESUMPTIONS": 5,
-    # Seconds to wait before going on when the platform could not queue a report (broker outage).
-    "OUTAGE_DELAY": 60,
-    # Seconds a dispatch may take per course before its soft time limit (plus five minutes).
-    "SECONDS_PER_COURSE": 1,
-    # Seconds a submitted report may stay unfinished in the platform before it is recorded as lost.
-    "LOST_AFTER": 86400,
-    # Addresses told about a failed run when its owner is inactive and it has no recipients.
-    "FAILURE_CC": [],
-    # How many recipients a schedule may have.
-    "MAX_RECIPIENTS": 20,
-    # Seconds between two runs of the follow-up job (set on its beat row when it is created).
-    "FOLLOW_UP_SECONDS": 60,
-    # Whether a schedule's owner gets an e-mail when a run has failed or refused courses.
-    "FAILURE_EMAILS": True,
-    # A folder every upload folder must be inside (except a course's own platform folder); "" for none.
-    "FOLDER_ROOT": "",
-    # Seconds a schedule must leave between runs at least: shorter intervals and crontabs are
-    # refused at save, and a run closer than this to the previous one is skipped.
-    "MIN_INTERVAL": 3600,
-    # Seconds between two manual runs ("run now") of one schedule; None: the MIN_INTERVAL setting.
-    "RUN_NOW_COOLDOWN": None,
-    # Base URL of the admin links in e-mails; None uses LMS_ROOT_URL, else https:// + LMS_BASE.
-    "SITE_URL": None,
-    # Downloads when the report store's links are not signed (S3 with CUSTOM_DOMAIN and no
-    # CloudFront key): "refuse", "stream" (through the LMS) or "redirect" (to the plain link).
-    "UNSIGNED_DOWNLOADS": "refuse",
-    # How many schedules the course-team API lets one course have.
-    "MAX_SCHEDULES_PER_COURSE": 10,
-    # How many writes one user may make through the course-team API (DRF rate: "120/hour"); None for no limit.
-    "API_WRITE_RATE": "120/hour",
+# Setting name (without the PERIODIC_INSTRUCTOR_REPORTS_ prefix) -> (default, what it does).
+# The documentation's settings page is generated from this table (docs/_ext/plugin_settings.py).
+SETTINGS = {
+    "ALLOWED_PATHS": (
+        list(catalog.PATHS),
+        "Dotted paths of the report functions schedules may call: by default every report the "
+        "plugin knows how to run (the catalog). Checked when a schedule is saved and again at "
+        "every run; narrow it to refuse some reports.",
+    ),
+    "QUEUE": (
+        None,
+        "Celery queue of the dispatcher task, set on the schedules' beat rows; ``None`` uses the "
+        "LMS default queue.",
+    ),
+    "REMOTE_ADDR": (
+        "127.0.0.1",
+        "``REMOTE_ADDR`` of the request built for report functions that need one.",
+    ),
+    "SERVER_NAME": (
+        None,
+        "``SERVER_NAME`` of that request; ``None`` uses the host of ``LMS_BASE``, else "
+        "``localhost``.",
+    ),
+    "RUN_RETENTION_DAYS": (
+        90,
+        "Days run history is kept; older runs are deleted by the daily job.",
+    ),
+    "PRUNE_BATCH_SIZE": (
+        1000,
+        "How many runs one pruning query deletes at a time.",
+    ),
+    "RETRY_ATTEMPTS": (
+        3,
+        "How many more times a course refused as already running is tried, in the same run; "
+        "``0`` turns retries off.",
+    ),
+    "RETRY_DELAY": (
+        600,
+        "Seconds between those attempts.",
+    ),
+    "RESUME_AFTER": (
+        900,
+        "Seconds without progress after which a run is taken to have lost its worker and is "
+        "resumed by the follow-up job.",
+    ),
+    "MAX_RESUMPTIONS": (
+        5,
+        "How many times a run is resumed before it ends as ``error``.",
+    ),
+    "OUTAGE_DELAY": (
+        60,
+        "Seconds a run waits before going on when the platform could not queue a report "
+        "(broker outage).",
+    ),
+    "SECONDS_PER_COURSE": (
+        1,
+        "Seconds a dispatch may take per course left before its soft time limit (plus five "
+        "minutes); the rest is handed to a new task.",
+    ),
+    "LOST_AFTER": (
+        86400,
+        "Seconds a submitted report may stay unfinished in the platform before it is recorded "
+        "``lost``.",
+    ),
+    "FAILURE_CC": (
+        [],
+        "Addresses told about a failed run instead of an inactive owner, when the schedule has "
+        "no recipients.",
+    ),
+    "MAX_RECIPIENTS": (
+        20,
+        "How many recipients a schedule may have.",
+    ),
+    "FOLLOW_UP_SECONDS": (
+        60,
+        "Seconds between two runs of the follow-up job (set on its beat row when it is "
+        "created).",
+    ),
+    "FAILURE_EMAILS": (
+        True,
+        "Whether a schedule's owner gets an e-mail when a course's report was not produced.",
+    ),
+    "FOLDER_ROOT": (
+        "",
+        "A folder every upload folder must be inside, except a course's own platform folder; "
+        "``\"\"`` for none. With or without its trailing slash: ``reports`` admits "
+        "``reports/weekly/``, never ``reports-other/``.",
+    ),
+    "MIN_INTERVAL": (
+        3600,
+        "Seconds a schedule leaves between runs at least: shorter intervals and crontabs are "
+        "refused at save, and a beat or cron run closer than this to the previous one is "
+        "skipped and recorded (``skipped: too soon``).",
+    ),
+    "RUN_NOW_COOLDOWN": (
+        None,
+        "Seconds between two manual runs (run now) of one schedule, in the admin and the "
+        "course-team API; ``0`` for none; ``None`` uses the "
+        ":setting:`MIN_INTERVAL <PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL>`.",
+    ),
+    "SITE_URL": (
+        None,
+        "Base URL of the links in e-mails (downloads, run history); ``None`` uses "
+        "``LMS_ROOT_URL``, else ``https://`` and ``LMS_BASE``.",
+    ),
+    "UNSIGNED_DOWNLOADS": (
+        "refuse",
+        "Downloads when the report store's links are not signed (S3 with ``CUSTOM_DOMAIN`` and "
+        "no CloudFront key): ``\"refuse\"``, ``\"stream\"`` (through the LMS) or ``\"redirect\"`` "
+        "(to the plain link).",
+    ),
+    "MAX_SCHEDULES_PER_COURSE": (
+        10,
+        "How many schedules the course-team API lets one course have.",
+    ),
+    "API_WRITE_RATE": (
+        "120/hour",
+        "How many writes one user may make through the course-team API (a DRF rate such as "
+        "``\"120/hour\"``); ``None`` for no limit.",
+    ),
 }
+
+# Setting name -> default.
+DEFAULTS = {name: default for name, (default, _description) in SETTINGS.items()}
 
 PREFIX = "PERIODIC_INSTRUCTOR_REPORTS_"
 

@@ -271,19 +271,21 @@ class ArgumentTests(TestCase):
         self.assertIn("    upload folder: 'ora/' (copied there from the course's folder once generated)",
                       out.getvalue())
 
-    def test_the_readme_table_lists_every_report_as_the_catalog_does(self):
-        readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md"), encoding="utf-8").read()
-        section = readme.split("## Every Data Download report\n", 1)[1].split("\n## ", 1)[0]
+    def test_the_documented_table_lists_every_report_as_the_catalog_does(self):
+        path = os.path.join(os.path.dirname(__file__), "..", "docs", "reports.rst")
+        page = open(path, encoding="utf-8").read()
+        section = page.split("\nEvery Data Download report\n", 1)[1]
+        table = section.split(".. list-table::", 1)[1].split("\n\n\n", 1)[0]
+        rows = [row.split("\n     - ") for row in table.split("\n   * - ")[2:]]
         labels = {catalog.NATIVE: "native folders", catalog.COPIED: "copied after the run",
                   catalog.WRAPPED: "wrapped by the plugin"}
-        table = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
-        self.assertEqual(len(table), len(catalog.REPORTS))
-        for report, line in zip(catalog.REPORTS, table, strict=True):
-            cells = [cell.strip() for cell in line.strip("|").split("|")]
-            self.assertEqual((cells[1], cells[2]), (f"`{report.path}`", labels[report.support]))
-            self.assertIn(f"`{report.filename}", cells[3])
-            self.assertIn(f".{report.extension}`", cells[3])
-            self.assertTrue(cells[-1].startswith(f"`{report.permission}`"), cells[-1])
+        self.assertEqual(len(rows), len(catalog.REPORTS))
+        for report, cells in zip(catalog.REPORTS, rows, strict=True):
+            cells = [cell.strip() for cell in cells]
+            self.assertEqual((cells[1], cells[2]), (f"``{report.path}``", labels[report.support]))
+            self.assertIn(f"``{report.filename}", cells[3])
+            self.assertIn(f".{report.extension}``", cells[3])
+            self.assertTrue(cells[-1].startswith(f"``{report.permission}``"), cells[-1])
 
     def test_the_new_reports_are_registered_and_allowed_out_of_the_box(self):
         self.assertEqual(conf.DEFAULTS["ALLOWED_PATHS"], catalog.PATHS)

@@ -1,0 +1,1 @@
+"""Tutor plugin for periodic-instructor-reports."""
