@@ -20,9 +20,15 @@ def hashed(course_id):
     return hashlib.sha1(str(course_id).encode("utf-8")).hexdigest()
 
 
-def file_pattern(course_prefix, report_name):
-    """Return the regex a report file name of ``report_name`` for the course prefix matches."""
-    return re.compile(rf"^{re.escape(course_prefix)}_{re.escape(report_name)}_{STAMP}\.csv$")
+def file_pattern(course_prefix, report_name, course_id=None):
+    """
+    Return the regex a report file name of ``report_name`` for the course prefix matches.
+
+    With ``course_id``, the name a folder shared by courses gives: the course's token follows the
+    report's name (ADR 0017).
+    """
+    token = f"_{hashed(course_id)[:16]}" if course_id else ""
+    return re.compile(rf"^{re.escape(course_prefix)}_{re.escape(report_name)}{token}_{STAMP}\.csv$")
 
 
 def matching(names, pattern):

@@ -88,4 +88,4 @@ def test_a_researcher_schedules_downloads_pauses_runs_and_deletes_through_the_ap
 
     steps = LogEntry.objects.filter(object_id=str(schedule.pk), user=researcher).order_by("pk")
     actions = [entry.change_message.split(".")[0] for entry in steps]
-    assert actions == ["Created", "Paused", "Ran now", "Deleted"], actions
+    assert actions == ["Created", "Paused", "Run now requested", "Deleted"], actions

@@ -75,7 +75,8 @@ def test_a_run_is_followed_to_its_files_and_mailed_once(stack, owner, reports, e
             assert row.course_id in GENERATED
             assert InstructorTask.objects.get(task_id=row.task_id).task_state == "SUCCESS"
             prefix = row.course_id.split(":", 1)[1].replace("+", "_")
-            assert matching([row.file_name], file_pattern(prefix, "grade_report")), row.file_name
+            pattern = file_pattern(prefix, "grade_report", row.course_id)
+            assert matching([row.file_name], pattern), row.file_name
             assert_complete_report(stack.reports_dir / row.file_path, "grade_report")
     # Every generated course of both runs names its own file, there, with the recorded size.
     assert_files_recorded(

@@ -49,7 +49,8 @@ def test_every_minute_crontab_in_tokyo_records_its_runs(stack, owner, reports):
     tokyo_day = schedules.run_date(schedule, run.planned_at)
     assert row.upload_parent_dir == f"live-cron/{tokyo_day:%Y-%m-%d}"
     assert InstructorTask.objects.filter(task_id=row.task_id, task_state="SUCCESS").exists()
-    files = matching(stack.files(row.upload_parent_dir), file_pattern("OrgX_Cron101_2026", "grade_report"))
+    pattern = file_pattern("OrgX_Cron101_2026", "grade_report", course)
+    files = matching(stack.files(row.upload_parent_dir), pattern)
     assert row.file_name in files, (row.file_name, files)
     assert_files_recorded([row], stack.reports_dir)
     assert_complete_report(stack.reports_dir / row.file_path, "grade_report")
@@ -87,7 +88,7 @@ def test_run_now_retries_a_course_already_running_and_records_each_attempt(stack
     assert run.counts == {"generated": 1}
     assert list(InstructorTask.objects.filter(course_id=course).exclude(pk=blocker.pk).values_list(
         "task_id", flat=True)) == [row.task_id]
-    assert matching([row.file_name], file_pattern("OrgX_Retry101_2026", "grade_report"))
+    assert matching([row.file_name], file_pattern("OrgX_Retry101_2026", "grade_report", course))
     assert_files_recorded([row], stack.reports_dir)
 
 

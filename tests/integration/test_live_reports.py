@@ -27,7 +27,7 @@ REPORTS = {
 
 def test_each_folder_structure_gets_reports_for_a_course_and_its_ccx(stack, owner, reports, every):
     ccx = CustomCourseForEdX.objects.create(course_id=COURSE, display_name="Coached DemoX", coach=owner)
-    ccx_id, ccx_suffix = str(ccx.locator), f"_ccx{ccx.pk}"
+    ccx_id = str(ccx.locator)
     first_day = timezone.localdate()
     schedules = {
         report: create_schedule(
@@ -45,14 +45,13 @@ def test_each_folder_structure_gets_reports_for_a_course_and_its_ccx(stack, owne
             (f"live-regular/{hashed(COURSE)}", file_pattern(COURSE_PREFIX, "grade_report"), COURSE),
             (f"live-regular/{hashed(ccx_id)}", file_pattern(COURSE_PREFIX, "grade_report"), ccx_id),
         ] + [
-            (f"live-by_date/{day:%Y-%m-%d}", file_pattern(COURSE_PREFIX, name), course)
+            (f"live-by_date/{day:%Y-%m-%d}", file_pattern(COURSE_PREFIX, "problem_grade_report", course),
+             course)
             for day in days
-            for name, course in (
-                ("problem_grade_report", COURSE), ("problem_grade_report" + ccx_suffix, ccx_id)
-            )
+            for course in (COURSE, ccx_id)
         ] + [
-            ("live-flat", file_pattern(COURSE_PREFIX, "student_profile_info"), COURSE),
-            ("live-flat", file_pattern(COURSE_PREFIX, "student_profile_info" + ccx_suffix), ccx_id),
+            ("live-flat", file_pattern(COURSE_PREFIX, "student_profile_info", course), course)
+            for course in (COURSE, ccx_id)
         ]
 
     def all_written():
@@ -132,7 +131,7 @@ def test_an_overlapping_schedule_gets_already_running_and_the_first_file_stays_w
     assert InstructorTask.objects.filter(course_id=course).count() == 1
     assert json.loads(row.task_input)["upload_parent_dir"] == "overlap-first/"
     files = stack.files("overlap-first")
-    assert len(files) == 1 and matching(files, file_pattern("OrgX_Overlap101_2026", "grade_report"))
+    assert len(files) == 1 and matching(files, file_pattern("OrgX_Overlap101_2026", "grade_report", course))
     assert_complete_report(stack.reports_dir / "overlap-first" / files[0], "grade_report")
     assert not stack.files("overlap-second")
     assert not course_rows(second, outcome__in=QUEUED).exists(), (
