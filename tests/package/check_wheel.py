@@ -72,17 +72,19 @@ def check_contents(wheel):
 
 def install_and_check(work, wheel):
     """Install ``wheel`` in a new virtualenv and run ``installed_check.py`` with it, outside the tree."""
+    # Nothing of the source tree may be seen: with it on PYTHONPATH, pip takes its editable
+    # install's metadata for the package and installs nothing.
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"PYTHONPATH", "DJANGO_SETTINGS_MODULE"}}
     venv = work / "venv"
-    run([sys.executable, "-m", "venv", venv])
+    run([sys.executable, "-m", "venv", venv], env=env)
     python = venv / "bin" / "python"
     run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         "-c", ROOT / "requirements" / "base.txt", wheel])
+         "-c", ROOT / "requirements" / "base.txt", wheel], env=env)
     project = work / "project"
     project.mkdir()
     for name in ("settings.py", "urls.py", "installed_check.py"):
         shutil.copy(HERE / name, project / name)
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"PYTHONPATH", "DJANGO_SETTINGS_MODULE"}}
     run([python, "installed_check.py"], cwd=project, env=env)
 
 
