@@ -56,7 +56,9 @@ class Beat:
     def tick(self):
         """Send what beat finds due now; return the seconds to beat's next due time (an hour at most)."""
         wait = HOUR
-        for row in self.scheduler.enabled_models():
+        # The query beat runs for its rows (``enabled_models`` from django-celery-beat 2.8).
+        rows = getattr(self.scheduler, "enabled_models", self.scheduler.Model.objects.enabled)
+        for row in rows():
             if row.task != beat.DISPATCH_TASK:
                 continue
             entry = ModelEntry(row, app=self.scheduler.app)
