@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help requirements test test-django test-pytest test-integration test-browser demo demo-check \
-	quality bench test-tutor test-lms test-floors upgrade clean
+	quality bench test-tutor test-lms test-floors test-frontend upgrade clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -89,6 +89,9 @@ test-floors: .venv-floors/.installed ## the suite on sqlite with the lowest vers
 	.venv-floors/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version'
 	.venv-floors/bin/django-admin test
 
+test-frontend: ## the dashboard tab's package (frontend/): npm ci, type check, jest
+	cd frontend && npm ci --no-audit --no-fund && npm test
+
 demo: $(VENV)/.installed ## run the admin, one beat and one worker on sqlite; prints where to look
 	$(BIN)/python demo/run.py
 
@@ -114,4 +117,4 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in (lms.txt under Pyth
 	done
 
 clean: ## remove the virtualenvs and build output
-	rm -rf $(VENV) .venv-* build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-* build dist *.egg-info .pytest_cache frontend/node_modules frontend/dist frontend/host/dist
