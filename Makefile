@@ -52,7 +52,13 @@ $(VENV)/.browser: $(VENV)/.installed requirements/browser.txt
 	$(BIN)/pip install -q -r requirements/browser.txt
 	touch $@
 
-test-browser: $(VENV)/.browser ## the admin in Chromium (/usr/bin/chromium) against the live demo
+# The host page of the course team's tab (frontend/host, built with Vite), served by the demo.
+HOST_PAGE_SOURCES := $(shell find frontend/src frontend/host frontend/stand-in -type f -not -path '*/dist/*' 2>/dev/null) \
+	frontend/package.json frontend/package-lock.json
+frontend/host/dist/index.html: $(HOST_PAGE_SOURCES)
+	cd frontend && npm ci --no-audit --no-fund && npm run build:host
+
+test-browser: $(VENV)/.browser frontend/host/dist/index.html ## the admin and the course team's tab in Chromium (/usr/bin/chromium) against the live demo
 	$(BIN)/pytest tests/browser
 
 .venv-tutor/.installed: requirements/tutor.txt
@@ -92,7 +98,7 @@ test-floors: .venv-floors/.installed ## the suite on sqlite with the lowest vers
 test-frontend: ## the dashboard tab's package (frontend/): npm ci, type check, jest
 	cd frontend && npm ci --no-audit --no-fund && npm test
 
-demo: $(VENV)/.installed ## run the admin, one beat and one worker on sqlite; prints where to look
+demo: $(VENV)/.installed frontend/host/dist/index.html ## run the admin, the course team's tab, one beat and one worker on sqlite; prints where to look
 	$(BIN)/python demo/run.py
 
 demo-check: $(VENV)/.installed ## run the demo until reports exist in all three folder structures

@@ -1,25 +1,12 @@
 import { screen } from '@testing-library/react';
-import type { ReactNode } from 'react';
-import { useParams } from 'react-router-dom';
 import {
-  addApp, getSiteConfig, setSiteConfig, SiteConfig, useWidgetsForId, WidgetOperationTypes,
+  addApp, getSiteConfig, setSiteConfig, SiteConfig, WidgetOperationTypes,
 } from '@openedx/frontend-base';
 import app, { ScheduledReportsPage, TabRoute } from './index';
+import { DashboardTabContent } from '../stand-in/dashboard';
 import {
   COURSE, fakeLms, page, renderAt, REPORTS, SETTINGS,
 } from './testing';
-
-/**
- * The dashboard's reading of the routes slot, as frontend-app-instructor-dashboard does it
- * (src/slots/SlotUtils.tsx `extractWidgetProps`: `widget.props.children.props`; src/routes.tsx
- * `TabContent`: the widget whose `tabId` is the route's renders its `content`).
- */
-const DashboardTabContent = () => {
-  const { tabId } = useParams<{ tabId: string }>();
-  const widgets = useWidgetsForId('org.openedx.frontend.slot.instructorDashboard.routes.v1');
-  const routes = widgets.map((widget) => (widget as any).props.children.props as { tabId: string, content: ReactNode });
-  return <>{routes.find((route) => route.tabId === tabId)?.content ?? 'PageNotFound'}</>;
-};
 
 describe('the App', () => {
   it('puts the tab page in the dashboard’s routes slot as an element with tabId and content', () => {
@@ -59,6 +46,6 @@ describe('the App', () => {
     addApp(siteConfig, app);
     setSiteConfig(siteConfig);
     renderAt(<DashboardTabContent />, `/instructor-dashboard/${COURSE}/data_downloads`);
-    expect(screen.getByText('PageNotFound')).toBeInTheDocument();
+    expect(screen.getByText('Page not found')).toBeInTheDocument();
   });
 });
