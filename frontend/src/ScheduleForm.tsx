@@ -109,8 +109,8 @@ const ScheduleForm = ({
       <ModalDialog.Header>
         <ModalDialog.Title>{title}</ModalDialog.Title>
       </ModalDialog.Header>
-      <Form onSubmit={submit} noValidate id="pir-schedule-form">
-        <ModalDialog.Body>
+      <ModalDialog.Body>
+        <Form onSubmit={submit} noValidate id="pir-schedule-form">
           {error && (
             <Alert variant="danger" role="alert">
               {intl.formatMessage(messages.formError, {
@@ -210,19 +210,20 @@ const ScheduleForm = ({
             <Form.Text>{intl.formatMessage(messages.recipientsHelp, { max: settings.max_recipients })}</Form.Text>
             {fieldErrors.recipients?.map((text) => <Form.Control.Feedback key={text} type="invalid">{text}</Form.Control.Feedback>)}
           </Form.Group>
-        </ModalDialog.Body>
-        <ModalDialog.Footer>
+        </Form>
+      </ModalDialog.Body>
+      <ModalDialog.Footer>
           <ActionRow>
             <Button variant="tertiary" onClick={onClose}>{intl.formatMessage(messages.cancel)}</Button>
             <StatefulButton
               type="submit"
+              form="pir-schedule-form"
               state={saving ? 'pending' : 'default'}
               labels={{ default: intl.formatMessage(messages.save), pending: intl.formatMessage(messages.saving) }}
               disabledStates={['pending']}
             />
           </ActionRow>
-        </ModalDialog.Footer>
-      </Form>
+      </ModalDialog.Footer>
     </ModalDialog>
   );
 };
