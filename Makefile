@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help requirements test test-django test-pytest test-integration test-browser demo demo-check \
-	quality bench test-tutor test-lms test-floors test-wheel tox upgrade clean docs dist-check FORCE
+	quality bench test-tutor test-lms test-floors test-wheel test-frontend tox upgrade clean docs dist-check FORCE
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -59,7 +59,13 @@ $(VENV)/.browser: $(VENV)/.installed requirements/browser.txt
 	$(BIN)/pip install -q -r requirements/browser.txt
 	touch $@
 
-test-browser: $(VENV)/.browser ## the admin in Chromium (/usr/bin/chromium) against the live demo
+# The host page of the course team's tab (frontend/host, built with Vite), served by the demo.
+HOST_PAGE_SOURCES := $(shell find frontend/src frontend/host frontend/stand-in -type f -not -path '*/dist/*' 2>/dev/null) \
+	frontend/package.json frontend/package-lock.json
+frontend/host/dist/index.html: $(HOST_PAGE_SOURCES)
+	cd frontend && npm ci --no-audit --no-fund && npm run build:host
+
+test-browser: $(VENV)/.browser frontend/host/dist/index.html ## the admin and the course team's tab in Chromium (/usr/bin/chromium) against the live demo
 	$(BIN)/pytest tests/browser
 
 .venv-tutor/.installed: requirements/tutor.txt tutor-contrib-periodic-reports/pyproject.toml
@@ -118,7 +124,11 @@ tox: ## tox with the Python 3.11 and 3.12 found here (TOX_ARGS="-e lms", "-e flo
 	@test -n "$(PYTHON311)" -a -n "$(PYTHON312)" || { echo "Python 3.11 or 3.12 not found: set PYTHON311, PYTHON312" >&2; exit 1; }
 	PYTHON311="$(PYTHON311)" PYTHON312="$(PYTHON312)" tox $(TOX_ARGS)
 
-demo: $(VENV)/.installed ## run the admin, one beat and one worker on sqlite; prints where to look
+
+test-frontend: ## the dashboard tab's package (frontend/): npm ci, type check, jest
+	cd frontend && npm ci --no-audit --no-fund && npm test
+
+demo: $(VENV)/.installed frontend/host/dist/index.html ## run the admin, the course team's tab, one beat and one worker on sqlite; prints where to look
 	$(BIN)/python demo/run.py
 
 demo-check: $(VENV)/.installed ## run the demo until reports exist in all three folder structures
@@ -146,4 +156,4 @@ FORCE:
 
 clean: ## remove the virtualenvs and build output
 	rm -rf $(VENV) .venv-* build dist *.egg-info .pytest_cache docs/_build tutor-contrib-periodic-reports/build \
-		tutor-contrib-periodic-reports/*.egg-info
+		tutor-contrib-periodic-reports/*.egg-info frontend/node_modules frontend/dist frontend/host/dist

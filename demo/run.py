@@ -119,13 +119,21 @@ def missing_structures(reports_dir, folders):
 
 def banner(args, demo_dir, seeded, children):
     """Print where to look."""
+    from demo.seed import DEMO_COURSE
+
     url = f"http://127.0.0.1:{args.port}/admin/"
+    team = ", ".join(
+        f"{username} / {password} ({role.replace('_', ' ') if role else 'a learner: refused'})"
+        for username, password, role in seeded.course_team
+    )
     print(f"""
 Periodic instructor reports demo is running.
 
   admin site   {url}
   login        {seeded.admin_username} / {seeded.admin_password}
   learners     {", ".join(seeded.learners)} / {seeded.learner_password} (sign in at http://127.0.0.1:{args.port}/login/)
+  course team  http://127.0.0.1:{args.port}/instructor-dashboard/{DEMO_COURSE}/scheduled_reports
+               the "Scheduled reports" tab: {team}
   reports      {demo_dir / 'reports'}
   logs         {children.log_dir} (web.log, worker.log, beat.log)
 

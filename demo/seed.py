@@ -27,6 +27,12 @@ LEARNERS = [
     ("grace", "Grace Hopper"),
     ("alan", "Alan Turing"),
 ]
+# The course team of the sample course, to sign in to its "Scheduled reports" tab: a data
+# researcher of the course, and a learner the tab refuses (username, password, role or None).
+COURSE_TEAM = [
+    ("rhea", "Rhea Researcher", "data_researcher"),
+    ("lee", "Lee Learner", None),
+]
 REPORT_TASKS = [
     ("Grade report", conf.GRADE_REPORT),
     ("Problem grade report", conf.PROBLEM_GRADE_REPORT),
@@ -47,6 +53,8 @@ class Seeded:
     learners: list
     learner_password: str
     ccx_id: str
+    # (username, password, role on the sample course or None) of who signs in to the course tab
+    course_team: list
     # structure -> glob patterns of the folders (relative to the reports folder) it writes to
     folders: dict
 
@@ -59,6 +67,31 @@ def admin_password():
 def learner_password():
     """Return the learners' password (``DEMO_LEARNER_PASSWORD``, default ``learner``)."""
     return os.environ.get("DEMO_LEARNER_PASSWORD", "learner")
+
+
+def course_team_password(username):
+    """Return a course-team demo user's password (``DEMO_COURSE_TEAM_PASSWORD``, default the username)."""
+    return os.environ.get("DEMO_COURSE_TEAM_PASSWORD") or username
+
+
+def _course_team():
+    """Create the course-team users with their passwords and roles on the sample course."""
+    from common.djangoapps.student.models import CourseAccessRole
+
+    for username, full_name, role in COURSE_TEAM:
+        first, last = full_name.split(" ", 1)
+        user, created = get_user_model().objects.get_or_create(
+            username=username,
+            defaults={"email": f"{username}@example.com", "first_name": first, "last_name": last},
+        )
+        if created:
+            user.set_password(course_team_password(username))
+            user.save(update_fields=["password"])
+        if role:
+            CourseAccessRole.objects.get_or_create(
+                user=user, role=role, course_id=DEMO_COURSE, org=DEMO_COURSE.split(":")[1].split("+")[0]
+            )
+    return [(username, course_team_password(username), role) for username, _name, role in COURSE_TEAM]
 
 
 def _hashed(course_id):
@@ -154,6 +187,7 @@ def seed(*, every_seconds=20):
         Seeded: the login and the folders each structure's reports go to.
     """
     admin = _users()
+    course_team = _course_team()
     _courses()
     _certificates()
     ccx = _ccx(admin)
@@ -201,6 +235,7 @@ def seed(*, every_seconds=20):
         learners=[username for username, _ in LEARNERS],
         learner_password=learner_password(),
         ccx_id=ccx_id,
+        course_team=course_team,
         folders={
             "regular": [_hashed(DEMO_COURSE), _hashed(ccx_id)],
             "by_date": ["periodic-reports/by-date/[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"],

@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # As in the LMS: the JWT cookie's two halves are put together for JwtAuthentication.
+    "edx_rest_framework_extensions.auth.jwt.middleware.JwtAuthCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -97,6 +99,60 @@ TEMPLATES = [
         },
     }
 ]
+
+
+def _jwt_signing_keys():
+    """
+    Return the site's JWT key pair (private JWK, public JWK set), made once per demo folder.
+
+    The web server, the worker and beat read the same files, as the LMS's processes share
+    ``JWT_PRIVATE_SIGNING_JWK`` and ``JWT_PUBLIC_SIGNING_JWK_SET``.
+    """
+    import json
+
+    path = DEMO_DIR / "jwt-signing-key.json"
+    if not path.exists():
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from jwt.algorithms import RSAAlgorithm
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        keys = {
+            "private": {**json.loads(RSAAlgorithm.to_jwk(key)), "kid": "demo-key"},
+            "public": {**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": "demo-key"},
+        }
+        DEMO_DIR.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(keys), encoding="utf-8")
+        partial.replace(path)
+    keys = json.loads(path.read_text(encoding="utf-8"))
+    return json.dumps(keys["private"]), json.dumps({"keys": [keys["public"]]})
+
+
+# JWT authentication configured as the LMS configures it (lms/envs/common.py JWT_AUTH): the
+# course team's tab signs in with the JWT cookie /login_refresh sets (demo/lms_auth.py).
+_JWT_PRIVATE_KEY, _JWT_PUBLIC_KEYS = _jwt_signing_keys()
+JWT_AUTH = {
+    "JWT_VERIFY_EXPIRATION": True,
+    "JWT_LEEWAY": 1,
+    "JWT_DECODE_HANDLER": "edx_rest_framework_extensions.auth.jwt.decoder.jwt_decode_handler",
+    "JWT_AUTH_COOKIE": "edx-jwt-cookie",
+    "JWT_VERIFY_AUDIENCE": False,
+    "JWT_ISSUER": "http://127.0.0.1/oauth2",
+    "JWT_AUDIENCE": "lms-key",
+    "JWT_ISSUERS": [{"ISSUER": "http://127.0.0.1/oauth2", "AUDIENCE": "lms-key", "SECRET_KEY": SECRET_KEY}],
+    "JWT_SECRET_KEY": SECRET_KEY,
+    "JWT_ALGORITHM": "HS256",
+    "JWT_SUPPORTED_VERSION": "1.2.0",
+    "JWT_PUBLIC_SIGNING_JWK_SET": _JWT_PUBLIC_KEYS,
+    "JWT_PRIVATE_SIGNING_JWK": _JWT_PRIVATE_KEY,
+    "JWT_SIGNING_ALGORITHM": "RS512",
+    "JWT_AUTH_COOKIE_HEADER_PAYLOAD": "edx-jwt-cookie-header-payload",
+    "JWT_AUTH_COOKIE_SIGNATURE": "edx-jwt-cookie-signature",
+    "JWT_AUTH_HEADER_PREFIX": "JWT",
+    "JWT_IN_COOKIE_EXPIRATION": 60 * 60,
+}
+# Where the course team's tab page is served from: the host page frontend/host builds (Vite).
+SCHEDULED_REPORTS_HOST_DIR = BASE_DIR / "frontend" / "host" / "dist"
 
 # Celery, configured like the LMS: from Django settings, old-style names, no namespace.
 BROKER_URL = os.environ.get("DEMO_BROKER_URL") or "filesystem://"

@@ -8,6 +8,7 @@ researcher role gives ``instructor.research``, the instructor role ``instructor.
 and the certificate lists, course staff the proctored exam results.
 """
 
+import datetime
 import threading
 import unittest
 
@@ -16,8 +17,9 @@ from common.djangoapps.student.models import CourseAccessRole
 from django.contrib.admin.models import LogEntry
 from django.core.cache import cache
 from django.db import connection
-from django.test import TestCase, TransactionTestCase
+from django.test import TestCase, TransactionTestCase, override_settings
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from periodic_instructor_reports import catalog, conf
@@ -141,6 +143,7 @@ class ApiTestCase(ReportFilesMixin, TestCase):
 
 
 ENDPOINTS = {
+    "settings": ("get", "settings/", None, 200),
     "reports": ("get", "reports/", None, 200),
     "schedules": ("get", "schedules/", None, 200),
     "create": (
@@ -254,6 +257,46 @@ class ScheduleVisibilityTests(ApiTestCase):
             (listed["Weekly grades"]["may_manage"], listed["Weekly grades"]["owned_by_you"]), (True, True)
         )
         self.assertEqual(listed["Staff's grades"]["may_manage"], False)
+
+    def test_each_schedule_says_when_it_runs_next_and_how_its_last_run_ended(self):
+        listed = {
+            s["name"]: s for s in self.call("researcher_a", "get", BASE + COURSE_A + "/schedules/").json()
+        }
+        own = listed["Weekly grades"]
+        run = self.run_of["own"]
+        self.assertEqual(own["when"], "every hour")
+        self.assertEqual(own["time_zone"], "UTC")
+        self.assertEqual(
+            {key: own["last_run"][key] for key in ("id", "status", "status_display", "trigger")},
+            {"id": run.pk, "status": "done", "status_display": "done", "trigger": "beat"},
+        )
+        # An interval runs a whole interval after the last due time beat ran it for.
+        expected = max(run.planned_at, self.own.anchor) + datetime.timedelta(hours=1)
+        self.assertEqual(parse_datetime(own["next_run"]), expected)
+        self.assertIsNone(listed["Staff's grades"]["last_run"])
+
+    def test_a_paused_schedule_has_no_next_run(self):
+        PeriodicReportSchedule.objects.filter(pk=self.own.pk).update(enabled=False)
+        own = self.call("researcher_a", "get", BASE + COURSE_A + f"/schedules/{self.own.pk}/").json()
+        self.assertIsNone(own["next_run"])
+
+    @override_settings(
+        TIME_ZONE="Europe/Paris",
+        PERIODIC_INSTRUCTOR_REPORTS_MAX_SCHEDULES_PER_COURSE=7,
+        PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL=7200,
+    )
+    def test_the_settings_give_the_sites_time_zone_and_the_limits(self):
+        self.assertEqual(
+            self.call("researcher_a", "get", BASE + COURSE_A + "/settings/").json(),
+            {
+                "time_zone": "Europe/Paris",
+                "min_interval_seconds": 7200,
+                "max_schedules": 7,
+                "schedules": 3,
+                "max_recipients": conf.get("MAX_RECIPIENTS"),
+                "run_now_cooldown_seconds": conf.get("RUN_NOW_COOLDOWN"),
+            },
+        )
 
     def test_a_researcher_may_not_manage_another_researchers_schedule(self):
         url = BASE + COURSE_A + f"/schedules/{self.own.pk}/"

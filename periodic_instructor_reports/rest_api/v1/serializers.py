@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django_celery_beat.models import PERIOD_CHOICES, CrontabSchedule, IntervalSchedule
 from rest_framework import serializers
 
-from periodic_instructor_reports import catalog
+from periodic_instructor_reports import catalog, schedules
 from periodic_instructor_reports.models import Outcome, PeriodicReportSchedule, ReportRun
 
 # How deep the JSON of a report's arguments may nest (the catalog's arguments are at most a list).
@@ -205,6 +205,17 @@ class ScheduleInputSerializer(serializers.Serializer):
         return fields
 
 
+class LastRunSerializer(serializers.ModelSerializer):
+    """A schedule's latest run, in short: its status and its counts of courses per outcome."""
+
+    status_display = serializers.CharField(source="get_status_display")
+
+    class Meta:
+        model = ReportRun
+        fields = ["id", "status", "status_display", "trigger", "started_at", "finished_at", "counts"]
+        read_only_fields = fields
+
+
 class ScheduleSerializer(serializers.ModelSerializer):
     """A schedule of the course, with what the caller may do with it."""
 
@@ -217,6 +228,14 @@ class ScheduleSerializer(serializers.ModelSerializer):
     )
     interval = serializers.SerializerMethodField()
     crontab = serializers.SerializerMethodField()
+    when = serializers.SerializerMethodField(help_text="When it runs, in words, with its time zone.")
+    time_zone = serializers.SerializerMethodField(
+        help_text="Its time zone: its crontab's, else the site's (TIME_ZONE).",
+    )
+    next_run = serializers.SerializerMethodField(
+        help_text="When it runs next, or null when paused; a past time means beat is not running it.",
+    )
+    last_run = serializers.SerializerMethodField(help_text="Its latest run, or null.")
     arguments = serializers.JSONField(source="keyword_arguments")
 
     class Meta:
@@ -231,6 +250,10 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "may_manage",
             "interval",
             "crontab",
+            "when",
+            "time_zone",
+            "next_run",
+            "last_run",
             "arguments",
             "include_ccx",
             "only_ccx",
@@ -253,6 +276,21 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
     def get_may_manage(self, schedule) -> bool:
         return schedule.pk in self.context["manageable"]
+
+    def get_when(self, schedule) -> str:
+        return str(schedules.describe_when(schedule))
+
+    def get_time_zone(self, schedule) -> str:
+        return str(schedules.time_zone(schedule))
+
+    def get_next_run(self, schedule) -> datetime.datetime | None:
+        last_due = self.context.get("last_due", {}).get(schedule.pk)
+        upcoming = schedules.next_run(schedule, last_due=last_due, now=self.context["now"])
+        return serializers.DateTimeField().to_representation(upcoming) if upcoming else None
+
+    def get_last_run(self, schedule) -> LastRunSerializer(allow_null=True):
+        run = self.context.get("last_runs", {}).get(schedule.pk)
+        return LastRunSerializer(run).data if run else None
 
     def get_interval(self, schedule) -> IntervalSerializer(allow_null=True):
         interval = schedule.interval
@@ -334,6 +372,17 @@ class RunSerializer(serializers.ModelSerializer):
 
     def get_read_only(self, run) -> bool:
         return run.schedule_id not in self.context["course_schedule_ids"]
+
+
+class CourseSettingsSerializer(serializers.Serializer):
+    """What the site allows a course team, for forms to say before the API refuses."""
+
+    time_zone = serializers.CharField(help_text="The site's time zone (TIME_ZONE): schedules' default.")
+    min_interval_seconds = serializers.IntegerField(help_text="The shortest time between two runs.")
+    max_schedules = serializers.IntegerField(help_text="How many schedules the course may have.")
+    schedules = serializers.IntegerField(help_text="How many it has.")
+    max_recipients = serializers.IntegerField(help_text="How many recipients a schedule may have.")
+    run_now_cooldown_seconds = serializers.IntegerField(help_text="The wait between two runs now.")
 
 
 class MessageSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ COURSE = "courses/<str:course_id>/"
 SCHEDULE = COURSE + "schedules/<int:schedule_id>/"
 
 endpoints = [
+    path(COURSE + "settings/", views.CourseSettingsView.as_view(), name="settings"),
     path(COURSE + "reports/", views.ReportListView.as_view(), name="reports"),
     path(COURSE + "schedules/", views.ScheduleListView.as_view(), name="schedules"),
     path(SCHEDULE, views.ScheduleDetailView.as_view(), name="schedule"),

@@ -10,7 +10,8 @@ import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
@@ -26,7 +27,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from periodic_instructor_reports import api, catalog, courses
+from periodic_instructor_reports import api, catalog, conf, courses
 from periodic_instructor_reports.exceptions import BrokerUnavailable, RunNowRefused
 from periodic_instructor_reports.models import (
     PeriodicReportSchedule,
@@ -273,8 +274,25 @@ class CourseView(GenericAPIView):
 
     def _schedule_context(self, schedules):
         user, key = self.request.user, self.request.course_key
+        runs = ReportRun.objects.filter(schedule=OuterRef("pk"))
+        latest = runs.order_by("-started_at", "-pk").values("pk")[:1]
+        automatic = runs.filter(trigger__in=ReportRun.AUTOMATIC_TRIGGERS)
+        due = automatic.order_by("-planned_at").values("planned_at")[:1]
+        rows = (
+            PeriodicReportSchedule.objects.filter(pk__in=[schedule.pk for schedule in schedules])
+            .annotate(last_run_id=Subquery(latest), last_due=Subquery(due))
+            .values_list("pk", "last_run_id", "last_due")
+        )
+        last_run_ids, last_due = {}, {}
+        for pk, run_id, due_at in rows:
+            last_run_ids[pk], last_due[pk] = run_id, due_at
+        found = ReportRun.objects.in_bulk([run_id for run_id in last_run_ids.values() if run_id])
+        last_runs = {pk: found[run_id] for pk, run_id in last_run_ids.items() if run_id in found}
         return {
             "request": self.request,
+            "now": timezone.now(),
+            "last_runs": last_runs,
+            "last_due": last_due,
             "manageable": {
                 schedule.pk for schedule in schedules if permissions.may_manage(user, key, schedule)
             },
@@ -294,6 +312,27 @@ def docs(**methods):
         return view
 
     return decorate
+
+
+@docs(
+    get=dict(
+        summary="What the site allows the course's team: time zone, limits, how many schedules it has",
+        responses={200: serializers.CourseSettingsSerializer, **ERROR_RESPONSES},
+    )
+)
+class CourseSettingsView(CourseView):
+    """The site's time zone and the limits a course team's schedules meet, for its forms."""
+
+    def get(self, request, course_id):
+        data = {
+            "time_zone": str(timezone.get_default_timezone()),
+            "min_interval_seconds": int(conf.get("MIN_INTERVAL") or 0),
+            "max_schedules": conf.get("MAX_SCHEDULES_PER_COURSE"),
+            "schedules": course_schedules(request.course_key).count(),
+            "max_recipients": conf.get("MAX_RECIPIENTS"),
+            "run_now_cooldown_seconds": int(conf.run_now_cooldown()),
+        }
+        return Response(serializers.CourseSettingsSerializer(data).data)
 
 
 @docs(
