@@ -294,7 +294,7 @@ class ScheduleVisibilityTests(ApiTestCase):
                 "max_schedules": 7,
                 "schedules": 3,
                 "max_recipients": conf.get("MAX_RECIPIENTS"),
-                "run_now_cooldown_seconds": conf.get("RUN_NOW_COOLDOWN"),
+                "run_now_cooldown_seconds": conf.run_now_cooldown(),
             },
         )
 
