@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help requirements test test-django test-pytest test-integration test-browser demo demo-check \
-	quality bench test-tutor test-lms test-floors test-wheel test-frontend tox upgrade clean docs dist-check FORCE
+	quality bench test-tutor tutor-frontend-tarball test-lms test-floors test-wheel test-frontend tox upgrade clean docs dist-check FORCE
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -75,7 +75,13 @@ test-browser: $(VENV)/.browser frontend/host/dist/index.html ## the admin and th
 	.venv-tutor/bin/pip install -q --no-deps -e tutor-contrib-periodic-reports
 	touch $@
 
-test-tutor: .venv-tutor/.installed ## render Tutor's files with the Tutor plugin package enabled and check them
+# The front-end package's tarball, shipped in the Tutor package for the MFE image (npm pack builds dist/ first).
+TUTOR_MFE_DIR := tutor-contrib-periodic-reports/tutor_periodic_reports/mfe
+tutor-frontend-tarball: ## pack frontend/ into the Tutor package (before building it or running test-tutor)
+	rm -f $(TUTOR_MFE_DIR)/*.tgz
+	cd frontend && npm ci --no-audit --no-fund && npm pack --pack-destination ../$(TUTOR_MFE_DIR)
+
+test-tutor: .venv-tutor/.installed tutor-frontend-tarball ## render Tutor's files with the Tutor plugin package enabled and check them
 	.venv-tutor/bin/pytest tests/tutor
 
 .venv-docs/.installed: requirements/doc.txt

@@ -232,3 +232,108 @@ class RefusedConfigurationTests(unittest.TestCase):
         (tutor.plugins / "periodic_reports_beat.py").write_text("from tutor import hooks\n")
         result = tutor.run("plugins", "enable", "periodic_reports_beat", check=False)
         self.assert_refused(result, "The plugin periodic_reports_beat also adds lms-beat")
+
+
+TARBALL = "periodic-instructor-reports-scheduled-reports-tab-"
+IMPORT = "import scheduledReportsApp from '@periodic-instructor-reports/scheduled-reports-tab';"
+ADD_APP = "addApp(siteConfig, scheduledReportsApp);"
+# A single-file plugin that takes the instructor dashboard out of tutor-mfe's frontend-base apps.
+NO_DASHBOARD_PLUGIN = """\
+from tutormfe.hooks import FRONTEND_APPS
+
+@FRONTEND_APPS.add()
+def _remove_instructor_dashboard(apps):
+    apps.pop("instructor-dashboard", None)
+    return apps
+"""
+
+
+class MfeTabTests(unittest.TestCase):
+    """The "Scheduled reports" tab goes into tutor-mfe's MFE image and site configuration."""
+
+    def enabled_root(self, *plugins):
+        tutor = TutorRoot(self)
+        for plugin in plugins:
+            tutor.run("plugins", "enable", plugin)
+        return tutor
+
+    def mfe_files(self, tutor):
+        folder = ("plugins", "mfe", "build", "mfe")
+        return {
+            "dockerfile": tutor.read(*folder, "Dockerfile"),
+            "build": tutor.read(*folder, "site", "site.config.build.tsx"),
+            "dev": tutor.read(*folder, "site", "site.config.dev.tsx"),
+            "context": sorted(
+                path.name for path in tutor.root.joinpath("env", *folder, "periodic-reports").glob("*")
+            ),
+        }
+
+    def site_stage(self, dockerfile):
+        """Return the Dockerfile's site-common stage, where the site's npm install runs."""
+        return dockerfile.split("FROM base AS site-common", 1)[1].split("\nFROM ", 1)[0]
+
+    def assert_no_tab(self, files):
+        self.assertNotIn("periodic-reports", files["dockerfile"])
+        self.assertNotIn("scheduled-reports-tab", files["dockerfile"])
+        for config in (files["build"], files["dev"]):
+            self.assertNotIn("scheduledReportsApp", config)
+        self.assertEqual(files["context"], [])
+
+    def test_default_installs_the_shipped_tarball_and_adds_the_app(self):
+        tutor = self.enabled_root("mfe", PLUGIN)
+        files = self.mfe_files(tutor)
+        self.assertEqual(len(files["context"]), 1)
+        tarball = files["context"][0]
+        self.assertTrue(tarball.startswith(TARBALL) and tarball.endswith(".tgz"), tarball)
+        stage = self.site_stage(files["dockerfile"])
+        site_install = stage.index("npm install --no-audit --no-fund --registry=$NPM_REGISTRY\n")
+        copy = stage.index(f"COPY periodic-reports/{tarball} /openedx/periodic-reports/\n")
+        install = stage.index(f"--registry=$NPM_REGISTRY /openedx/periodic-reports/{tarball}\n")
+        self.assertLess(site_install, copy)
+        self.assertLess(copy, install)
+        self.assertLess(install, stage.index("COPY --from=site-src / ."))
+        for config in (files["build"], files["dev"]):
+            self.assertIn(IMPORT, config)
+            dashboard = config.index("addApp(siteConfig, instructorDashboardApp);")
+            self.assertLess(dashboard, config.index(ADD_APP))
+            self.assertLess(config.index(ADD_APP), config.index("export default siteConfig;"))
+
+    def test_configured_npm_spec_is_installed_instead(self):
+        tutor = self.enabled_root("mfe", PLUGIN)
+        url = "https://example.com/releases/scheduled-reports-tab-0.1.0.tgz"
+        tutor.run("config", "save", "--set", f"PERIODIC_REPORTS_MFE_PACKAGE={url}")
+        files = self.mfe_files(tutor)
+        stage = self.site_stage(files["dockerfile"])
+        self.assertIn(f"--legacy-peer-deps --registry=$NPM_REGISTRY '{url}'\n", stage)
+        self.assertNotIn("COPY periodic-reports/", stage)
+        self.assertEqual(files["context"], [])
+        self.assertIn(ADD_APP, files["build"])
+
+    def test_tab_turned_off(self):
+        tutor = self.enabled_root("mfe", PLUGIN)
+        self.assertEqual(len(self.mfe_files(tutor)["context"]), 1)
+        tutor.run("config", "save", "--set", "PERIODIC_REPORTS_DASHBOARD_TAB=false")
+        self.assert_no_tab(self.mfe_files(tutor))
+
+    def test_instructor_dashboard_app_removed(self):
+        tutor = TutorRoot(self)
+        (tutor.plugins / "no_instructor_dashboard.py").write_text(NO_DASHBOARD_PLUGIN)
+        for plugin in ("mfe", PLUGIN, "no_instructor_dashboard"):
+            tutor.run("plugins", "enable", plugin)
+        files = self.mfe_files(tutor)
+        self.assertNotIn("instructorDashboardApp", files["build"])
+        self.assert_no_tab(files)
+
+    def test_mfe_plugin_not_enabled(self):
+        # A new Tutor root enables tutor-mfe when it is installed: disable it.
+        tutor = self.enabled_root(PLUGIN)
+        self.assertIn("mfe", yaml.safe_load(tutor.root.joinpath("config.yml").read_text())["PLUGINS"])
+        self.assertEqual(len(self.mfe_files(tutor)["context"]), 1)
+        tutor.run("plugins", "disable", "mfe")
+        # Tutor leaves a disabled plugin's files in env/: the copied tarball goes, the rest is stale.
+        self.assertEqual(self.mfe_files(tutor)["context"], [])
+        shutil.rmtree(tutor.root / "env")
+        tutor.run("config", "save")
+        self.assertFalse(tutor.root.joinpath("env", "plugins", "mfe").exists())
+        self.assertEqual(beats(tutor.rendered()["local"]), ["lms-beat"])
+        self.assertFalse(list(tutor.root.joinpath("env").rglob("*.tgz")))
