@@ -8,6 +8,7 @@ without Docker, so these tests enable the installed package in a throw-away Tuto
 """
 
 import ast
+import importlib
 import os
 import re
 import shutil
@@ -16,8 +17,10 @@ import sys
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
 import yaml
+from tutor.exceptions import TutorError
 
 ROOT = Path(__file__).resolve().parents[2]
 TUTOR = str(Path(sys.executable).with_name("tutor"))
@@ -304,7 +307,7 @@ class MfeTabTests(unittest.TestCase):
         tutor.run("config", "save", "--set", f"PERIODIC_REPORTS_MFE_PACKAGE={url}")
         files = self.mfe_files(tutor)
         stage = self.site_stage(files["dockerfile"])
-        self.assertIn(f"--legacy-peer-deps --registry=$NPM_REGISTRY '{url}'\n", stage)
+        self.assertIn(f"npm install --no-audit --no-fund --registry=$NPM_REGISTRY '{url}'\n", stage)
         self.assertNotIn("COPY periodic-reports/", stage)
         self.assertEqual(files["context"], [])
         self.assertIn(ADD_APP, files["build"])
@@ -323,6 +326,21 @@ class MfeTabTests(unittest.TestCase):
         files = self.mfe_files(tutor)
         self.assertNotIn("instructorDashboardApp", files["build"])
         self.assert_no_tab(files)
+
+    def test_no_tarball_and_no_package_is_refused(self):
+        from tutor_periodic_reports import plugin
+
+        config = {"PLUGINS": ["mfe", PLUGIN], "PERIODIC_REPORTS_DASHBOARD_TAB": True,
+                  "PERIODIC_REPORTS_MFE_PACKAGE": ""}
+        importlib.import_module("tutormfe.plugin")
+        folder = Path(tempfile.mkdtemp(prefix="pir-no-tarball-"))
+        self.addCleanup(shutil.rmtree, folder, ignore_errors=True)
+        with mock.patch.object(plugin, "BUNDLED_FOLDER", folder):
+            with self.assertRaisesRegex(TutorError, "PERIODIC_REPORTS_MFE_PACKAGE is empty"):
+                plugin._refuse_conflicting_config(config)
+            plugin._refuse_conflicting_config({**config, "PERIODIC_REPORTS_MFE_PACKAGE": "https://x/t.tgz"})
+            plugin._refuse_conflicting_config({**config, "PERIODIC_REPORTS_DASHBOARD_TAB": False})
+            plugin._refuse_conflicting_config({**config, "PLUGINS": [PLUGIN]})
 
     def test_mfe_plugin_not_enabled(self):
         # A new Tutor root enables tutor-mfe when it is installed: disable it.
