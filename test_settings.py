@@ -168,9 +168,14 @@ PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL = 60
 # No APM agent is installed here.
 OPENEDX_TELEMETRY = []
 # The platform stand-in logs a warning with every submission, as the platform does: not in test output.
+# Tests assert the log lines they expect (assertLogs); the rest, expected refusals and failures
+# included, stay out of the runner's output (a handler on the root keeps Python's last-resort
+# printing of warnings and tracebacks away).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "handlers": {"null": {"class": "logging.NullHandler"}},
+    "root": {"handlers": ["null"], "level": "WARNING"},
     "loggers": {"lms.djangoapps.instructor_task.api_helper": {"level": "ERROR"}},
 }
 
