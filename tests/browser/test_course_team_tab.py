@@ -71,20 +71,6 @@ def tab_demo():
         work.cleanup()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-
-    if not os.path.exists(CHROMIUM):
-        unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def open_tab_as(browser, base_url, username):
     """Open the tab signed out: the page sends the browser to the LMS's login and back; sign in there."""
     context = browser.new_context(viewport=VIEWPORT, base_url=base_url, accept_downloads=True)

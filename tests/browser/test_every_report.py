@@ -22,7 +22,7 @@ def test_a_copied_report_lands_in_the_schedule_s_folder(admin_page):
     page = admin_page
     open_latest_run(page, "Anonymized ids by date")
     link = page.locator(".field-course_table a.pir-download").first
-    expect(link).to_have_text(re.compile(r"_anonymized_ids_\d{4}-\d\d-\d\d-\d{4}\.csv$"))
+    expect(link).to_have_text(re.compile(r"_anonymized_ids_[0-9a-f]{16}_\d{4}-\d\d-\d\d-\d{4}\.csv$"))
     page.goto(RUN_COURSES + "?outcome__exact=generated")
     row = page.locator("#result_list tbody tr", has_text="Anonymized ids by date").first
     row.locator("th a").click()
