@@ -174,7 +174,7 @@ class Bench:
         from lms.djangoapps.instructor_task.api import submit_calculate_grades_csv
         from opaque_keys.edx.keys import CourseKey
 
-        from periodic_instructor_reports.requests import build_report_request
+        from periodic_instructor_reports.report_request import build_report_request
 
         request = build_report_request(self.owner)
         for course_id in course_ids:
@@ -189,8 +189,8 @@ class Bench:
         """
         from lms.djangoapps.instructor_task import api as platform_api
 
-        from periodic_instructor_reports import dispatch
-        from periodic_instructor_reports.models import ReportRun
+        from periodic_instructor_reports.runs import dispatch, lease
+        from periodic_instructor_reports.states import Trigger
 
         submit, spent = platform_api.submit_calculate_grades_csv, [0.0]
 
@@ -204,8 +204,8 @@ class Bench:
 
         platform_api.submit_calculate_grades_csv = timed_submit
         try:
-            holder = dispatch.new_holder()
-            started = dispatch.start(schedule.pk, trigger=ReportRun.TRIGGER_MANUAL, holder=holder)
+            holder = lease.new_holder()
+            started = dispatch.start(schedule.pk, trigger=Trigger.MANUAL, holder=holder)
             if split:
                 start_peak = tracemalloc.get_traced_memory()[1]
                 tracemalloc.reset_peak()

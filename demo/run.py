@@ -154,7 +154,8 @@ def generated_reports(after_pk=0):
     from django.db import connections
 
     from periodic_instructor_reports import delivery
-    from periodic_instructor_reports.models import Outcome, ReportRunCourse
+    from periodic_instructor_reports.models import ReportRunCourse
+    from periodic_instructor_reports.states import Outcome
 
     rows = ReportRunCourse.objects.filter(outcome=Outcome.GENERATED, pk__gt=after_pk).exclude(file_path="")
     found = [(pk, course_id, name, delivery.download_url(pk))

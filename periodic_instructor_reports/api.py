@@ -14,9 +14,19 @@ from django.utils.translation import gettext as _
 from django_celery_beat.models import PeriodicTask
 from kombu.exceptions import OperationalError as BrokerError
 
-from periodic_instructor_reports import audit, beat, conf, housekeeping, permissions, reports, schedules
+from periodic_instructor_reports import (
+    audit,
+    beat,
+    conf,
+    describe,
+    housekeeping,
+    permissions,
+    reports,
+    states,
+)
 from periodic_instructor_reports.exceptions import BrokerUnavailable, RunNowRefused
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
+from periodic_instructor_reports.states import RunStatus, Trigger
 
 log = logging.getLogger(__name__)
 
@@ -270,7 +280,7 @@ def run_now_refusal(schedule: PeriodicReportSchedule, *, now=None) -> str:
     the platform for a report of every course, which the minimum interval keeps to a measure.
     """
     busy = ReportRun.objects.filter(
-        schedule_id=schedule.pk, status__in=(*ReportRun.UNFINISHED, ReportRun.STATUS_GENERATING),
+        schedule_id=schedule.pk, status__in=(*states.UNFINISHED, RunStatus.GENERATING),
     ).order_by("-started_at").values_list("pk", flat=True).first()
     if busy is not None:
         return _("%(schedule)s: its run %(run)s is in progress; run it again once that run is done.") % {
@@ -285,8 +295,8 @@ def run_now_refusal(schedule: PeriodicReportSchedule, *, now=None) -> str:
             "least %(cooldown)s apart (the PERIODIC_INSTRUCTOR_REPORTS_RUN_NOW_COOLDOWN setting): "
             "try again in %(wait)s."
         ) % {
-            "schedule": schedule, "since": schedules.duration_text(since),
-            "cooldown": schedules.duration_text(cooldown), "wait": schedules.duration_text(cooldown - since),
+            "schedule": schedule, "since": describe.duration_text(since),
+            "cooldown": describe.duration_text(cooldown), "wait": describe.duration_text(cooldown - since),
         }
     return ""
 
@@ -336,7 +346,7 @@ def run_schedules_now(schedules, *, acting_user) -> int:
                 try:
                     task.apply_async(
                         args=[schedule.pk],
-                        kwargs={"trigger": ReportRun.TRIGGER_MANUAL, "requested_by": acting_user.pk},
+                        kwargs={"trigger": Trigger.MANUAL, "requested_by": acting_user.pk},
                         queue=conf.get("QUEUE"), connection=connection, retry=False,
                     )
                 except (BrokerError, OSError) as err:

@@ -6,7 +6,7 @@ import logging
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask, PeriodicTasks
 
-from periodic_instructor_reports import conf, schedules
+from periodic_instructor_reports import conf, timing
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def expire_seconds(schedule):
     A worker drops an expired message unrun, so fires queued while the workers were down do not
     run in a pile when they come back (the run that follows counts them as missed).
     """
-    gap = schedules.shortest_gap(schedule)
+    gap = timing.shortest_gap(schedule)
     if gap is None or gap.total_seconds() < 1:
         return None
     return int(gap.total_seconds())
@@ -100,7 +100,7 @@ def sync(schedule, row=None):
         restarted = times != (row.interval_id, row.crontab_id) or row.last_run_at is None
         if schedule.enabled and (row.interval_id or restarted):
             # Beat counts from last_run_at (a new or resumed row's from now): start it on the schedule's grid.
-            row.last_run_at = schedules.beat_counts_from(schedule, timezone.now())
+            row.last_run_at = timing.beat_counts_from(schedule, timezone.now())
         row.save()
     if schedule.celery_task_id != row.pk:
         type(schedule).objects.filter(pk=schedule.pk).update(celery_task=row)
@@ -115,7 +115,7 @@ def set_enabled(schedules_, enabled, *, now=None):
 
     A resumed schedule's anchor is the resume (``now``); its row's ``last_run_at`` is set to it,
     which beat counts the interval from: it runs one interval after the resume, not at once (a
-    crontab resumed in a fall-back's repeated hour counts from ``schedules.beat_counts_from``).
+    crontab resumed in a fall-back's repeated hour counts from ``timing.beat_counts_from``).
     A paused row's ``last_run_at`` is cleared, as ``PeriodicTask.save()`` does.
     """
     now = now or timezone.now()
@@ -136,7 +136,7 @@ def _count_crontabs_from(schedules_, now):
     crontabs = CrontabSchedule.objects.in_bulk({schedule.crontab_id for schedule in with_crontab})
     for schedule in with_crontab:
         schedule.crontab = crontabs[schedule.crontab_id]
-        start = schedules.beat_counts_from(schedule, now)
+        start = timing.beat_counts_from(schedule, now)
         if start != now:
             PeriodicTask.objects.filter(pk=schedule.celery_task_id).update(last_run_at=start)
 

@@ -17,6 +17,7 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from periodic_instructor_reports import platform
+from periodic_instructor_reports.states import CourseState
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +106,12 @@ def selected_courses(schedule, *, now=None, lazily=False):
     # Bounded, so a value stored before the bound was checked cannot overflow the date arithmetic.
     days = datetime.timedelta(days=min(schedule.course_state_days or 0, MAX_STATE_DAYS))
     state = schedule.course_state
-    if state == schedule.STATE_RUNNING:
+    if state == CourseState.RUNNING:
         started = Q(start__lte=now) | Q(start__isnull=True)
         rows = rows.filter(started).filter(Q(end__gt=now) | Q(end__isnull=True))
-    elif state == schedule.STATE_STARTING:
+    elif state == CourseState.STARTING:
         rows = rows.filter(start__gte=now, start__lte=now + days)
-    elif state == schedule.STATE_ENDED:
+    elif state == CourseState.ENDED:
         rows = rows.filter(end__gte=now - days, end__lte=now)
     # The platform keeps an overview of each CCX too: they follow the schedule's CCX choices.
     if schedule.only_ccx:

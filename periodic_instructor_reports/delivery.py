@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import conf, times, validators
-from periodic_instructor_reports.models import Outcome, PeriodicReportSchedule, ReportRun, ReportRunCourse
-from periodic_instructor_reports.schedules import time_zone
+from periodic_instructor_reports import conf, states, times, validators
+from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
+from periodic_instructor_reports.states import Notify, Outcome
+from periodic_instructor_reports.timing import time_zone
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,8 @@ def addressees(schedule, run, failed):
     stands in for inactive owners alone. Nobody is copied.
     """
     recipients = list(schedule.recipients or [])
-    to = recipients if schedule.notify == PeriodicReportSchedule.NOTIFY_ALWAYS or (
-        failed and schedule.notify == PeriodicReportSchedule.NOTIFY_FAILURES
+    to = recipients if schedule.notify == Notify.ALWAYS or (
+        failed and schedule.notify == Notify.FAILURES
     ) else []
     note = ""
     if failed and conf.get("FAILURE_EMAILS"):
@@ -97,7 +98,7 @@ def deliver(run):
     if schedule is None:
         return False
     rows = ReportRunCourse.objects.filter(run=run)
-    failed_count = rows.filter(outcome__in=ReportRunCourse.FAILURES).count()
+    failed_count = rows.filter(outcome__in=states.NOT_PRODUCED).count()
     to, note = addressees(schedule, run, failed_count > 0)
     if note:
         ReportRun.objects.filter(pk=run.pk).update(note=note[:500])

@@ -27,7 +27,8 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from periodic_instructor_reports import conf, permissions, platform
-from periodic_instructor_reports.models import Outcome, ReportRunCourse
+from periodic_instructor_reports.models import ReportRunCourse
+from periodic_instructor_reports.states import Outcome
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """
 Following each submitted course to its end: the platform's task row, then the report's file.
 
-The follow-up job calls ``check`` every minute. It reads a batch of submitted courses, the
+The follow-up job calls ``follow_reports`` every minute. It reads a batch of submitted courses, the
 platform's ``InstructorTask`` rows of their task ids (one query for the batch), lists each
 report folder once, and records ``generated`` with the file, ``report_failed`` with the
 platform's error, or ``lost`` once a task stayed unfinished past ``LOST_AFTER``; then it
@@ -14,7 +14,6 @@ instructor dashboard lists it, and both paths are recorded.
 """
 
 import datetime
-import json
 import logging
 import os
 import re
@@ -24,8 +23,11 @@ from django.db import DatabaseError
 from django.db.models import F, Q
 from django.utils import timezone
 
-from periodic_instructor_reports import catalog, conf, delivery, folders, history, platform
-from periodic_instructor_reports.models import Outcome, ReportRun, ReportRunCourse
+from periodic_instructor_reports import catalog, conf, delivery, folders, platform, task_output
+from periodic_instructor_reports.lengths import error_text, exception_text
+from periodic_instructor_reports.models import ReportRun, ReportRunCourse
+from periodic_instructor_reports.runs import store
+from periodic_instructor_reports.states import Outcome, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +39,7 @@ FILE_GRACE = datetime.timedelta(minutes=10)
 STAMP_SLACK = datetime.timedelta(minutes=2)
 # Clocks of the storage and of the workers may differ a little.
 MODIFIED_SLACK = datetime.timedelta(seconds=2)
-SUCCESS, FAILURE, REVOKED = "SUCCESS", "FAILURE", "REVOKED"
 STAMP = re.compile(r"_(\d{4}-\d{2}-\d{2}-\d{4})(?:_[A-Za-z0-9]{7})?\.(?:csv|zip)$")
-ERROR_LIMIT = 500
 ENDED_FIELDS = [
     "outcome", "error", "finished_at", "file_name", "file_path", "file_size", "platform_path",
     "error_file_path", "ungraded",
@@ -49,12 +49,12 @@ ENDED_FIELDS = [
 def followed_rows(run_ids=None):
     """Return the queryset of courses being generated: submitted, with a platform task to follow."""
     rows = ReportRunCourse.objects.filter(
-        outcome=Outcome.SUBMITTED, run__status=ReportRun.STATUS_GENERATING,
+        outcome=Outcome.SUBMITTED, run__status=RunStatus.GENERATING,
     ).exclude(task_id="")
     return rows.filter(run_id__in=run_ids) if run_ids is not None else rows
 
 
-def check(*, now=None):
+def follow_reports(*, now=None):
     """
     Follow a batch of submitted courses; return ``{outcome: count}`` of the courses that ended.
 
@@ -79,9 +79,9 @@ def check(*, now=None):
             else:
                 troubled.append(row)
     if ended:
-        history.save_rows(ended, ENDED_FIELDS)
+        store.save_rows(ended, ENDED_FIELDS)
     if troubled:
-        history.save_rows(troubled, ["error"])
+        store.save_rows(troubled, ["error"])
     finish_ended_runs({row.run_id for row in rows})
     counts = {}
     for row in ended:
@@ -96,8 +96,8 @@ def finish_ended_runs(run_ids):
     A run whose e-mail fails to be built or sent is logged; the other runs go on.
     """
     still = set(followed_rows(run_ids).values_list("run_id", flat=True).distinct())
-    for run in ReportRun.objects.filter(pk__in=set(run_ids) - still, status=ReportRun.STATUS_GENERATING):
-        history.finish_run(run, status=ReportRun.STATUS_DONE)
+    for run in ReportRun.objects.filter(pk__in=set(run_ids) - still, status=RunStatus.GENERATING):
+        store.finish_run(run, status=RunStatus.DONE)
         log.info("Periodic report run %s is done: %s.", run.pk, run.counts)
         try:
             delivery.deliver(run)
@@ -114,9 +114,9 @@ def _storage_trouble(row, err, now):
     run's page.
     """
     log.warning("Following report %s of periodic report run %s: the report store failed: %s",
-                row.pk, row.run_id, history.summary(err))
-    text = f"the report store failed while the report was being followed: {history.summary(err)}"
-    row.error = text[:ERROR_LIMIT]
+                row.pk, row.run_id, exception_text(err))
+    text = f"the report store failed while the report was being followed: {exception_text(err)}"
+    row.error = error_text(text)
     if row.started_at and now - row.started_at > datetime.timedelta(seconds=conf.get("LOST_AFTER")):
         row.outcome, row.finished_at = Outcome.LOST, now
         return True
@@ -137,62 +137,22 @@ def _platform_tasks(rows):
 def _settle(row, task, finder, now):
     """Record the row's end if its report ended (or is lost); return whether it did."""
     state, output, updated = task if task else (None, None, None)
-    if state == SUCCESS and output != json.dumps("failed"):
-        return finder.settle(row, updated or now, now, ungraded=_ungraded(output))
-    if state in (SUCCESS, FAILURE, REVOKED):
-        row.outcome, row.error = Outcome.REPORT_FAILED, platform_error(state, output)
+    if task_output.succeeded(state, output):
+        return finder.settle(row, updated or now, now, ungraded=task_output.ungraded(output))
+    if state in task_output.ENDED:
+        row.outcome, row.error = Outcome.REPORT_FAILED, task_output.platform_error(state, output)
         row.finished_at = updated or now
         return True
     if row.started_at and now - row.started_at > datetime.timedelta(seconds=conf.get("LOST_AFTER")):
         hours = conf.get("LOST_AFTER") / 3600
         row.outcome, row.finished_at = Outcome.LOST, now
-        row.error = (
+        row.error = error_text(
             f"the platform's task {row.task_id} is still {state or 'missing'} after {hours:g} h: "
             "while it stays unfinished, every later report of this type for this course is refused "
             "as already running; mark it failed or revoke it in the platform"
-        )[:ERROR_LIMIT]
+        )
         return True
     return False
-
-
-def _ungraded(output):
-    """Return how many learners a grade report's ``task_output`` counts as failed (0 if it says none)."""
-    try:
-        progress = json.loads(output) if output else None
-    except ValueError:
-        return 0
-    failed = progress.get("failed") if isinstance(progress, dict) else None
-    return failed if isinstance(failed, int) and failed > 0 else 0
-
-
-# Celery hands the platform's ``on_failure`` the exception wrapped in billiard's
-# ``ExceptionWithTraceback``, whose text is the formatted traceback: the row names the wrapper.
-WRAPPED_EXCEPTION = "ExceptionWithTraceback"
-RAISED_LINE = re.compile(r"^(?:[A-Za-z_][\w]*\.)*(?P<name>[A-Za-z_]\w*)(?P<message>: .*)?$")
-
-
-def raised_in_traceback(text):
-    """Return ``Type: message`` of the exception a formatted traceback ends with, or ""."""
-    lines = [line for line in text.removesuffix("...").replace('"""', "").splitlines() if line.strip()]
-    match = RAISED_LINE.match(lines[-1]) if lines and not lines[-1].startswith(" ") else None
-    return match["name"] + (match["message"] or "") if match else ""
-
-
-def platform_error(state, output):
-    """Return the platform's error of an ended task from its ``task_output``, at most 500 characters."""
-    try:
-        detail = json.loads(output) if output else None
-    except ValueError:
-        detail = output  # the platform stores raw text when it could not queue the task
-    if isinstance(detail, dict):
-        text = ": ".join(str(detail[key]) for key in ("exception", "message") if detail.get(key))
-        if detail.get("exception") == WRAPPED_EXCEPTION:
-            text = raised_in_traceback(str(detail.get("message", ""))) or text
-    elif detail:
-        text = f"the platform's task ended {state} ({detail})"
-    else:
-        text = ""
-    return (text or f"the platform's task ended {state}")[:ERROR_LIMIT]
 
 
 class FileFinder:
@@ -283,13 +243,14 @@ class FileFinder:
         folder = self.folder(row)
         if not row.expected_name:
             row.outcome, row.finished_at = Outcome.GENERATED, finished
-            row.error = f"the platform does not name this report's file: look in {folder}"[:ERROR_LIMIT]
+            row.error = error_text(f"the platform does not name this report's file: look in {folder}")
             return True
         if not self.copied(row) and (others := self.sharing(row)):
             row.outcome, row.finished_at = Outcome.REPORT_FAILED, finished
-            row.error = (f"the platform wrote this report, but the report of {others[0]} in {folder} has "
-                         f"the same file name ({row.expected_name}): it cannot be told apart and is not "
-                         "linked")[:ERROR_LIMIT]
+            row.error = error_text(
+                f"the platform wrote this report, but the report of {others[0]} in {folder} has the same "
+                f"file name ({row.expected_name}): it cannot be told apart and is not linked"
+            )
             return True
         name, others = self.pick(row, folder, finished)
         if name is None:
@@ -297,8 +258,10 @@ class FileFinder:
                 return False
             row.outcome, row.finished_at = Outcome.REPORT_FAILED, finished
             extension = catalog.extension(getattr(row, "report_path", ""))
-            row.error = (f"the platform reported success, but no file {row.expected_name}_*.{extension} "
-                         f"appeared in {folder}")[:ERROR_LIMIT]
+            row.error = error_text(
+                f"the platform reported success, but no file {row.expected_name}_*.{extension} appeared "
+                f"in {folder}"
+            )
             return True
         path = os.path.join(folder, name)
         self.taken.add(path)
@@ -310,13 +273,13 @@ class FileFinder:
                 if now - finished < FILE_GRACE:
                     return False
                 row.outcome, row.finished_at = Outcome.REPORT_FAILED, finished
-                row.error = f"could not copy {path} to {row.upload_parent_dir}: {err}"[:ERROR_LIMIT]
+                row.error = error_text(f"could not copy {path} to {row.upload_parent_dir}: {err}")
                 return True
             if others:
                 note = (f"{len(others) + 1} files of this report were written in the course's folder during "
                         f"its run (another request of it there?): copied {name}, the first written since "
                         f"the submission; not {', '.join(others)}")
-        row.outcome, row.finished_at, row.error = Outcome.GENERATED, finished, note[:ERROR_LIMIT]
+        row.outcome, row.finished_at, row.error = Outcome.GENERATED, finished, error_text(note)
         row.file_name, row.file_path = os.path.basename(path), path
         try:
             row.file_size = self.store.storage.size(path)
@@ -346,7 +309,7 @@ class FileFinder:
         else:
             text = (f"generated with errors: {ungraded} learners could not be graded and are not in the "
                     f"report; their errors file {start}_* was not found in {folder}")
-        row.error = text[:ERROR_LIMIT]
+        row.error = error_text(text)
 
     def pick(self, row, folder, finished):
         """

@@ -7,6 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from periodic_instructor_reports import validators
+from periodic_instructor_reports.states import (
+    CourseState,
+    FolderStructure,
+    Notify,
+    Outcome,
+    RunStatus,
+    Trigger,
+)
 
 
 class PeriodicReportTask(models.Model):
@@ -50,27 +58,6 @@ class PeriodicReportSchedule(models.Model):
 
     .. no_pii:
     """
-
-    STATE_RUNNING = "running"
-    STATE_STARTING = "starting"
-    STATE_ENDED = "ended"
-    STATE_ALL = "all"
-    STATE_CHOICES = [
-        ("", _("no selection: the listed courses only")),
-        (STATE_ALL, _("all courses")),
-        (STATE_RUNNING, _("running now")),
-        (STATE_STARTING, _("starting within the number of days")),
-        (STATE_ENDED, _("ended within the number of days")),
-    ]
-
-    STRUCTURE_REGULAR = "regular"
-    STRUCTURE_BY_DATE = "by_date"
-    STRUCTURE_FLAT = "flat"
-    STRUCTURE_CHOICES = [
-        (STRUCTURE_REGULAR, "regular"),
-        (STRUCTURE_BY_DATE, "by_date"),
-        (STRUCTURE_FLAT, "flat"),
-    ]
 
     name = models.CharField(
         max_length=200, default="", validators=[validators.validate_safe_text],
@@ -133,7 +120,7 @@ class PeriodicReportSchedule(models.Model):
         ),
     )
     course_state = models.CharField(
-        max_length=16, choices=STATE_CHOICES, blank=True, default="",
+        max_length=16, choices=CourseState.choices, blank=True, default="",
         help_text=_("Also the platform's courses in this state (of the organisations above, if any), "
                     "at each run."),
     )
@@ -172,21 +159,13 @@ class PeriodicReportSchedule(models.Model):
     )
     upload_folder_structure = models.CharField(
         max_length=32,
-        choices=STRUCTURE_CHOICES,
-        default=STRUCTURE_REGULAR,
+        choices=FolderStructure.choices,
+        default=FolderStructure.REGULAR,
         help_text=_(
             "regular: prefix + hashed course id (with an empty prefix, the instructor "
             "dashboard's own folder); by_date: prefix + run date (yyyy-mm-dd); flat: prefix only."
         ),
     )
-    NOTIFY_ALWAYS = "always"
-    NOTIFY_FAILURES = "failures"
-    NOTIFY_NEVER = "never"
-    NOTIFY_CHOICES = [
-        (NOTIFY_ALWAYS, _("after every run")),
-        (NOTIFY_FAILURES, _("only when a course's report was not produced")),
-        (NOTIFY_NEVER, _("never")),
-    ]
     recipients = models.JSONField(
         default=list, blank=True, validators=[validators.validate_recipients],
         help_text=_(
@@ -195,7 +174,7 @@ class PeriodicReportSchedule(models.Model):
         ),
     )
     notify = models.CharField(
-        max_length=16, choices=NOTIFY_CHOICES, default=NOTIFY_FAILURES,
+        max_length=16, choices=Notify.choices, default=Notify.FAILURES,
         help_text=_("When the recipients are e-mailed. The owner is always told about failures."),
     )
     enabled = models.BooleanField(default=True, help_text=_("Paused schedules do not run."))
@@ -247,38 +226,6 @@ class ReportRun(models.Model):
     .. no_pii:
     """
 
-    TRIGGER_BEAT = "beat"
-    TRIGGER_MANUAL = "manual"
-    TRIGGER_CRON = "cron"
-    TRIGGER_CATCH_UP = "catch_up"
-    TRIGGER_CHOICES = [
-        (TRIGGER_BEAT, _("celery beat")),
-        (TRIGGER_MANUAL, _("run now")),
-        (TRIGGER_CRON, _("cron command")),
-        (TRIGGER_CATCH_UP, _("caught up")),
-    ]
-    # Triggers that follow the schedule's own times (as opposed to a deliberate "run now").
-    AUTOMATIC_TRIGGERS = (TRIGGER_BEAT, TRIGGER_CRON, TRIGGER_CATCH_UP)
-
-    STATUS_RUNNING = "running"
-    STATUS_WAITING = "retrying"
-    STATUS_DONE = "done"
-    STATUS_REFUSED = "refused"
-    STATUS_ERROR = "error"
-    STATUS_SKIPPED = "skipped"
-    STATUS_GENERATING = "generating"
-    STATUS_CHOICES = [
-        (STATUS_RUNNING, _("running")),
-        (STATUS_WAITING, _("waiting to retry")),
-        (STATUS_GENERATING, _("generating reports")),
-        (STATUS_DONE, _("done")),
-        (STATUS_REFUSED, _("refused")),
-        (STATUS_ERROR, _("dispatcher error")),
-        (STATUS_SKIPPED, _("skipped: too soon")),
-    ]
-    # A run in one of these still has work to do; it is resumed if it stops making progress.
-    UNFINISHED = (STATUS_RUNNING, STATUS_WAITING)
-
     schedule = models.ForeignKey(
         PeriodicReportSchedule, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs",
         help_text=_("Empty once the schedule was deleted; the run keeps its name, report and owner."),
@@ -292,13 +239,13 @@ class ReportRun(models.Model):
     requested_by_user_id = models.IntegerField(
         null=True, blank=True, help_text=_("The id of the user who asked for a manual run."),
     )
-    trigger = models.CharField(max_length=16, choices=TRIGGER_CHOICES)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
     planned_at = models.DateTimeField(
         help_text=_("The due time this run is for; a schedule runs at most once per due time."),
     )
     started_at = models.DateTimeField(db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=STATUS_RUNNING)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
     counts = models.JSONField(
         default=dict, blank=True,
         help_text=_("How many courses ended with each outcome (their latest attempt)."),
@@ -383,30 +330,6 @@ class ReportRunBatch(models.Model):
         return f"Batch {self.number} of run {self.run_id}"
 
 
-class Outcome(models.TextChoices):
-    """
-    What happened to one course of a run: the one vocabulary of the dispatcher, history and e-mail.
-
-    ``pending`` and ``submitting`` are steps of a run in progress (a course not tried yet, or to
-    try again, and a course tried again whose submission has started: the intent, recorded
-    before calling the platform);
-    ``submitted`` means the platform queued the report and is generating it. The others are ends:
-    ``generated`` (the file exists), ``report_failed`` (the platform's task failed), ``lost`` (it
-    never finished), and what a submission itself ended with.
-    """
-
-    PENDING = "pending", _("pending")
-    SUBMITTING = "submitting", _("submitting")
-    SUBMITTED = "submitted", _("submitted")
-    GENERATED = "generated", _("generated")
-    REPORT_FAILED = "report_failed", _("report failed")
-    LOST = "lost", _("lost")
-    ALREADY_RUNNING = "already_running", _("already running")
-    FAILED = "failed", _("failed")
-    SKIPPED = "skipped", _("skipped")
-    REFUSED = "refused", _("refused")
-
-
 class ReportRunCourse(models.Model):
     """
     One course of a run: its outcome, how many attempts it took, the platform task id, the error.
@@ -418,14 +341,6 @@ class ReportRunCourse(models.Model):
 
     .. no_pii:
     """
-
-    # Outcomes a run still has work to do for.
-    OPEN = (Outcome.PENDING, Outcome.SUBMITTING)
-    # Ends where the report was not produced: the owner is always told about them.
-    FAILURES = (
-        Outcome.FAILED, Outcome.REFUSED, Outcome.REPORT_FAILED, Outcome.LOST, Outcome.ALREADY_RUNNING,
-        Outcome.SKIPPED,
-    )
 
     run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="courses")
     course_id = models.CharField(max_length=255)

@@ -6,7 +6,7 @@ import logging
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from periodic_instructor_reports import conf, housekeeping, schedules
+from periodic_instructor_reports import conf, housekeeping, timing
 from periodic_instructor_reports.models import ReportRun
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def prune_if_due(*, now=None):
     if row is None:
         return None
     since = row.last_run_at or row.date_changed
-    if schedules.cron_next_after(row.crontab, since) > now:
+    if timing.cron_next_after(row.crontab, since) > now:
         return None
     if not PeriodicTask.objects.filter(pk=row.pk, last_run_at=row.last_run_at).update(last_run_at=now):
         return None

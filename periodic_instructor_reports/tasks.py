@@ -11,32 +11,17 @@ import logging
 
 from celery import shared_task
 from django.db import DatabaseError, connections
-from kombu.exceptions import OperationalError as BrokerError
 
-from periodic_instructor_reports import (
-    beat,
-    conf,
-    dispatch,
-    follow,
-    history,
-    housekeeping,
-    platform,
-    recovery,
-    retention,
-    wrapped,
-)
+from periodic_instructor_reports import beat, conf, follow, housekeeping, platform, retention, wrapped
+from periodic_instructor_reports.runs import dispatch, handoff, lease, recovery
+from periodic_instructor_reports.states import Dispatch
 
 log = logging.getLogger(__name__)
 
-CONTINUE_TASK = "periodic_instructor_reports.tasks.continue_report_run"
 # Seconds a dispatch task waits before trying again after a database error.
 DATABASE_RETRY_DELAY = 30
 # Limits of the task that claims a run and records its courses (large course lists take a while).
 START_SOFT_LIMIT = 600
-# A continuation's soft limit is this plus SECONDS_PER_COURSE per course left; the hard limit
-# leaves it this much longer to record what it did.
-BASE_SOFT_LIMIT = 300
-HARD_LIMIT_MARGIN = 120
 
 DISPATCH_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "bind": True}
 
@@ -48,42 +33,16 @@ def _close_connections():
             connection.close()
 
 
-def time_limits(course_count):
-    """Return ``(soft, hard)`` limits in seconds for a continuation with ``course_count`` courses left."""
-    soft = BASE_SOFT_LIMIT + conf.get("SECONDS_PER_COURSE") * course_count
-    return soft, soft + HARD_LIMIT_MARGIN
-
-
-def send_continuation(run_id, holder, *, countdown):
-    """
-    Queue ``continue_report_run`` for the run as task ``holder`` in ``countdown`` seconds; return success.
-
-    Its time limits are sized from the courses the run has left.
-    """
-    soft, hard = time_limits(history.open_count(run_id))
-    try:
-        continue_report_run.apply_async(
-            args=[run_id], task_id=holder, countdown=countdown or None, queue=conf.get("QUEUE"),
-            soft_time_limit=soft, time_limit=hard,
-        )
-    except (BrokerError, OSError) as err:
-        log.error("Could not queue the continuation of periodic report run %s: %s", run_id, err)
-        return False
-    return True
-
-
 def _start(task, schedule_id, trigger, requested_by=None):
     """Start a run as ``task`` (its id holds the run) and hand its courses to a continuation."""
-    holder = task.request.id or dispatch.new_holder()
+    holder = task.request.id or lease.new_holder()
     try:
         started = dispatch.start(schedule_id, trigger=trigger, holder=holder, requested_by=requested_by)
-        if started.status != dispatch.STARTED:
+        if started.status != Dispatch.STARTED:
             return started.result()
-        continuation = dispatch.new_holder()
-        if not history.hand_over(started.run, holder, continuation, until=started.run.heartbeat_at):
-            return dispatch.result(dispatch.LOST, schedule_id=schedule_id, run_id=started.run.pk)
-        if not send_continuation(started.run.pk, continuation, countdown=0):
-            history.release(started.run, continuation, until=started.run.heartbeat_at)
+        handed = handoff.hand_off(started.run, holder, until=started.run.heartbeat_at)
+        if handed == Dispatch.TAKEN_OVER:
+            return dispatch.result(handed, schedule_id=schedule_id, run_id=started.run.pk)
     except DatabaseError as err:
         _close_connections()
         log.warning("Periodic report schedule %s: database error (%s); trying again.", schedule_id, err)
@@ -107,7 +66,7 @@ def dispatch_report_schedule(self, schedule_id, trigger="beat", requested_by=Non
     return _start(self, schedule_id, trigger, requested_by)
 
 
-@shared_task(name=CONTINUE_TASK, **DISPATCH_OPTIONS)
+@shared_task(name=handoff.CONTINUE_TASK, **DISPATCH_OPTIONS)
 def continue_report_run(self, run_id):
     """Submit the courses of run ``run_id`` that have no outcome yet; return its counts."""
     try:
@@ -126,7 +85,7 @@ def follow_up():
 
     Each part runs even when the other failed (a report store down, say): its error is logged.
     """
-    followed = _logged_failure(follow.check, "following reports")
+    followed = _logged_failure(follow.follow_reports, "following reports")
     return {"followed": followed, **_logged_failure(recovery.sweep, "recovery")}
 
 

@@ -15,13 +15,15 @@ from periodic_instructor_reports import (
     catalog,
     conf,
     courses,
+    describe,
     folders,
     permissions,
     platform,
     reports,
-    schedules,
+    timing,
 )
 from periodic_instructor_reports.exceptions import ProfileColumnsError, ReportFunctionError
+from periodic_instructor_reports.states import CourseState
 
 PREFIX_MAX_LENGTH = 254
 # The platform's course id columns (CourseKeyField) hold at most this many characters.
@@ -251,7 +253,7 @@ def _call_problem(function, task, schedule):
 
 def frequency_problem(schedule):
     """Return why the schedule's interval or crontab runs it too often (or never), or None."""
-    gap = schedules.shortest_gap(schedule)
+    gap = timing.shortest_gap(schedule)
     if gap is None:
         return _("This crontab never matches a date, so the schedule would never run.")
     minimum = conf.get("MIN_INTERVAL")
@@ -260,7 +262,7 @@ def frequency_problem(schedule):
             "This schedule could run every %(gap)s; schedules run at most once every %(minimum)s "
             "(the PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL setting). Choose a longer interval or "
             "a crontab with fewer times."
-        ) % {"gap": schedules.duration_text(gap.total_seconds()), "minimum": schedules.duration_text(minimum)}
+        ) % {"gap": describe.duration_text(gap.total_seconds()), "minimum": describe.duration_text(minimum)}
     return None
 
 
@@ -375,7 +377,7 @@ def _selection_problems(schedule):
         return {"course_orgs": _('Enter a JSON list of organisations, for example ["edX", "MITx"].')}
     if not schedule.course_ids and not schedule.selects_courses:
         return {"course_ids": _("Choose the courses: list them, or select them by organisation or state.")}
-    within = schedule.course_state in (schedule.STATE_STARTING, schedule.STATE_ENDED)
+    within = schedule.course_state in (CourseState.STARTING, CourseState.ENDED)
     if within and not schedule.course_state_days:
         return {"course_state_days": _("Enter how many days “within” means.")}
     if (schedule.course_state_days or 0) > courses.MAX_STATE_DAYS:

@@ -21,7 +21,7 @@ import time
 
 from django.core.exceptions import PermissionDenied
 
-from periodic_instructor_reports import catalog, permissions, platform, reports
+from periodic_instructor_reports import catalog, permissions, platform, reports, sending
 
 TASK_NAME = "periodic_instructor_reports.tasks.run_wrapped_report"
 PROGRESS = "PROGRESS"
@@ -64,11 +64,24 @@ def _submit(request, course_key, path, task_input, upload_parent_dir, filename):
         task_input["upload_parent_dir"] = upload_parent_dir
     if filename:
         task_input["filename"] = filename
-    from periodic_instructor_reports.tasks import run_wrapped_report  # pylint: disable=import-outside-toplevel
-
     return platform.submit_instructor_task(
-        request, catalog.get(path).task_type, run_wrapped_report, course_key, task_input,
+        request, catalog.get(path).task_type, WrappedReportTask, course_key, task_input,
     )
+
+
+class WrappedReportTask:
+    """
+    The plugin's report task as the platform's ``submit_task`` uses it: its name, and ``apply_async``.
+
+    Queued by name, so no module imports the task module (``tasks.run_wrapped_report``).
+    """
+
+    name = TASK_NAME
+
+    @staticmethod
+    def apply_async(args, **options):
+        """Queue the task with the platform's arguments (the task row's id and the request's details)."""
+        return sending.queue_task(TASK_NAME, args=args, **options)
 
 
 def submit_issued_certificates(request, course_key, *, upload_parent_dir="", filename=None):

@@ -19,13 +19,15 @@ from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import api, beat, conf, courses, dispatch, schedules
+from periodic_instructor_reports import api, beat, conf, courses, describe
 from periodic_instructor_reports.models import (
     PeriodicReportSchedule,
     PeriodicReportTask,
     ReportRun,
     ReportRunCourse,
 )
+from periodic_instructor_reports.runs import dispatch
+from periodic_instructor_reports.states import CourseState, Trigger
 from tests import factories, reports
 from tests.base import QueryCountMixin
 
@@ -78,7 +80,7 @@ class DescribeWhenTests(TestCase):
     @ddt.unpack
     def test_intervals(self, every, period, expected):
         schedule = PeriodicReportSchedule(interval=factories.interval(every, period))
-        self.assertEqual(schedules.describe_when(schedule), expected)
+        self.assertEqual(describe.describe_when(schedule), expected)
 
     @ddt.data(
         ("0 7 * * 1", "every Monday at 07:00 (Europe/Paris)"),
@@ -94,7 +96,7 @@ class DescribeWhenTests(TestCase):
             minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month,
             day_of_week=day_of_week, timezone="Europe/Paris",
         )
-        self.assertEqual(schedules.describe_when(PeriodicReportSchedule(crontab=crontab)), expected)
+        self.assertEqual(describe.describe_when(PeriodicReportSchedule(crontab=crontab)), expected)
 
 
 class ScheduleListTests(AdminCase):
@@ -102,7 +104,7 @@ class ScheduleListTests(AdminCase):
         listed = factories.schedule(name="Three courses",
                                     course_ids=[COURSE, OTHER, "course-v1:edX+Third+2026"])
         selecting = factories.schedule(name="Running edX", course_ids=[], course_orgs=["edX"],
-                                       course_state=PeriodicReportSchedule.STATE_RUNNING)
+                                       course_state=CourseState.RUNNING)
         paused = factories.schedule(name="Paused one", enabled=False, include_ccx=True)
         weekly = factories.schedule(name="Weekly", interval=None, crontab=factories.crontab(
             day_of_week="1", tz="Europe/Paris"))
@@ -145,7 +147,7 @@ class SearchTests(AdminCase):
             task=factories.report_task(conf.PROFILE_REPORT, name="Learner profiles"),
         )
         self.by_org = factories.schedule(name="All of MITx", course_ids=[], course_orgs=["MITx"],
-                                         course_state=PeriodicReportSchedule.STATE_ALL)
+                                         course_state=CourseState.ALL)
 
     def found(self, term):
         page = self.client.get(reverse(f"{SCHEDULES}_changelist"), {"q": term})
@@ -452,7 +454,7 @@ class PageButtonTests(AdminCase):
             response = self.client.post(reverse(f"{SCHEDULES}_run_now", args=[schedule.pk]), follow=True)
         self.assertContains(response, "Queued a run of 1 schedule.")
         self.assertEqual(list(ReportRun.objects.values_list("schedule_id", "trigger")),
-                         [(schedule.pk, ReportRun.TRIGGER_MANUAL)])
+                         [(schedule.pk, Trigger.MANUAL)])
 
     def test_buttons_need_a_post_and_the_change_permission(self):
         schedule = factories.schedule(name="Guarded")
@@ -498,7 +500,7 @@ class BigSiteQueryTests(AdminCase):
         task = factories.report_task("tests.reports.recording_report")
         factories.course(COURSE)
         first = factories.schedule(name="Schedule 0", owner=owner, task=task, course_ids=[COURSE, OTHER])
-        dispatch.run_schedule(first.pk, trigger=ReportRun.TRIGGER_MANUAL)
+        dispatch.run_schedule(first.pk, trigger=Trigger.MANUAL)
         beat_row = first.celery_task
         rows = []
         for number in range(1, cls.SCHEDULES):
@@ -522,7 +524,7 @@ class BigSiteQueryTests(AdminCase):
         ReportRun.objects.bulk_create([
             ReportRun(
                 schedule_id=ids[number % len(ids)], schedule_name=f"Schedule {number % len(ids)}",
-                report_name=template.report_name, owner_user_id=owner.pk, trigger=ReportRun.TRIGGER_BEAT,
+                report_name=template.report_name, owner_user_id=owner.pk, trigger=Trigger.BEAT,
                 planned_at=start + datetime.timedelta(minutes=number),
                 started_at=start + datetime.timedelta(minutes=number), status=template.status,
                 counts={"submitted": 2},

@@ -25,8 +25,9 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from lms.djangoapps.instructor_task.models import InstructorTask
 
-from periodic_instructor_reports import catalog, dispatch, folders, follow, reports, tasks
+from periodic_instructor_reports import catalog, folders, follow, reports, tasks
 from periodic_instructor_reports.models import ReportRun, ReportRunCourse
+from periodic_instructor_reports.runs import dispatch
 from tests import factories
 from tests.base import ReportFilesMixin
 
@@ -86,7 +87,7 @@ class CollidingCourseTests(ReportFilesMixin, TestCase):
         self.assertEqual(len(deferred.sent), 2)
         deferred.run(order)  # both reports finish before the follow-up job looks
         self.written = deferred.written
-        follow.check()
+        follow.follow_reports()
         return ReportRun.objects.get(pk=result["run_id"])
 
     def assert_own_files(self, run):
@@ -154,7 +155,7 @@ class ErrorsFileTests(ReportFilesMixin, TestCase):
     def generate(self, **fields):
         schedule = factories.schedule(recipients=["data@example.com"], notify="always", **fields)
         result = dispatch.run_schedule(schedule.pk)
-        follow.check()
+        follow.follow_reports()
         return ReportRunCourse.objects.get(run_id=result["run_id"])
 
     def test_the_row_links_both_files_and_says_how_many_are_missing(self):
@@ -225,7 +226,7 @@ class StorageErrorTests(ReportFilesMixin, TestCase):
         row = ReportRunCourse.objects.get(run_id=broken_run)
         self.assertEqual(row.outcome, "submitted")
         self.assertIn("the report store failed while the report was being followed: ClientError", row.error)
-        follow.check()  # the store is back
+        follow.follow_reports()  # the store is back
         row.refresh_from_db()
         self.assertEqual((row.outcome, row.error), ("generated", ""))
 
@@ -236,7 +237,7 @@ class StorageErrorTests(ReportFilesMixin, TestCase):
         later = ReportRunCourse.objects.get(run_id=run_id).started_at + follow.datetime.timedelta(days=3)
         with mock.patch.object(type(storage), "listdir", side_effect=TimeoutError("read timed out")), \
                 self.assertLogs("periodic_instructor_reports.follow", "WARNING"):
-            self.assertEqual(follow.check(now=later), {"lost": 1})
+            self.assertEqual(follow.follow_reports(now=later), {"lost": 1})
         row = ReportRunCourse.objects.get(run_id=run_id)
         self.assertIn("TimeoutError: read timed out", row.error)
 
@@ -245,7 +246,7 @@ class StorageErrorTests(ReportFilesMixin, TestCase):
         run_id = dispatch.run_schedule(schedule.pk)["run_id"]
         with mock.patch.object(follow.FileFinder, "sharing", side_effect=OperationalError("gone away")), \
                 self.assertRaises(OperationalError):
-            follow.check()
+            follow.follow_reports()
         self.assertEqual(ReportRunCourse.objects.get(run_id=run_id).error, "")
 
     def test_a_failing_e_mail_does_not_stop_the_other_runs(self):
@@ -264,7 +265,7 @@ class StorageErrorTests(ReportFilesMixin, TestCase):
 
         with mock.patch.object(follow.delivery, "deliver", side_effect=flaky), \
                 self.assertLogs("periodic_instructor_reports.follow", "ERROR"):
-            follow.check()
+            follow.follow_reports()
         self.assertEqual(sorted(calls), sorted(runs))
         statuses = ReportRun.objects.filter(pk__in=runs).values_list("status", flat=True)
         self.assertEqual(set(statuses), {"done"})
@@ -283,7 +284,7 @@ class FindSharedNamesCommandTests(ReportFilesMixin, TestCase):
         ReportRunCourse.objects.filter(run_id=run_id).update(outcome="generated", file_path="shared/x.csv")
         alone = factories.schedule(upload_folder_structure="flat", upload_folder_prefix="alone/")
         dispatch.run_schedule(alone.pk)
-        follow.check()
+        follow.follow_reports()
         out = io.StringIO()
         call_command("find_shared_report_names", stdout=out)
         text = out.getvalue()

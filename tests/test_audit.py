@@ -8,9 +8,11 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from periodic_instructor_reports import api, audit, conf, dispatch, tasks
+from periodic_instructor_reports import api, audit, conf, tasks
 from periodic_instructor_reports.exceptions import RunNowRefused
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
+from periodic_instructor_reports.runs import dispatch
+from periodic_instructor_reports.states import RunStatus
 from tests import factories, reports
 
 COURSE = factories.COURSE
@@ -120,7 +122,7 @@ class RunNowLimitTests(TestCase):
 
     def test_no_manual_run_while_a_run_is_in_progress(self):
         now = timezone.now()
-        for status in (ReportRun.STATUS_RUNNING, ReportRun.STATUS_WAITING, ReportRun.STATUS_GENERATING):
+        for status in (RunStatus.RUNNING, RunStatus.RETRYING, RunStatus.GENERATING):
             run = ReportRun.objects.create(schedule=self.schedule, trigger="beat", planned_at=now,
                                            started_at=now, status=status)
             with self.assertRaisesMessage(RunNowRefused, f"run {run.pk} is in progress"):

@@ -15,8 +15,10 @@ from lms.djangoapps.instructor_task.api_helper import QueueConnectionError
 from lms.djangoapps.instructor_task.models import InstructorTask
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import beat, cron, dispatch, folders, follow, history, recovery, tasks
+from periodic_instructor_reports import beat, folders, follow, tasks
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
+from periodic_instructor_reports.runs import dispatch, due, fallback, plan, recovery, store
+from periodic_instructor_reports.states import Dispatch
 from tests import factories
 from tests.base import ReportFilesMixin
 
@@ -67,17 +69,17 @@ class OnePerDueTimeTests(ReportFilesMixin, TestCase):
         )
 
     def test_beat_and_the_cron_command_together(self):
-        due = self.anchor + 5 * HOUR
+        due_time = self.anchor + 5 * HOUR
         # The cron command read the due times just before beat's run recorded itself.
-        seen_by_cron = cron.due_schedules(now=due + datetime.timedelta(seconds=30))
-        self.assertEqual(seen_by_cron, [(self.schedule, due)])
-        self.fire(due + datetime.timedelta(seconds=2))
-        with mock.patch.object(cron, "due_schedules", return_value=seen_by_cron):
-            with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
-                summaries = cron.run_due(now=due + datetime.timedelta(seconds=30))
+        seen_by_cron = due.due_schedules(now=due_time + datetime.timedelta(seconds=30))
+        self.assertEqual(seen_by_cron, [(self.schedule, due_time)])
+        self.fire(due_time + datetime.timedelta(seconds=2))
+        with mock.patch.object(due, "due_schedules", return_value=seen_by_cron):
+            with self.assertLogs("periodic_instructor_reports.runs", "INFO"):
+                summaries = fallback.run_due(now=due_time + datetime.timedelta(seconds=30))
         self.assertEqual([summary["status"] for summary in summaries], ["already_ran"])
         # Afterwards it does not even find the schedule due.
-        self.assertEqual(cron.due_schedules(now=due + datetime.timedelta(minutes=20)), [])
+        self.assertEqual(due.due_schedules(now=due_time + datetime.timedelta(minutes=20)), [])
         self.assertEqual(submissions(), {course: 1 for course in COURSES[:3]})
 
     def test_a_beat_restarted_mid_interval_fires_again_for_nothing(self):
@@ -97,7 +99,7 @@ class OnePerDueTimeTests(ReportFilesMixin, TestCase):
     def test_missed_due_times_are_counted_on_the_next_run(self):
         self.fire(self.anchor + HOUR + datetime.timedelta(seconds=1))
         # Workers were down for three due times; their messages expired unrun.
-        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
+        with self.assertLogs("periodic_instructor_reports.runs", "WARNING") as logs:
             self.fire(self.anchor + 5 * HOUR + datetime.timedelta(seconds=1))
         self.assertIn("missed 3 due times", " ".join(logs.output))
         run = ReportRun.objects.latest("planned_at")
@@ -126,7 +128,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
 
     def started(self):
         started = dispatch.start(self.schedule.pk, trigger="manual", holder="lost-worker")
-        self.assertEqual(started.status, dispatch.STARTED)
+        self.assertEqual(started.status, Dispatch.STARTED)
         return started.run
 
     def later(self, run, seconds=901):
@@ -134,15 +136,15 @@ class ResumeTests(ReportFilesMixin, TestCase):
 
     def intent(self, run):
         """Record the intent to submit the run's first batch, as a worker does; return its course ids."""
-        batch = history.next_batch(run, after=-1)
-        history.begin_batch(batch)
+        batch = store.next_batch(run, after=-1)
+        store.begin_batch(batch)
         return batch.course_ids
 
     def test_a_run_whose_worker_died_after_recording_its_courses(self):
         run = self.started()
         self.assertEqual(run.course_total, 7)
         self.assertEqual(recovery.resume_stalled(now=self.later(run, 899)), [])
-        with self.assertLogs("periodic_instructor_reports.history", "INFO"):
+        with self.assertLogs("periodic_instructor_reports.runs", "INFO"):
             self.assertEqual(recovery.resume_stalled(now=self.later(run)), [(run.pk, "resumed")])
         run.refresh_from_db()
         self.assertEqual((run.status, run.resumptions, run.counts), ("generating", 1, {"submitted": 7}))
@@ -150,7 +152,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
 
     def test_a_run_whose_worker_died_while_recording_its_courses(self):
         # The run was claimed; its courses were never recorded (their transaction died with it).
-        run, _ = history.claim_run(self.schedule, trigger="beat", planned_at=timezone.now(),
+        run, _ = store.claim_run(self.schedule, trigger="beat", planned_at=timezone.now(),
                                    holder="lost-worker")
         with self.assertLogs("periodic_instructor_reports", "INFO"):
             self.assertEqual(recovery.resume_stalled(now=self.later(run)), [(run.pk, "resumed")])
@@ -160,9 +162,9 @@ class ResumeTests(ReportFilesMixin, TestCase):
 
     def test_a_manual_run_cut_off_while_recording_ends_as_an_error(self):
         # It may have been for chosen courses: the plugin does not guess which.
-        run, _ = history.claim_run(self.schedule, trigger="manual", planned_at=timezone.now(),
+        run, _ = store.claim_run(self.schedule, trigger="manual", planned_at=timezone.now(),
                                    holder="lost-worker")
-        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+        with self.assertLogs("periodic_instructor_reports.runs", "ERROR"):
             recovery.resume_stalled(now=self.later(run))
         run.refresh_from_db()
         self.assertEqual(run.status, "error")
@@ -173,7 +175,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
         run = self.started()
         batch = self.intent(run)
         # The worker was killed after the platform recorded the first two, before the outcomes.
-        request = dispatch.plan(self.schedule, moment=run.planned_at).leading[0]
+        request = plan.plan(self.schedule, moment=run.planned_at).leading[0]
         for course_id in batch[:2]:
             platform_api.submit_calculate_grades_csv(request, course_id)
         with self.assertLogs("periodic_instructor_reports", "INFO") as logs:
@@ -193,7 +195,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
         batch = self.intent(run)
         # The worker was killed after the platform recorded the first course's report (written
         # into the schedule's folder), before the outcomes were stored.
-        run_plan = dispatch.plan(schedule, moment=run.planned_at)
+        run_plan = plan.plan(schedule, moment=run.planned_at)
         key = CourseKey.from_string(batch[0])
         kwargs, _ = run_plan.call_for(key)
         task = platform_api.submit_calculate_grades_csv(run_plan.leading[0], key, **kwargs)
@@ -204,7 +206,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
         name = f"Org_C0_Run_grade_report_{folders.course_token(key)}"
         self.assertEqual((row.upload_parent_dir, row.expected_name), ("resumed/", name))
 
-        follow.check()
+        follow.follow_reports()
         run.refresh_from_db()
         self.assertEqual((run.status, run.counts), ("done", {"generated": 2}))
         row.refresh_from_db()
@@ -214,7 +216,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
     def test_a_submission_the_broker_refused_is_submitted_again(self):
         run = self.started()
         batch = self.intent(run)
-        request = dispatch.plan(self.schedule, moment=run.planned_at).leading[0]
+        request = plan.plan(self.schedule, moment=run.planned_at).leading[0]
         platform_api.submit_calculate_grades_csv(request, batch[0])
         # The broker went away: the platform recorded the next submission as FAILURE and raised;
         # the worker died before it stored the outcomes.
@@ -241,7 +243,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
     def test_a_report_that_ran_and_failed_counts_as_submitted(self):
         run = self.started()
         batch = self.intent(run)
-        request = dispatch.plan(self.schedule, moment=run.planned_at).leading[0]
+        request = plan.plan(self.schedule, moment=run.planned_at).leading[0]
         task = platform_api.submit_calculate_grades_csv(request, batch[0])
         # Its report ran and failed before the run was resumed: the platform's task wrote JSON.
         InstructorTask.objects.filter(pk=task.pk).update(
@@ -261,7 +263,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
 
     def test_a_second_dispatch_never_works_on_a_run_held_by_a_live_worker(self):
         run = self.started()
-        with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
+        with self.assertLogs("periodic_instructor_reports.runs", "INFO"):
             result = tasks.continue_report_run.apply(args=[run.pk], task_id="someone-else").get()
         self.assertEqual(result["status"], "busy")
         self.assertEqual(submissions(), {})
@@ -277,7 +279,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
             return real(request, course_key, **kwargs)
 
         with mock.patch.object(platform_api, "submit_calculate_grades_csv", slow):
-            with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
+            with self.assertLogs("periodic_instructor_reports.runs", "WARNING") as logs:
                 dispatch.run_schedule(self.schedule.pk, trigger="manual")
         self.assertIn("reached its time limit", " ".join(logs.output))
         run = ReportRun.objects.get()
@@ -289,7 +291,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
 
     def test_a_database_error_leaves_the_run_to_resume_where_it_was(self):
         run = self.started()
-        real = history.store_batch
+        real = store.store_batch
         failures = []
 
         def drop_once(batch, rows, *, done):
@@ -298,7 +300,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
                 raise OperationalError("server closed the connection unexpectedly")
             return real(batch, rows, done=done)
 
-        with mock.patch.object(history, "store_batch", drop_once):
+        with mock.patch.object(store, "store_batch", drop_once):
             with self.assertRaises(OperationalError):
                 dispatch.work(run.pk, holder="lost-worker")
         run.refresh_from_db()
@@ -314,7 +316,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
     def test_a_run_that_keeps_stopping_ends_as_an_error(self):
         run = self.started()
         ReportRun.objects.filter(pk=run.pk).update(resumptions=5)
-        with self.assertLogs("periodic_instructor_reports.recovery", "ERROR"):
+        with self.assertLogs("periodic_instructor_reports.runs", "ERROR"):
             self.assertEqual(recovery.resume_stalled(now=self.later(run)), [(run.pk, "error")])
         run.refresh_from_db()
         self.assertEqual((run.status, run.counts), ("error", {"skipped": 7}))
@@ -324,7 +326,7 @@ class ResumeTests(ReportFilesMixin, TestCase):
     def test_an_unexpected_dispatcher_fault_ends_the_run_at_once(self):
         run = self.started()
         fault = mock.patch.object(folders, "upload_parent_dir", side_effect=KeyError("boom"))
-        with fault, self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+        with fault, self.assertLogs("periodic_instructor_reports.runs", "ERROR"):
             with self.assertRaises(KeyError):
                 dispatch.work(run.pk, holder="lost-worker")
         run.refresh_from_db()
@@ -372,7 +374,7 @@ class LeaseTests(ReportFilesMixin, TestCase):
             if n == 3:  # it stalled for long enough that another worker took the run over
                 ReportRun.objects.update(holder="another-worker", heartbeat_at=now)
 
-        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
+        with self.assertLogs("periodic_instructor_reports.runs", "WARNING") as logs:
             summary, calls = self.run_slowly(taken_after_third)
         self.assertEqual(summary["status"], "lost")
         self.assertIn("was taken over by another worker", " ".join(logs.output))
@@ -398,9 +400,9 @@ class StopMidRunTests(ReportFilesMixin, TestCase):
                 stop(schedule)
             return real(request, course_key, **kwargs)
 
-        with mock.patch.object(history, "BATCH_SIZE", 3), \
+        with mock.patch.object(store, "BATCH_SIZE", 3), \
                 mock.patch.object(platform_api, "submit_calculate_grades_csv", then_stop):
-            with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
+            with self.assertLogs("periodic_instructor_reports.runs", "INFO"):
                 dispatch.run_schedule(schedule.pk)
         return ReportRun.objects.get(), calls
 
@@ -428,7 +430,7 @@ class CatchUpTests(ReportFilesMixin, TestCase):
     def test_the_follow_up_job_runs_a_missed_due_time_once(self):
         anchor = timezone.now() - datetime.timedelta(hours=2, minutes=10)
         schedule = anchored(factories.schedule(), anchor)
-        with self.assertLogs("periodic_instructor_reports.recovery", "WARNING"):
+        with self.assertLogs("periodic_instructor_reports.runs", "WARNING"):
             done = tasks.follow_up.apply().get()
         self.assertEqual(done["caught_up"], [(schedule.pk, "caught up")])
         run = ReportRun.objects.get()

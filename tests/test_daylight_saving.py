@@ -21,9 +21,11 @@ from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
 from django_celery_beat.tzcrontab import TzAwareCrontab
 
-from periodic_instructor_reports import api, beat, conf, cron, schedules, tasks, times
+from periodic_instructor_reports import api, beat, conf, tasks, times, timing
 from periodic_instructor_reports.admin.common import local_time
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
+from periodic_instructor_reports.runs import due, fallback
+from periodic_instructor_reports.states import Notify, RunStatus
 from tests import factories, reports
 
 UTC = datetime.UTC
@@ -119,7 +121,7 @@ class RepeatedHourTests(BeatTestCase):
         else:
             schedule = self.schedule(*spec, "America/New_York")
         schedule.refresh_from_db()
-        self.assertEqual(schedules.next_run(schedule, last_due=None, now=start), expected)
+        self.assertEqual(timing.next_run(schedule, last_due=None, now=start), expected)
         sends = clock.run(start + datetime.timedelta(minutes=1), every=5)
         self.assertLessEqual(len(sends), 1, sends)
         self.assertLessEqual(PeriodicTask.objects.get().last_run_at, start)
@@ -127,16 +129,16 @@ class RepeatedHourTests(BeatTestCase):
         # Beat sends next at the plugin's next due time, which the run is for, nothing missed.
         self.assertEqual([when for when, _ in clock.sends], [expected])
         run = ReportRun.objects.get()
-        self.assertEqual((run.planned_at, run.status, run.missed), (expected, ReportRun.STATUS_DONE, 0))
+        self.assertEqual((run.planned_at, run.status, run.missed), (expected, RunStatus.DONE, 0))
         self.assertEqual(len(reports.CALLS), 1)
 
     def test_the_cron_fallback_runs_the_first_pass_once(self):
         schedule = self.schedule("30", "1", "America/New_York")
         PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(anchor=utc(2026, 10, 31))
-        self.assertEqual([summary["status"] for summary in cron.run_due(now=utc(2026, 11, 1, 5, 30, 20))],
+        self.assertEqual([summary["status"] for summary in fallback.run_due(now=utc(2026, 11, 1, 5, 30, 20))],
                          ["done"])
         for minute in range(0, 60, 10):
-            self.assertEqual(cron.due_schedules(now=utc(2026, 11, 1, 6, minute)), [])
+            self.assertEqual(due.due_schedules(now=utc(2026, 11, 1, 6, minute)), [])
         self.assertEqual(ReportRun.objects.get().planned_at, utc(2026, 11, 1, 5, 30))
 
     def test_the_two_01_30s_are_told_apart(self):
@@ -155,10 +157,10 @@ class RepeatedHourTests(BeatTestCase):
 
     def test_the_e_mail_tells_which_01_30(self):
         schedule = self.schedule("30", "*", "America/New_York", recipients=["data@example.com"],
-                                 notify=PeriodicReportSchedule.NOTIFY_ALWAYS)
+                                 notify=Notify.ALWAYS)
         PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(anchor=utc(2026, 10, 31))
         with mock.patch("django.utils.timezone.now", return_value=utc(2026, 11, 1, 5, 30, 5)):
-            cron.run_due()
+            fallback.run_due()
         self.assertEqual(len(mail.outbox), 1)
         self.assertIn("(due Sun 2026-11-01 01:30:00 America/New_York (UTC-04:00))", mail.outbox[0].body)
 
@@ -194,7 +196,7 @@ class MinimumIntervalTests(BeatTestCase):
         with override_settings(PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL=minimum):
             clock = Beat(self, start)
             schedule = self.schedule(*spec)  # accepted at save
-            self.assertEqual(schedules.next_runs(schedule, after=start, count=len(expected)), expected)
+            self.assertEqual(timing.next_runs(schedule, after=start, count=len(expected)), expected)
             sends = clock.run(end)
         self.assertEqual([when for when, _ in sends], expected)
         self.assertEqual([result["status"] for _, result in sends], ["done"] * len(expected))
@@ -206,12 +208,12 @@ class MinimumIntervalTests(BeatTestCase):
         start = utc(2026, 10, 3, 12)
         schedule = self.schedule("0", "*", "Australia/Lord_Howe")
         PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(anchor=start)
-        expected = schedules.next_runs(schedule, after=start, count=8)
+        expected = timing.next_runs(schedule, after=start, count=8)
         statuses = []
         for minute in range(7 * 60 + 1):
             now = start + datetime.timedelta(minutes=minute, seconds=20)
             with mock.patch("django.utils.timezone.now", return_value=now):
-                statuses += [summary["status"] for summary in cron.run_due(now=now)]
+                statuses += [summary["status"] for summary in fallback.run_due(now=now)]
         self.assertEqual(statuses, ["done"] * len(expected))
         self.assertEqual(list(ReportRun.objects.order_by("planned_at").values_list("planned_at", flat=True)),
                          expected)
@@ -237,7 +239,7 @@ class MinimumIntervalTests(BeatTestCase):
         statuses = [self.fire(schedule, start + datetime.timedelta(minutes=minutes))
                     for minutes in (0, 30, 60, 90, 180)]
         self.assertEqual(statuses, ["done", "too_soon", "done", "too_soon", "done"])
-        ran = ReportRun.objects.exclude(status=ReportRun.STATUS_SKIPPED).order_by("planned_at")
+        ran = ReportRun.objects.exclude(status=RunStatus.SKIPPED).order_by("planned_at")
         # 10:30 and 11:30 were skipped by the rule; between 11:00 and 13:00 (workers down) 12:00
         # would have run, 11:30 and 12:30 not.
         self.assertEqual([(run.planned_at, run.missed) for run in ran], [
@@ -291,19 +293,19 @@ class NextTimesTests(TestCase):
         self.assertEqual(checked, len(ZONES) * len(SPECS) * 2 * len(OFFSETS))
 
     def check(self, schedule, moment):
-        following = schedules.cron_next_after(schedule.crontab, moment)
+        following = timing.cron_next_after(schedule.crontab, moment)
         self.assertGreater(following, moment)
-        upcoming = schedules.next_runs(schedule, after=moment, count=3)
+        upcoming = timing.next_runs(schedule, after=moment, count=3)
         self.assertEqual(upcoming[0], following)
         self.assertEqual(upcoming, sorted(set(upcoming)))
-        self.assertEqual(schedules.next_run(schedule, last_due=None, now=moment), following)
+        self.assertEqual(timing.next_run(schedule, last_due=None, now=moment), following)
         schedule.anchor = moment - datetime.timedelta(days=1)
-        due = schedules.due_time(schedule, moment)
+        due = timing.due_time(schedule, moment)
         self.assertLessEqual(due, moment)
-        self.assertEqual(schedules.cron_next_after(schedule.crontab, due), following)
-        self.assertEqual(schedules.missed_between(schedule, due, following), 0)
+        self.assertEqual(timing.cron_next_after(schedule.crontab, due), following)
+        self.assertEqual(timing.missed_between(schedule, due, following), 0)
         # Beat, counting from the last_run_at the plugin writes, sends next at the same time.
-        counted_from = schedules.beat_counts_from(schedule, moment)
+        counted_from = timing.beat_counts_from(schedule, moment)
         self.assertLessEqual(counted_from, moment)
         cron_ = schedule.crontab.schedule
         cron_.nowfun = lambda: moment.astimezone(cron_.tz)

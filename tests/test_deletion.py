@@ -6,8 +6,10 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
-from periodic_instructor_reports import conf, dispatch
+from periodic_instructor_reports import conf
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
+from periodic_instructor_reports.runs import dispatch
+from periodic_instructor_reports.states import Trigger
 from tests import factories, reports
 
 SCHEDULES = "admin:periodic_instructor_reports_periodicreportschedule"
@@ -27,7 +29,7 @@ class DeleteAfterRunsTests(TestCase):
         """Return a schedule that has run twice."""
         schedule = factories.schedule(task=self.task, owner=self.owner, **fields)
         for _ in range(2):
-            dispatch.run_schedule(schedule.pk, trigger=ReportRun.TRIGGER_MANUAL)
+            dispatch.run_schedule(schedule.pk, trigger=Trigger.MANUAL)
         return schedule
 
     def assert_detached(self, runs, name):

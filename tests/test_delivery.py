@@ -18,8 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from lms.djangoapps.instructor_task.models import InstructorTask
 
-from periodic_instructor_reports import delivery, dispatch, follow
+from periodic_instructor_reports import delivery, folders, follow, task_output
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
+from periodic_instructor_reports.runs import dispatch
+from periodic_instructor_reports.states import RunStatus, Trigger
 from tests import factories
 from tests.base import ReportFilesMixin
 
@@ -32,7 +34,7 @@ SCHEDULES = "admin:periodic_instructor_reports_periodicreportschedule_changelist
 def run_and_follow(schedule, **kwargs):
     """Run the schedule (its reports run eagerly here), then let the follow-up job look."""
     result = dispatch.run_schedule(schedule.pk, **kwargs)
-    follow.check()
+    follow.follow_reports()
     return ReportRun.objects.get(pk=result["run_id"])
 
 
@@ -59,7 +61,7 @@ class FollowTests(ReportFilesMixin, TestCase):
         self.assertIsNotNone(run.finished_at)
         files = set(self.report_files())
         for course_id, row in rows(run).items():
-            expected = folder.format(hash=dispatch.folders.course_folder(course_id),
+            expected = folder.format(hash=folders.course_folder(course_id),
                                      date=run.planned_at.date().isoformat())
             self.assertEqual(os.path.dirname(row.file_path.rstrip("/")), expected.rstrip("/"))
             self.assertIn(row.file_path.replace("//", "/"), {path.replace("//", "/") for path in files})
@@ -86,19 +88,19 @@ class FollowTests(ReportFilesMixin, TestCase):
             ('\n"""\nno traceback here\n"""', 'ExceptionWithTraceback: \n"""\nno traceback here\n"""'),
         ]:
             output = json.dumps({"exception": "ExceptionWithTraceback", "message": message})
-            self.assertEqual(follow.platform_error("FAILURE", output), expected)
+            self.assertEqual(task_output.platform_error("FAILURE", output), expected)
         plain = json.dumps({"exception": "ValueError", "message": "bad"})
-        self.assertEqual(follow.platform_error("FAILURE", plain), "ValueError: bad")
+        self.assertEqual(task_output.platform_error("FAILURE", plain), "ValueError: bad")
 
     def test_a_report_still_unfinished_after_the_deadline_is_lost(self):
         schedule = factories.schedule()
         with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_grades_csv.apply_async"):
             result = dispatch.run_schedule(schedule.pk)  # queued, never run: stays QUEUING
-        follow.check()
+        follow.follow_reports()
         run = ReportRun.objects.get(pk=result["run_id"])
         self.assertEqual((run.status, run.counts), ("generating", {"submitted": 1}))
         later = timezone.now() + datetime.timedelta(hours=24, minutes=1)
-        self.assertEqual(follow.check(now=later), {"lost": 1})
+        self.assertEqual(follow.follow_reports(now=later), {"lost": 1})
         row = run.courses.get()
         self.assertEqual(row.outcome, "lost")
         self.assertIn("is still QUEUING after 24 h", row.error)
@@ -108,8 +110,8 @@ class FollowTests(ReportFilesMixin, TestCase):
 
     def test_two_reports_of_one_course_in_one_minute_each_get_their_file(self):
         schedule = factories.schedule(upload_folder_structure="flat", upload_folder_prefix="same/")
-        first = run_and_follow(schedule, trigger=ReportRun.TRIGGER_MANUAL)
-        second = run_and_follow(schedule, trigger=ReportRun.TRIGGER_MANUAL)
+        first = run_and_follow(schedule, trigger=Trigger.MANUAL)
+        second = run_and_follow(schedule, trigger=Trigger.MANUAL)
         paths = {first.courses.get().file_path, second.courses.get().file_path}
         self.assertEqual(len(paths), 2, paths)  # the storage suffixed the second file's name
         self.assertEqual(len(self.report_files()), 2)
@@ -119,9 +121,9 @@ class FollowTests(ReportFilesMixin, TestCase):
         result = dispatch.run_schedule(schedule.pk)
         for name in os.listdir(os.path.join(self.report_dir, "gone")):
             os.remove(os.path.join(self.report_dir, "gone", name))
-        self.assertEqual(follow.check(), {})  # a slow storage may list it a little later
+        self.assertEqual(follow.follow_reports(), {})  # a slow storage may list it a little later
         later = timezone.now() + datetime.timedelta(minutes=11)
-        self.assertEqual(follow.check(now=later), {"report_failed": 1})
+        self.assertEqual(follow.follow_reports(now=later), {"report_failed": 1})
         row = ReportRunCourse.objects.get(run_id=result["run_id"])
         name = "edX_DemoX_Demo_Course_grade_report_bb6d638a29605974"
         self.assertIn(f"the platform reported success, but no file {name}_*.csv appeared in gone/", row.error)
@@ -131,7 +133,7 @@ class FollowTests(ReportFilesMixin, TestCase):
         schedule = factories.schedule(owner=owner, course_ids=[COURSE], upload_folder_structure="flat",
                                       upload_folder_prefix="many/")
         run = ReportRun.objects.create(schedule=schedule, trigger="manual", planned_at=timezone.now(),
-                                       started_at=timezone.now(), status=ReportRun.STATUS_GENERATING)
+                                       started_at=timezone.now(), status=RunStatus.GENERATING)
         now = timezone.now()
         storage = FileSystemStorage(location=self.report_dir)
         tasks, course_rows = [], []
@@ -150,7 +152,7 @@ class FollowTests(ReportFilesMixin, TestCase):
         InstructorTask.objects.bulk_create(tasks)
         ReportRunCourse.objects.bulk_create(course_rows)
         with CaptureQueriesContext(connection) as queries:
-            self.assertEqual(follow.check(), {"generated": 1000})
+            self.assertEqual(follow.follow_reports(), {"generated": 1000})
         # Read the courses and their platform tasks, the files already given to other rows, store
         # the outcomes (one query per 500 on PostgreSQL and MariaDB), find the runs now done,
         # finish this one (its counts), read its schedule and failures for the e-mail.
@@ -321,7 +323,7 @@ class DeliveryTests(ReportFilesMixin, TestCase):
         schedule = self.schedule(notify="never")
         with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_grades_csv.apply_async"):
             dispatch.run_schedule(schedule.pk)
-        follow.check(now=timezone.now() + datetime.timedelta(days=2))
+        follow.follow_reports(now=timezone.now() + datetime.timedelta(days=2))
         self.assertIn(f"  {COURSE}: lost", mail.outbox[0].body)
 
     @override_settings(PERIODIC_INSTRUCTOR_REPORTS_FAILURE_CC=["ops@example.com"])
@@ -332,7 +334,7 @@ class DeliveryTests(ReportFilesMixin, TestCase):
         type(owner).objects.filter(pk=owner.pk).update(is_active=False)
         # An inactive owner refuses the run itself: every course is reported as refused.
         with self.assertLogs("periodic_instructor_reports", "INFO"):
-            run = run_and_follow(schedule, trigger=ReportRun.TRIGGER_MANUAL)
+            run = run_and_follow(schedule, trigger=Trigger.MANUAL)
         self.assertEqual(run.status, "refused")
         self.assertEqual([message.to for message in mail.outbox], [["ops@example.com"]])
         run.refresh_from_db()
@@ -343,7 +345,7 @@ class DeliveryTests(ReportFilesMixin, TestCase):
         schedule = self.schedule(owner=owner, course_ids=[COURSE], notify="never")
         type(owner).objects.filter(pk=owner.pk).update(is_active=False)
         with self.assertLogs("periodic_instructor_reports", "INFO"):
-            run_and_follow(schedule, trigger=ReportRun.TRIGGER_MANUAL)
+            run_and_follow(schedule, trigger=Trigger.MANUAL)
         self.assertEqual([message.to for message in mail.outbox], [["data@example.com", "dean@example.com"]])
 
 

@@ -14,8 +14,10 @@ from django.utils import timezone
 from lms.djangoapps.ccx.models import CustomCourseForEdX
 from lms.djangoapps.instructor_task.models import InstructorTask
 
-from periodic_instructor_reports import api, conf, dispatch, folders, follow, tasks
+from periodic_instructor_reports import api, conf, folders, follow, tasks
 from periodic_instructor_reports.models import ReportRun, ReportRunCourse
+from periodic_instructor_reports.runs import dispatch
+from periodic_instructor_reports.states import Trigger
 from tests import factories, reports
 from tests.base import ReportFilesMixin
 
@@ -55,7 +57,7 @@ class ReportFileTests(ReportFilesMixin, TestCase):
         schedule = factories.schedule(**fields)
         result = tasks.dispatch_report_schedule.delay(schedule.pk).get()
         self.assertEqual(ReportRun.objects.get(pk=result["run_id"]).status, "generating", result)
-        follow.check()  # the follow-up job: the reports ran eagerly, their files exist
+        follow.follow_reports()  # the follow-up job: the reports ran eagerly, their files exist
         self.assertEqual(ReportRun.objects.get(pk=result["run_id"]).status, "done", result)
         return result, self.report_files()
 
@@ -227,7 +229,7 @@ class DispatchTests(ReportFilesMixin, TestCase):
         task = factories.report_task("tests.reports.failing_report")
         bad = "course-v1:Bad+Course+Run"
         schedule = factories.schedule(task=task, course_ids=[COURSE, bad, OTHER])
-        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+        with self.assertLogs("periodic_instructor_reports.runs", "ERROR"):
             result = dispatch.run_schedule(schedule.pk)
         self.assertEqual(outcomes(result), {COURSE: "submitted", bad: "failed", OTHER: "submitted"})
         failed = next(row for row in rows(result) if row.outcome == "failed")
@@ -256,7 +258,7 @@ class DispatchTests(ReportFilesMixin, TestCase):
 
         with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_grades_csv.apply_async",
                         side_effect=broker_down_once):
-            with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
+            with self.assertLogs("periodic_instructor_reports.runs", "WARNING") as logs:
                 result = dispatch.run_schedule(schedule.pk)
         self.assertIn("could not queue course-v1:edX+DemoX+Demo_Course", " ".join(logs.output))
         # Celery runs eagerly here: the continuation went on at once and submitted both.
@@ -271,7 +273,7 @@ class DispatchTests(ReportFilesMixin, TestCase):
         schedule = factories.schedule(course_ids=[COURSE])
         with mock.patch("lms.djangoapps.instructor_task.tasks.calculate_grades_csv.apply_async",
                         side_effect=OSError("no route")):
-            with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING"):
+            with self.assertLogs("periodic_instructor_reports.runs", "WARNING"):
                 result = dispatch.run_schedule(schedule.pk)
         row = rows(result)[0]
         self.assertEqual((row.outcome, row.attempt), ("failed", 2))
@@ -287,12 +289,12 @@ class DispatchTests(ReportFilesMixin, TestCase):
 
     def test_error_summary_is_bounded(self):
         task = factories.report_task("tests.reports.long_error_report")
-        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+        with self.assertLogs("periodic_instructor_reports.runs", "ERROR"):
             result = dispatch.run_schedule(factories.schedule(task=task).pk)
-        self.assertEqual(len(rows(result)[0].error), dispatch.ERROR_LIMIT)
+        self.assertEqual(len(rows(result)[0].error), ReportRunCourse._meta.get_field("error").max_length)
 
     def test_missing_and_paused(self):
-        with self.assertLogs("periodic_instructor_reports.dispatch", "INFO") as logs:
+        with self.assertLogs("periodic_instructor_reports.runs", "INFO") as logs:
             self.assertEqual(dispatch.run_schedule(9999)["status"], "missing")
             paused = self.recording_schedule(enabled=False)
             self.assertEqual(dispatch.run_schedule(paused.pk)["status"], "disabled")
@@ -311,19 +313,19 @@ class DispatchTests(ReportFilesMixin, TestCase):
         owner = factories.user(is_staff=True)
         schedule = self.recording_schedule(owner=owner)
         get_user_model().objects.filter(pk=owner.pk).update(is_active=False)
-        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR") as logs:
+        with self.assertLogs("periodic_instructor_reports.runs", "ERROR") as logs:
             result = dispatch.run_schedule(schedule.pk)
         self.assertIn(f"refused: owner (user id {owner.pk}) is inactive", " ".join(logs.output))
         self.assertEqual((result["status"], reports.CALLS), ("refused", []))
 
     def test_queries_per_batch_not_per_course(self):
-        def queries(schedule, trigger=ReportRun.TRIGGER_MANUAL):
+        def queries(schedule, trigger=Trigger.MANUAL):
             with CaptureQueriesContext(connection) as context:
                 dispatch.run_schedule(schedule.pk, trigger=trigger)
             return len(context.captured_queries)
 
         one = self.recording_schedule(course_ids=[COURSE])
-        dispatch.run_schedule(one.pk, trigger=ReportRun.TRIGGER_MANUAL)  # also registers the job rows
+        dispatch.run_schedule(one.pk, trigger=Trigger.MANUAL)  # also registers the job rows
         base = queries(one)
         three = self.recording_schedule(course_ids=[COURSE, OTHER, "course-v1:A+B+C"])
         self.assertEqual(queries(three), base)
@@ -344,7 +346,7 @@ class DispatchTests(ReportFilesMixin, TestCase):
         with_ccx = self.recording_schedule(course_ids=[COURSE, OTHER], include_ccx=True)
         self.assertEqual(queries(with_ccx), base + 1)
         # A beat run also reads the previous run's due time (twice: minimum interval, missed times).
-        self.assertEqual(queries(one, trigger=ReportRun.TRIGGER_BEAT), base + 2)
+        self.assertEqual(queries(one, trigger=Trigger.BEAT), base + 2)
 
     def test_result_is_json_ready(self):
         import json

@@ -23,9 +23,11 @@ from lms.djangoapps.instructor_task.api_helper import AlreadyRunningError
 from lms.djangoapps.instructor_task.models import InstructorTask, ReportStore
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
-from periodic_instructor_reports import catalog, conf, dispatch, folders, follow, tasks, wrapped
+from periodic_instructor_reports import catalog, conf, folders, follow, tasks, wrapped
 from periodic_instructor_reports.models import ReportRun
-from periodic_instructor_reports.requests import build_report_request
+from periodic_instructor_reports.report_request import build_report_request
+from periodic_instructor_reports.runs import dispatch
+from periodic_instructor_reports.states import Trigger
 from tests import factories
 from tests.base import ReportFilesMixin
 
@@ -46,7 +48,7 @@ STRUCTURES = {
 def run_and_follow(schedule, **kwargs):
     """Run the schedule (its reports run eagerly here), then let the follow-up job look."""
     result = dispatch.run_schedule(schedule.pk, **kwargs)
-    follow.check()
+    follow.follow_reports()
     return ReportRun.objects.get(pk=result["run_id"])
 
 
@@ -153,9 +155,9 @@ class CopiedReportTests(ReportFilesMixin, TestCase):
         schedule = self.schedule()
         with mock.patch("lms.djangoapps.instructor_task.models.DjangoStorageReportStore.store_rows"):
             result = dispatch.run_schedule(schedule.pk)  # SUCCESS, but nothing written
-        self.assertEqual(follow.check(), {})  # a slow storage may list it a little later
+        self.assertEqual(follow.follow_reports(), {})  # a slow storage may list it a little later
         later = timezone.now() + datetime.timedelta(minutes=11)
-        self.assertEqual(follow.check(now=later), {"report_failed": 1})
+        self.assertEqual(follow.follow_reports(now=later), {"report_failed": 1})
         row = ReportRun.objects.get(pk=result["run_id"]).courses.get()
         self.assertEqual(
             row.error,
@@ -189,15 +191,15 @@ class CopiedReportTests(ReportFilesMixin, TestCase):
         schedule = self.schedule()
         result = dispatch.run_schedule(schedule.pk)
         with mock.patch("django.core.files.storage.FileSystemStorage.save", side_effect=OSError("disk full")):
-            self.assertEqual(follow.check(), {})
+            self.assertEqual(follow.follow_reports(), {})
             later = timezone.now() + datetime.timedelta(minutes=11)
-            self.assertEqual(follow.check(now=later), {"report_failed": 1})
+            self.assertEqual(follow.follow_reports(now=later), {"report_failed": 1})
         row = ReportRun.objects.get(pk=result["run_id"]).courses.get()
         self.assertRegex(row.error, r"^could not copy [0-9a-f]{40}/.+ to copies/: disk full$")
 
     def test_the_platform_s_file_is_given_to_one_run_only(self):
-        first = run_and_follow(self.schedule(), trigger=ReportRun.TRIGGER_MANUAL).courses.get()
-        second = run_and_follow(self.schedule(), trigger=ReportRun.TRIGGER_MANUAL).courses.get()
+        first = run_and_follow(self.schedule(), trigger=Trigger.MANUAL).courses.get()
+        second = run_and_follow(self.schedule(), trigger=Trigger.MANUAL).courses.get()
         self.assertNotEqual(first.platform_path, second.platform_path)
         self.assertNotEqual(first.file_path, second.file_path)
 
@@ -437,8 +439,8 @@ class PermissionTests(ReportFilesMixin, TestCase):
         self.assertEqual(run_and_follow(schedule).courses.get().outcome, "generated")
         CourseAccessRole.objects.filter(user=instructor, role="instructor").delete()
         del instructor._roles
-        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING"):
-            row = run_and_follow(schedule, trigger=ReportRun.TRIGGER_MANUAL).courses.get()
+        with self.assertLogs("periodic_instructor_reports.runs", "WARNING"):
+            row = run_and_follow(schedule, trigger=Trigger.MANUAL).courses.get()
         self.assertEqual((row.outcome, row.error), (
             "refused", "owner lacks the platform permission instructor.edit_course_access this report needs "
                        "on this course"))

@@ -18,6 +18,7 @@ from lms.djangoapps.instructor_task.models import DjangoStorageReportStore
 from opaque_keys.edx.keys import CourseKey
 
 from periodic_instructor_reports import folders, validators
+from periodic_instructor_reports.states import FolderStructure
 
 COURSES = [CourseKey.from_string(course) for course in (
     "course-v1:edX+DemoX+Demo_Course", "course-v1:OrgX+CS101+2026", "ccx-v1:edX+DemoX+Demo_Course+ccx@3",
@@ -36,7 +37,7 @@ PREFIXES = st.builds(
     lambda parts, leading, trailing: ("/" if leading else "") + "/".join(parts) + ("/" if trailing else ""),
     st.lists(PIECES, max_size=4), st.booleans(), st.booleans(),
 )
-STRUCTURES = st.sampled_from([folders.REGULAR, folders.BY_DATE, folders.FLAT])
+STRUCTURES = st.sampled_from([FolderStructure.REGULAR, FolderStructure.BY_DATE, FolderStructure.FLAT])
 ROOTS = st.sampled_from(["", "periodic-reports/", "periodic-"])
 DATES = st.dates(min_value=datetime.date(2000, 1, 1), max_value=datetime.date(2100, 12, 31))
 FILENAMES = st.one_of(
@@ -63,8 +64,8 @@ def accepted(prefix, structure, course_key, run_date, root):
 class FolderRuleProperties(SimpleTestCase):
     @settings(max_examples=600, deadline=None)
     @given(PREFIXES, STRUCTURES, st.sampled_from(range(len(COURSES))), DATES, ROOTS)
-    @example(f"{HASHES[1]}/", folders.FLAT, 0, datetime.date(2026, 1, 1), "")
-    @example("", folders.REGULAR, 0, datetime.date(2026, 1, 1), "periodic-reports/")
+    @example(f"{HASHES[1]}/", FolderStructure.FLAT, 0, datetime.date(2026, 1, 1), "")
+    @example("", FolderStructure.REGULAR, 0, datetime.date(2026, 1, 1), "periodic-reports/")
     def test_accepted_folders_stay_in_the_store_the_root_and_their_own_course(
         self, prefix, structure, course, run_date, root
     ):

@@ -7,8 +7,10 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from periodic_instructor_reports import conf, dispatch
+from periodic_instructor_reports import conf
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
+from periodic_instructor_reports.runs import dispatch
+from periodic_instructor_reports.states import Trigger
 from tests import factories, reports
 from tests.base import QueryCountMixin
 
@@ -32,7 +34,7 @@ class HistoryAdminTestCase(QueryCountMixin, TestCase):
         fields.setdefault("task", self.task)
         schedule = factories.schedule(**fields)
         for _ in range(runs):
-            dispatch.run_schedule(schedule.pk, trigger=ReportRun.TRIGGER_MANUAL)
+            dispatch.run_schedule(schedule.pk, trigger=Trigger.MANUAL)
         return schedule
 
 

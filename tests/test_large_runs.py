@@ -7,8 +7,10 @@ from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey
 from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
 
-from periodic_instructor_reports import courses, dispatch, history
-from periodic_instructor_reports.models import Outcome, PeriodicReportSchedule, ReportRun, ReportRunCourse
+from periodic_instructor_reports import courses
+from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
+from periodic_instructor_reports.runs import dispatch, lease, store
+from periodic_instructor_reports.states import CourseState, Outcome, Trigger
 from tests import factories
 
 MASTER = factories.COURSE
@@ -23,7 +25,7 @@ class TargetBatchesTests(TestCase):
             factories.course(course_id)
         self.schedule = factories.schedule(
             course_ids=[MASTER, MITX[0], GONE, CCX], include_ccx=True, course_orgs=["MITx"],
-            course_state=PeriodicReportSchedule.STATE_ALL,
+            course_state=CourseState.ALL,
         )
         # An id the platform no longer has, and one that is not a course id at all.
         CourseOverview.objects.filter(id=CourseKey.from_string(GONE)).delete()
@@ -58,7 +60,7 @@ class TargetBatchesTests(TestCase):
 class RecordingTests(TestCase):
     def setUp(self):
         self.schedule = factories.schedule(course_ids=[MASTER, factories.OTHER_COURSE])
-        self.run, _ = history.claim_run(self.schedule, trigger=ReportRun.TRIGGER_MANUAL,
+        self.run, _ = store.claim_run(self.schedule, trigger=Trigger.MANUAL,
                                         planned_at=timezone.now(), holder="h")
 
     def test_each_batch_is_written_before_the_next_is_read(self):
@@ -68,14 +70,14 @@ class RecordingTests(TestCase):
             yield [CourseKey.from_string(factories.OTHER_COURSE)], [courses.Skipped("x", "invalid_course")]
             self.assertEqual((self.run.batches.count(), self.run.courses.count()), (2, 1))
 
-        history.record_courses(self.run, batches())
+        store.record_courses(self.run, batches())
         self.run.refresh_from_db()
         self.assertEqual(self.run.course_total, 3)
         self.assertEqual(self.run.courses.get(course_id="x").outcome, Outcome.SKIPPED)
         queue = self.run.batches.order_by("number").values_list("number", "course_ids", "size")
         self.assertEqual(list(queue), [(0, [MASTER], 1), (1, [factories.OTHER_COURSE], 1)])
         # Courses not tried yet have no row: they count as pending.
-        self.assertEqual(history.outcome_counts(self.run), {"pending": 2, "skipped": 1})
+        self.assertEqual(store.outcome_counts(self.run), {"pending": 2, "skipped": 1})
 
     def test_recording_is_all_or_nothing(self):
         def batches():
@@ -83,27 +85,27 @@ class RecordingTests(TestCase):
             raise DatabaseError("the connection dropped")
 
         with self.assertRaises(DatabaseError):
-            history.record_courses(self.run, batches())
+            store.record_courses(self.run, batches())
         self.assertFalse(self.run.batches.exists())
-        history.record_courses(self.run, iter([([CourseKey.from_string(MASTER)], [])]))
+        store.record_courses(self.run, iter([([CourseKey.from_string(MASTER)], [])]))
         self.assertEqual(self.run.batches.get().course_ids, [MASTER])
 
     def test_a_batch_s_rows_are_written_once_then_it_leaves_the_queue(self):
-        history.record_courses(self.run, iter([(courses.target_courses(self.schedule)[0], [])]))
-        batch = history.next_batch(self.run, after=-1)
+        store.record_courses(self.run, iter([(courses.target_courses(self.schedule)[0], [])]))
+        batch = store.next_batch(self.run, after=-1)
         rows = [
             ReportRunCourse(run_id=self.run.pk, course_id=course_id, outcome=Outcome.SUBMITTED,
                             task_id=f"task-{n}", attempt=1)
             for n, course_id in enumerate(batch.course_ids)
         ]
         with CaptureQueriesContext(connection) as context:
-            history.store_batch(batch, rows, done=True)
+            store.store_batch(batch, rows, done=True)
         self.assertEqual(len(context.captured_queries), 2)  # one insert, one delete
         self.assertFalse(self.run.batches.exists())
         self.assertEqual(sorted(self.run.courses.values_list("task_id", flat=True)), ["task-0", "task-1"])
         # Stored again (a worker that stopped between the two): the latest outcome wins, once per course.
         rows[0].task_id = "task-again"
-        history.store_batch(batch, rows[:1], done=True)
+        store.store_batch(batch, rows[:1], done=True)
         self.assertEqual(self.run.courses.get(course_id=batch.course_ids[0]).task_id, "task-again")
         self.assertEqual(self.run.courses.count(), 2)
 
@@ -116,7 +118,7 @@ class RecordingTests(TestCase):
         for row in rows:
             row.outcome, row.task_id, row.file_name = Outcome.SUBMITTED, f"task-{row.pk}", "not stored"
         with CaptureQueriesContext(connection) as context:
-            history.save_rows(rows)
+            store.save_rows(rows)
         self.assertEqual(len(context.captured_queries), 1)
         self.assertEqual(ReportRunCourse.objects.count(), 2)
         stored = list(self.run.courses.order_by("pk").values_list("outcome", "task_id", "file_name"))
@@ -131,25 +133,25 @@ class RecordingTests(TestCase):
         rows = [
             ReportRunCourse(run_id=self.run.pk, course_id=f"course-v1:Org+C{n}+2026",
                             outcome=Outcome.SUBMITTED, task_id=f"task-{n}", attempt=1, started_at=started)
-            for n in range(history.BATCH_SIZE + 1)
+            for n in range(store.BATCH_SIZE + 1)
         ]
         with CaptureQueriesContext(connection) as context:
-            history.store_batch(None, rows, done=False)
+            store.store_batch(None, rows, done=False)
         if connection.vendor != "sqlite":  # sqlite takes fewer parameters per statement
             self.assertEqual(len(context.captured_queries), 2)
-        self.assertEqual(self.run.courses.count(), history.BATCH_SIZE + 1)
+        self.assertEqual(self.run.courses.count(), store.BATCH_SIZE + 1)
         existing.refresh_from_db()
         self.assertEqual((existing.outcome, existing.task_id, existing.file_name),
                          (Outcome.SUBMITTED, "task-0", "kept.csv"))
-        last = self.run.courses.get(course_id=f"course-v1:Org+C{history.BATCH_SIZE}+2026")
-        self.assertEqual((last.task_id, last.started_at), (f"task-{history.BATCH_SIZE}", started))
+        last = self.run.courses.get(course_id=f"course-v1:Org+C{store.BATCH_SIZE}+2026")
+        self.assertEqual((last.task_id, last.started_at), (f"task-{store.BATCH_SIZE}", started))
 
 
 class SubmittingTests(TestCase):
     def test_submitting_leaves_the_course_list_unread(self):
         schedule = factories.schedule(course_ids=[MASTER, factories.OTHER_COURSE])
-        holder = dispatch.new_holder()
-        started = dispatch.start(schedule.pk, trigger=ReportRun.TRIGGER_MANUAL, holder=holder)
+        holder = lease.new_holder()
+        started = dispatch.start(schedule.pk, trigger=Trigger.MANUAL, holder=holder)
         # Nor does the started run keep the schedule (and its course list) in memory.
         self.assertFalse(ReportRun.schedule.is_cached(started.run))
         with CaptureQueriesContext(connection) as context:

@@ -8,8 +8,10 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from periodic_instructor_reports import conf, dispatch, schedules
+from periodic_instructor_reports import conf, timing
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
+from periodic_instructor_reports.runs import dispatch
+from periodic_instructor_reports.states import RunStatus, Trigger
 from tests import factories, reports
 
 HOUR = 3600
@@ -78,11 +80,11 @@ class SaveTests(TestCase):
         crontab.day_of_month, crontab.month_of_year = "29", "2"
         crontab.save()
         schedule = factories.schedule(interval=None, crontab=crontab)
-        self.assertEqual(schedules.shortest_gap(schedule), datetime.timedelta(days=28 * 365 + 7))
+        self.assertEqual(timing.shortest_gap(schedule), datetime.timedelta(days=28 * 365 + 7))
 
     def test_shortest_gap_of_a_weekly_crontab(self):
         schedule = factories.schedule(interval=None, crontab=factories.crontab(day_of_week="1,3"))
-        self.assertEqual(schedules.shortest_gap(schedule), datetime.timedelta(days=2))
+        self.assertEqual(timing.shortest_gap(schedule), datetime.timedelta(days=2))
 
     def test_the_admin_shows_the_refusal(self):
         from django.contrib.auth import get_user_model
@@ -110,7 +112,7 @@ class DispatchTests(TestCase):
         self.schedule = factories.schedule(task=factories.report_task("tests.reports.recording_report"))
         self.start = datetime.datetime(2026, 11, 27, 7, tzinfo=datetime.UTC)
 
-    def run_at(self, seconds, trigger=ReportRun.TRIGGER_BEAT):
+    def run_at(self, seconds, trigger=Trigger.BEAT):
         return dispatch.run_schedule(
             self.schedule.pk, trigger=trigger, planned_at=self.start + datetime.timedelta(seconds=seconds)
         )
@@ -119,12 +121,12 @@ class DispatchTests(TestCase):
         self.assertEqual(self.run_at(0)["status"], "done")
         IntervalSchedule.objects.filter(pk=self.schedule.interval_id).update(every=0)
         for seconds in (1, 2, 3):
-            with self.assertLogs("periodic_instructor_reports.history", "WARNING"):
+            with self.assertLogs("periodic_instructor_reports.runs", "WARNING"):
                 result = self.run_at(seconds)
             self.assertEqual(result["status"], "too_soon")
             self.assertIn(f"too soon: {seconds} s after the previous run's due time", result["error"])
         self.assertEqual(len(reports.CALLS), 1)
-        skipped = ReportRun.objects.get(status=ReportRun.STATUS_SKIPPED)
+        skipped = ReportRun.objects.get(status=RunStatus.SKIPPED)
         self.assertEqual(skipped.counts, {"skipped_dispatches": 3})
         self.assertIn("at least 60 s apart", skipped.error)
         self.assertEqual(ReportRun.objects.count(), 2)
@@ -132,14 +134,14 @@ class DispatchTests(TestCase):
     def test_runs_a_minimum_interval_apart_both_run(self):
         self.assertEqual(self.run_at(0)["status"], "done")
         self.assertEqual(self.run_at(60)["status"], "done")
-        with self.assertLogs("periodic_instructor_reports.history", "WARNING") as logs:
-            self.assertEqual(self.run_at(90, trigger=ReportRun.TRIGGER_CRON)["status"], "too_soon")
+        with self.assertLogs("periodic_instructor_reports.runs", "WARNING") as logs:
+            self.assertEqual(self.run_at(90, trigger=Trigger.CRON)["status"], "too_soon")
         self.assertIn("skipped a run, too soon: 30 s after", " ".join(logs.output))
-        self.assertEqual(self.run_at(120, trigger=ReportRun.TRIGGER_CRON)["status"], "done")
+        self.assertEqual(self.run_at(120, trigger=Trigger.CRON)["status"], "done")
         self.assertEqual(len(reports.CALLS), 3)
 
     def test_run_now_is_never_too_soon(self):
         self.run_at(0)
-        self.assertEqual(dispatch.run_schedule(self.schedule.pk, trigger=ReportRun.TRIGGER_MANUAL)["status"],
+        self.assertEqual(dispatch.run_schedule(self.schedule.pk, trigger=Trigger.MANUAL)["status"],
                          "done")
         self.assertEqual(len(reports.CALLS), 2)

@@ -15,9 +15,10 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from lms.djangoapps.instructor_task.models import InstructorTask
 
-from periodic_instructor_reports import api, beat, conf, cron, housekeeping, retention, tasks
+from periodic_instructor_reports import api, beat, conf, housekeeping, retention, tasks
 from periodic_instructor_reports.exceptions import BrokerUnavailable
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
+from periodic_instructor_reports.runs import due
 from tests import factories, reports
 from tests.base import ReportFilesMixin
 
@@ -103,7 +104,7 @@ class RunReportScheduleCommandTests(ReportFilesMixin, TestCase):
         with override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=[conf.GRADE_REPORT]):
             with self.assertRaisesMessage(CommandError, "would be refused: tests.reports.recording_report"):
                 command("run_report_schedule", str(schedule.pk), "--dry-run")
-            with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+            with self.assertLogs("periodic_instructor_reports.runs", "ERROR"):
                 with self.assertRaisesMessage(CommandError, "was refused"):
                     command("run_report_schedule", str(schedule.pk))
 
@@ -201,10 +202,10 @@ class RunDueCommandTests(TestCase):
         schedule = factories.schedule(task=self.task)
         age(schedule, minutes=90)
         # A second process read the same due times before the first one recorded its run.
-        seen_by_second = cron.due_schedules(now=timezone.now())
+        seen_by_second = due.due_schedules(now=timezone.now())
         command("run_due_report_schedules")
-        with mock.patch("periodic_instructor_reports.cron.due_schedules", return_value=seen_by_second):
-            with self.assertLogs("periodic_instructor_reports.dispatch", "INFO") as logs:
+        with mock.patch("periodic_instructor_reports.runs.due.due_schedules", return_value=seen_by_second):
+            with self.assertLogs("periodic_instructor_reports.runs", "INFO") as logs:
                 output = command("run_due_report_schedules")
         run = ReportRun.objects.get()
         self.assertEqual(output, f"schedule {schedule.pk}: already_ran (run {run.pk}: 1 submitted)\n")

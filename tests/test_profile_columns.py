@@ -30,9 +30,10 @@ from openedx.core.djangoapps.site_configuration import helpers as configuration_
 from openedx.core.djangoapps.site_configuration.models import SiteConfiguration
 from openedx.core.lib.courses import course_settings, get_course_by_id
 
-from periodic_instructor_reports import conf, dispatch, follow, platform, wrapped
+from periodic_instructor_reports import conf, follow, platform, wrapped
 from periodic_instructor_reports.models import ReportRun
-from periodic_instructor_reports.requests import build_report_request
+from periodic_instructor_reports.report_request import build_report_request
+from periodic_instructor_reports.runs import dispatch
 from tests import factories
 from tests.base import ReportFilesMixin
 from tests.test_every_report import read_csv
@@ -158,7 +159,7 @@ class DashboardColumnsTests(ReportFilesMixin, TestCase):
     def test_extra_attributes_the_dashboard_refuses_fail_the_course(self):
         configure("orgx.example.com", course_org_filter="OrgX", **{EXTRA: "employee_id"})
         schedule = factories.schedule(task=factories.report_task(conf.PROFILE_REPORT), course_ids=[EDX, ORGX])
-        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING"):
+        with self.assertLogs("periodic_instructor_reports.runs", "WARNING"):
             run = ReportRun.objects.get(pk=dispatch.run_schedule(schedule.pk)["run_id"])
         rows = {row.course_id: row for row in run.courses.all()}
         self.assertEqual(rows[EDX].outcome, "submitted")
@@ -177,7 +178,7 @@ class DashboardColumnsTests(ReportFilesMixin, TestCase):
             return real(course_key)
 
         with mock.patch.object(platform, "course_by_id", course_by_id), self.assertLogs(
-            "periodic_instructor_reports.dispatch", "WARNING",
+            "periodic_instructor_reports.runs", "WARNING",
         ):
             run = ReportRun.objects.get(pk=dispatch.run_schedule(schedule.pk)["run_id"])
         rows = {row.course_id: row for row in run.courses.all()}
@@ -195,7 +196,7 @@ class DashboardColumnsTests(ReportFilesMixin, TestCase):
             schedule = factories.schedule(task=factories.report_task(path), course_ids=[EDX],
                                           upload_folder_structure="flat", upload_folder_prefix="listings/")
             run = ReportRun.objects.get(pk=dispatch.run_schedule(schedule.pk)["run_id"])
-        follow.check()
+        follow.follow_reports()
         row = run.courses.get()
         self.assertEqual(row.outcome, "generated", row.error)
         self.assertEqual(expected, ["username", "name", "cohort", "team", "city", "country"])

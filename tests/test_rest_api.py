@@ -24,12 +24,12 @@ from rest_framework.test import APIClient
 
 from periodic_instructor_reports import catalog, conf
 from periodic_instructor_reports.models import (
-    Outcome,
     PeriodicReportSchedule,
     PeriodicReportTask,
     ReportRun,
     ReportRunCourse,
 )
+from periodic_instructor_reports.states import Outcome, RunStatus, Trigger
 from tests import factories
 from tests.base import ReportFilesMixin
 
@@ -740,8 +740,8 @@ class LimitTests(ApiTestCase):
 
     def test_run_now_queues_a_manual_run_then_waits_for_the_cooldown(self):
         self.assertEqual(self.run_now().status_code, 202)
-        run = ReportRun.objects.get(schedule=self.own, trigger=ReportRun.TRIGGER_MANUAL)
-        ReportRun.objects.filter(pk=run.pk).update(status=ReportRun.STATUS_DONE)
+        run = ReportRun.objects.get(schedule=self.own, trigger=Trigger.MANUAL)
+        ReportRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE)
         response = self.run_now()
         self.assertEqual(response.status_code, 429)
         self.assertIn("PERIODIC_INSTRUCTOR_REPORTS_RUN_NOW_COOLDOWN", response.json()["message"])
@@ -758,7 +758,7 @@ class LimitTests(ApiTestCase):
             trigger="beat",
             planned_at=now,
             started_at=now,
-            status=ReportRun.STATUS_GENERATING,
+            status=RunStatus.GENERATING,
             report_path=conf.GRADE_REPORT,
         )
         response = self.run_now()

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from periodic_instructor_reports import catalog, conf, delivery, folders
 from periodic_instructor_reports.models import (
-    Outcome,
     PeriodicReportSchedule,
     ReportRun,
     ReportRunCourse,
 )
+from periodic_instructor_reports.states import Outcome, RunStatus
 from tests import factories
 from tests.base import ReportFilesMixin
 
@@ -47,7 +47,7 @@ class DownloadPermissionTests(ReportFilesMixin, TestCase):
     def generated_row(self, path, course_id=COURSE):
         now = timezone.now()
         run = ReportRun.objects.create(report_path=path, report_name=catalog.get(path).name, trigger="manual",
-                                       planned_at=now, started_at=now, status=ReportRun.STATUS_DONE)
+                                       planned_at=now, started_at=now, status=RunStatus.DONE)
         file_path = f"listings/{course_id.replace(':', '_')}_{catalog.get(path).filename}.csv"
         os.makedirs(os.path.join(self.report_dir, "listings"), exist_ok=True)
         with open(os.path.join(self.report_dir, file_path), "w", encoding="utf-8") as handle:
@@ -198,7 +198,7 @@ class FailureMailTests(TestCase):
         schedule = factories.schedule(owner=owner, recipients=recipients, notify=notify)
         now = timezone.now()
         run = ReportRun.objects.create(schedule=schedule, trigger="manual", planned_at=now, started_at=now,
-                                       status=ReportRun.STATUS_DONE)
+                                       status=RunStatus.DONE)
         ReportRunCourse.objects.create(run=run, course_id=COURSE, outcome=Outcome.FAILED, error="boom")
         type(owner).objects.filter(pk=owner.pk).update(is_active=active)
         schedule.refresh_from_db()

@@ -10,17 +10,9 @@ from django.test import TestCase, override_settings
 from django_celery_beat.models import PeriodicTask
 from lms.djangoapps.instructor_task.models import InstructorTask
 
-from periodic_instructor_reports import (
-    conf,
-    delivery,
-    dispatch,
-    follow,
-    history,
-    housekeeping,
-    recovery,
-    tasks,
-)
+from periodic_instructor_reports import conf, delivery, follow, housekeeping, tasks
 from periodic_instructor_reports.models import ReportRun, ReportRunCourse
+from periodic_instructor_reports.runs import dispatch, handoff, recovery, store
 from tests import factories, reports
 from tests.base import ReportFilesMixin
 
@@ -74,7 +66,7 @@ class RunRecordTests(ReportFilesMixin, TestCase):
     )
     def test_failed_course(self, path, course_ids, expected, error):
         schedule = factories.schedule(task=factories.report_task(path), course_ids=course_ids)
-        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+        with self.assertLogs("periodic_instructor_reports.runs", "ERROR"):
             dispatch.run_schedule(schedule.pk)
         run = ReportRun.objects.get()
         self.assertEqual(dict(run.courses.values_list("course_id", "outcome")), expected)
@@ -110,7 +102,7 @@ class RunRecordTests(ReportFilesMixin, TestCase):
         schedule = factories.schedule(task=factories.report_task("tests.reports.recording_report"),
                                       course_ids=[COURSE, OTHER])
         with override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=[conf.GRADE_REPORT]):
-            with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+            with self.assertLogs("periodic_instructor_reports.runs", "ERROR"):
                 result = dispatch.run_schedule(schedule.pk)
         run = ReportRun.objects.get()
         self.assertEqual((result["status"], run.status), ("refused", "refused"))
@@ -121,13 +113,13 @@ class RunRecordTests(ReportFilesMixin, TestCase):
 
     def test_error_summary_is_bounded(self):
         schedule = factories.schedule(task=factories.report_task("tests.reports.long_error_report"))
-        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+        with self.assertLogs("periodic_instructor_reports.runs", "ERROR"):
             dispatch.run_schedule(schedule.pk)
         self.assertEqual(len(ReportRunCourse.objects.get().error), 500)
 
     def test_paused_and_missing_schedules_record_nothing(self):
         paused = factories.schedule(enabled=False)
-        with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
+        with self.assertLogs("periodic_instructor_reports.runs", "INFO"):
             self.assertEqual(dispatch.run_schedule(paused.pk)["status"], "disabled")
             self.assertEqual(dispatch.run_schedule(9999)["status"], "missing")
         self.assertFalse(ReportRun.objects.exists())
@@ -143,7 +135,7 @@ class RunRecordTests(ReportFilesMixin, TestCase):
         due = datetime.datetime(2026, 3, 2, 7, tzinfo=datetime.UTC)
         first = dispatch.run_schedule(schedule.pk, trigger="cron", planned_at=due)
         self.assertEqual(first["status"], "generating")
-        with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
+        with self.assertLogs("periodic_instructor_reports.runs", "INFO"):
             second = dispatch.run_schedule(schedule.pk, trigger="cron", planned_at=due)
         self.assertEqual(second["status"], "already_ran")
         self.assertEqual(ReportRun.objects.count(), 1)
@@ -163,9 +155,9 @@ class RunRecordTests(ReportFilesMixin, TestCase):
 
     def test_a_dispatcher_failure_ends_the_run_with_its_error(self):
         schedule = factories.schedule()
-        with mock.patch.object(history, "record_courses", side_effect=RuntimeError("disk full")):
+        with mock.patch.object(store, "record_courses", side_effect=RuntimeError("disk full")):
             with self.assertRaises(RuntimeError):
-                with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+                with self.assertLogs("periodic_instructor_reports.runs", "ERROR"):
                     dispatch.run_schedule(schedule.pk)
         run = ReportRun.objects.get()
         self.assertEqual((run.status, run.error), ("error", "RuntimeError: disk full"))
@@ -193,7 +185,7 @@ class RetryTests(ReportFilesMixin, TestCase):
 
     def waiting_run(self, schedule):
         """Run ``schedule`` with its continuation held back; return the run, waiting to retry."""
-        with mock.patch.object(tasks, "send_continuation", return_value=True) as send:
+        with mock.patch.object(handoff, "send_continuation", return_value=True) as send:
             result = dispatch.run_schedule(schedule.pk)
         run = ReportRun.objects.get()
         self.assertEqual((result["status"], run.status, run.finished_at), ("retrying", "retrying", None))
@@ -223,7 +215,7 @@ class RetryTests(ReportFilesMixin, TestCase):
         run.refresh_from_db()
         self.assertEqual(course_rows(run), [(OTHER, 1, "submitted"), (COURSE, 2, "submitted")])
         self.assertEqual((run.status, run.counts, run.finished_at), ("generating", {"submitted": 2}, None))
-        follow.check()  # the follow-up job: both reports ran (eagerly), their files exist
+        follow.follow_reports()  # the follow-up job: both reports ran (eagerly), their files exist
         run.refresh_from_db()
         self.assertEqual((run.status, run.counts), ("done", {"generated": 2}))
         self.assertIsNotNone(run.finished_at)
@@ -265,11 +257,11 @@ class RetryTests(ReportFilesMixin, TestCase):
         owner = factories.user(email="owner@example.com", is_staff=True)
         schedule = factories.schedule(task=factories.report_task("tests.reports.busy_report"), owner=owner,
                                       course_ids=[COURSE, reports.BUSY, BAD])
-        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+        with self.assertLogs("periodic_instructor_reports.runs", "ERROR"):
             run = self.waiting_run(schedule)
         self.assertEqual(mail.outbox, [])  # not yet: the run is waiting for its retry
         type(schedule).objects.filter(pk=schedule.pk).update(enabled=False)
-        with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
+        with self.assertLogs("periodic_instructor_reports.runs", "INFO"):
             self.continue_run(run)
         run.refresh_from_db()
         self.assertEqual((run.status, run.error), ("done", "stopped: the schedule was paused during the run"))
@@ -281,7 +273,7 @@ class RetryTests(ReportFilesMixin, TestCase):
     def test_retries_can_be_turned_off(self):
         schedule = factories.schedule()
         block(COURSE, self.requester)
-        with mock.patch.object(tasks, "send_continuation") as send:
+        with mock.patch.object(handoff, "send_continuation") as send:
             dispatch.run_schedule(schedule.pk)
         send.assert_not_called()
         self.assertEqual(ReportRun.objects.get().status, "done")
@@ -291,14 +283,14 @@ class RetryTests(ReportFilesMixin, TestCase):
         block(COURSE, self.requester)
         run = self.waiting_run(schedule)
         schedule.delete()
-        with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
+        with self.assertLogs("periodic_instructor_reports.runs", "INFO"):
             self.continue_run(run)
         run.refresh_from_db()
         self.assertEqual((run.status, run.error),
                          ("done", "stopped: the schedule was deleted during the run"))
         self.assertEqual(course_rows(run), [(COURSE, 1, "already_running")])
         run.delete()
-        with self.assertLogs("periodic_instructor_reports.dispatch", "INFO"):
+        with self.assertLogs("periodic_instructor_reports.runs", "INFO"):
             self.assertEqual(self.continue_run(run)["status"], "busy")
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.test import TestCase
 from django_celery_beat.models import PeriodicTask
 
-from periodic_instructor_reports import api, schedules
+from periodic_instructor_reports import api, timing
 from periodic_instructor_reports.models import PeriodicReportSchedule
 from tests import factories
 
@@ -74,7 +74,7 @@ class NextRunTests(TestCase):
             interval=None,
             crontab=factories.crontab(minute="0", hour="7", day_of_week="1", tz="Europe/Paris"),
         )
-        times = schedules.next_runs(schedule, after=utc(2026, 10, 13, 12), count=3)
+        times = timing.next_runs(schedule, after=utc(2026, 10, 13, 12), count=3)
         self.assertEqual(times, [utc(2026, 10, 19, 5), utc(2026, 10, 26, 6), utc(2026, 11, 2, 6)])
         self.assertEqual({t.astimezone(PARIS).strftime("%a %H:%M") for t in times}, {"Mon 07:00"})
 
@@ -117,20 +117,20 @@ class NextRunTests(TestCase):
         minute, hour, day_of_week, tz = spec
         crontab = factories.crontab(minute=minute, hour=hour, day_of_week=day_of_week, tz=tz)
         schedule = factories.schedule(interval=None, crontab=crontab)
-        self.assertEqual(schedules.next_runs(schedule, after=after, count=3), expected)
+        self.assertEqual(timing.next_runs(schedule, after=after, count=3), expected)
         zone = zoneinfo.ZoneInfo(tz)
         local = {t.astimezone(zone).strftime("%H:%M") for t in expected}
         if hour != "*":
             self.assertEqual(local, {f"{int(hour):02}:{int(minute):02}"})
         self.assertEqual(
-            schedules.latest_due(schedule, since=after, now=expected[1] + datetime.timedelta(seconds=59)),
+            timing.latest_due(schedule, since=after, now=expected[1] + datetime.timedelta(seconds=59)),
             expected[1],
         )
 
     def test_interval_next_runs(self):
         schedule = factories.schedule(interval=factories.interval(6, "hours"))
         self.assertEqual(
-            schedules.next_runs(schedule, after=utc(2026, 1, 1), count=2),
+            timing.next_runs(schedule, after=utc(2026, 1, 1), count=2),
             [utc(2026, 1, 1, 6), utc(2026, 1, 1, 12)],
         )
 
@@ -138,41 +138,41 @@ class NextRunTests(TestCase):
         interval = factories.schedule(interval=factories.interval(1, "days"))
         interval.anchor = utc(2025, 12, 30, 8)
         self.assertEqual(
-            schedules.next_run(interval, last_due=utc(2026, 1, 1, 8), now=utc(2026, 1, 1, 9)),
+            timing.next_run(interval, last_due=utc(2026, 1, 1, 8), now=utc(2026, 1, 1, 9)),
             utc(2026, 1, 2, 8),
         )
         self.assertEqual(
-            schedules.next_run(interval, last_due=None, now=utc(2026, 1, 1)), utc(2025, 12, 31, 8),
+            timing.next_run(interval, last_due=None, now=utc(2026, 1, 1)), utc(2025, 12, 31, 8),
         )
         cron = factories.schedule(interval=None, crontab=factories.crontab(minute="30", hour="*"))
         self.assertEqual(
-            schedules.next_run(cron, last_due=None, now=utc(2026, 1, 1, 9, 31)), utc(2026, 1, 1, 10, 30)
+            timing.next_run(cron, last_due=None, now=utc(2026, 1, 1, 9, 31)), utc(2026, 1, 1, 10, 30)
         )
         api.pause_schedules(PeriodicReportSchedule.objects.filter(pk=cron.pk),
                             acting_user=factories.superuser())
         cron.refresh_from_db()
-        self.assertIsNone(schedules.next_run(cron, last_due=None, now=utc(2026, 1, 1)))
+        self.assertIsNone(timing.next_run(cron, last_due=None, now=utc(2026, 1, 1)))
 
     def test_due_times_are_the_schedule_s_own_grid(self):
         schedule = factories.schedule(interval=factories.interval(6, "hours"))
         schedule.anchor = utc(2026, 3, 1, 7, 0, 13)
         # Whoever starts a run (two beats, a restarted beat, cron) names the same due time.
         for moment in (utc(2026, 3, 1, 13, 0, 13), utc(2026, 3, 1, 13, 0, 14), utc(2026, 3, 1, 18, 59)):
-            self.assertEqual(schedules.due_time(schedule, moment), utc(2026, 3, 1, 13, 0, 13))
-        self.assertEqual(schedules.due_time(schedule, utc(2026, 3, 1, 9)), schedule.anchor)
+            self.assertEqual(timing.due_time(schedule, moment), utc(2026, 3, 1, 13, 0, 13))
+        self.assertEqual(timing.due_time(schedule, utc(2026, 3, 1, 9)), schedule.anchor)
         ran = utc(2026, 3, 1, 13, 0, 13)
-        self.assertEqual(schedules.missed_between(schedule, ran, utc(2026, 3, 2, 7, 0, 13)), 2)
-        self.assertEqual(schedules.missed_between(schedule, ran, utc(2026, 3, 1, 19, 0, 13)), 0)
+        self.assertEqual(timing.missed_between(schedule, ran, utc(2026, 3, 2, 7, 0, 13)), 2)
+        self.assertEqual(timing.missed_between(schedule, ran, utc(2026, 3, 1, 19, 0, 13)), 0)
         # Paused meanwhile: the anchor moved to the resume, and times before it are not missed.
         schedule.anchor = utc(2026, 3, 1, 20)
-        self.assertEqual(schedules.missed_between(schedule, ran, utc(2026, 3, 2, 8)), 1)
+        self.assertEqual(timing.missed_between(schedule, ran, utc(2026, 3, 2, 8)), 1)
 
     def test_crontab_due_times_and_missed(self):
         schedule = factories.schedule(interval=None, crontab=factories.crontab(minute="0", hour="7,19"))
         schedule.anchor = utc(2026, 3, 1)
-        self.assertEqual(schedules.due_time(schedule, utc(2026, 3, 2, 18, 59)), utc(2026, 3, 2, 7))
-        self.assertEqual(schedules.due_time(schedule, utc(2026, 3, 2, 19, 0, 1)), utc(2026, 3, 2, 19))
-        self.assertEqual(schedules.missed_between(schedule, utc(2026, 3, 1, 7), utc(2026, 3, 2, 19)), 2)
+        self.assertEqual(timing.due_time(schedule, utc(2026, 3, 2, 18, 59)), utc(2026, 3, 2, 7))
+        self.assertEqual(timing.due_time(schedule, utc(2026, 3, 2, 19, 0, 1)), utc(2026, 3, 2, 19))
+        self.assertEqual(timing.missed_between(schedule, utc(2026, 3, 1, 7), utc(2026, 3, 2, 19)), 2)
 
     @ddt.unpack
     @ddt.data(
@@ -190,7 +190,7 @@ class NextRunTests(TestCase):
             interval=None,
             crontab=factories.crontab(minute=minute, hour=hour, day_of_week=day_of_week, tz=tz),
         )
-        self.assertEqual(schedules.latest_due(schedule, since=since, now=now), expected)
+        self.assertEqual(timing.latest_due(schedule, since=since, now=now), expected)
 
     @ddt.unpack
     @ddt.data(
@@ -200,14 +200,14 @@ class NextRunTests(TestCase):
     )
     def test_latest_due_interval(self, since, now, expected):
         schedule = factories.schedule(interval=factories.interval(1, "hours"))
-        self.assertEqual(schedules.latest_due(schedule, since=since, now=now), expected)
+        self.assertEqual(timing.latest_due(schedule, since=since, now=now), expected)
 
     def test_run_date_in_the_schedule_time_zone(self):
         tokyo = factories.schedule(interval=None, crontab=factories.crontab(tz="Asia/Tokyo"))
         plain = factories.schedule()
         moment = utc(2026, 3, 1, 23, 30)
-        self.assertEqual(schedules.run_date(tokyo, moment), datetime.date(2026, 3, 2))
-        self.assertEqual(schedules.run_date(plain, moment), datetime.date(2026, 3, 1))
+        self.assertEqual(timing.run_date(tokyo, moment), datetime.date(2026, 3, 2))
+        self.assertEqual(timing.run_date(plain, moment), datetime.date(2026, 3, 1))
 
 
 class PauseResumeApiTests(TestCase):

@@ -19,8 +19,9 @@ from lms.djangoapps.instructor_task.models import InstructorTask
 from opaque_keys.edx.keys import CourseKey
 from openedx.core.djangoapps.site_configuration.models import SiteConfiguration
 
-from periodic_instructor_reports import api, beat, conf, delivery, dispatch, permissions, wrapped
+from periodic_instructor_reports import api, beat, conf, delivery, permissions, wrapped
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
+from periodic_instructor_reports.runs import dispatch
 from tests import factories
 from tests.base import ReportFilesMixin
 
@@ -92,12 +93,12 @@ class OwnerEntitlementTests(ReportFilesMixin, TestCase):
         CourseAccessRole.objects.create(user=owner, role="data_researcher", course_id=OTHER, org="OrgX")
         schedule = factories.schedule(owner=owner, course_ids=[COURSE, OTHER])
         CourseAccessRole.objects.filter(user=owner, course_id=OTHER).delete()
-        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING"):
+        with self.assertLogs("periodic_instructor_reports.runs", "WARNING"):
             result = dispatch.run_schedule(schedule.pk)
         run = ReportRun.objects.get(pk=result["run_id"])
         self.assertEqual(run.counts, {"refused": 1, "submitted": 1})
         refused = run.courses.get(outcome="refused")
-        self.assertEqual((refused.course_id, refused.error), (OTHER, dispatch.NO_DATA_ACCESS))
+        self.assertEqual((refused.course_id, refused.error), (OTHER, permissions.NO_DATA_ACCESS))
         self.assertEqual([str(row.course_id) for row in InstructorTask.objects.all()], [COURSE])
         # Its access is checked with the batch's, before any submission; its times are still in order.
         for row in run.courses.all():
@@ -107,7 +108,7 @@ class OwnerEntitlementTests(ReportFilesMixin, TestCase):
         owner = factories.user(is_staff=True)
         schedule = factories.schedule(owner=owner)
         type(owner).objects.filter(pk=owner.pk).update(is_active=False)
-        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+        with self.assertLogs("periodic_instructor_reports.runs", "ERROR"):
             self.assertEqual(dispatch.run_schedule(schedule.pk)["status"], "refused")
         self.assertFalse(InstructorTask.objects.exists())
 
@@ -265,7 +266,7 @@ class FolderTests(TestCase):
     def test_a_folder_refused_since_saving_refuses_the_course_at_run(self):
         with self.settings(PERIODIC_INSTRUCTOR_REPORTS_FOLDER_ROOT=""):
             schedule = factories.schedule(upload_folder_structure="flat", upload_folder_prefix="elsewhere/")
-        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING"):
+        with self.assertLogs("periodic_instructor_reports.runs", "WARNING"):
             result = dispatch.run_schedule(schedule.pk)
         row = ReportRun.objects.get(pk=result["run_id"]).courses.get()
         self.assertEqual(row.outcome, "refused")
@@ -354,7 +355,7 @@ class ProfileColumnsTests(ReportFilesMixin, TestCase):
     def test_a_site_trimming_columns_after_the_schedule_was_saved(self):
         schedule = factories.schedule(task=self.task, keyword_arguments={"features": ["username", "email"]})
         self.site("edX", student_profile_download_fields=["username"])
-        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
+        with self.assertLogs("periodic_instructor_reports.runs", "WARNING") as logs:
             dispatch.run_schedule(schedule.pk)
         self.assertIn("the dashboard does not give email for", logs.output[0])
         self.assertEqual(self.requested_features(COURSE), ["username"])

@@ -9,7 +9,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import schedules
+from periodic_instructor_reports import describe
 from periodic_instructor_reports.admin.common import (
     RUN_COURSES_ADMIN,
     ReadOnlyAdmin,
@@ -18,7 +18,8 @@ from periodic_instructor_reports.admin.common import (
     counts_text,
     time_cell,
 )
-from periodic_instructor_reports.models import Outcome, ReportRun, ReportRunCourse
+from periodic_instructor_reports.models import ReportRun, ReportRunCourse
+from periodic_instructor_reports.states import Outcome
 
 # Courses the run page lists; the course list has them all.
 COURSE_TABLE_ROWS = 100
@@ -76,7 +77,7 @@ class ReportRunAdmin(StartEndCells, ReadOnlyAdmin):
         """How long the run took, from its start to its end (the last report's end), or "-"."""
         if obj.finished_at is None:
             return "-"
-        return schedules.duration_text(max(0, (obj.finished_at - obj.started_at).total_seconds()))
+        return describe.duration_text(max(0, (obj.finished_at - obj.started_at).total_seconds()))
 
     @admin.display(description=_("Courses"))
     def course_table(self, obj):

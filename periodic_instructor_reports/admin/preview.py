@@ -7,8 +7,10 @@ from django.utils.translation import gettext as _
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import conf, dispatch, folders, reports, validators
+from periodic_instructor_reports import conf, folders, reports, validators
 from periodic_instructor_reports.exceptions import ProfileColumnsError
+from periodic_instructor_reports.runs.plan import plan as plan_run
+from periodic_instructor_reports.states import FolderStructure
 
 # Courses the preview shows.
 SHOWN = 5
@@ -33,7 +35,7 @@ def folder_preview(schedule, course_ids):
             continue
     if not schedule.task_id or not keys:
         return _("Choose the report and a course to see where its files go.")
-    plan = dispatch.plan(schedule, moment=timezone.now())
+    plan = plan_run(schedule, moment=timezone.now())
     if plan.refusal:
         return format_html('<p class="pir-warning">{}</p>', plan.refusal)
     stamp = timezone.now().strftime("%Y-%m-%d-%H%M")
@@ -63,7 +65,7 @@ def folder_preview(schedule, course_ids):
             "The prefix has no trailing slash, so it is glued onto the folder name: “%(folder)s”. "
             "End it with “/” to make it a folder of its own."
         ) % {"folder": rows[0][1]}))
-    if schedule.upload_folder_structure == folders.REGULAR and not prefix:
+    if schedule.upload_folder_structure == FolderStructure.REGULAR and not prefix:
         notes.append(format_html('<p class="pir-muted">{}</p>', _(
             "The platform's own folder of each course: the reports also show on the instructor dashboard."
         )))

@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import api, beat, courses, folders, permissions, schedules
+from periodic_instructor_reports import api, beat, courses, describe, permissions, states, timing
 from periodic_instructor_reports.admin.common import (
     ADMIN_CSS,
     RUNS_ADMIN,
@@ -25,6 +25,7 @@ from periodic_instructor_reports.admin.forms import ScheduleForm, decode_json, s
 from periodic_instructor_reports.admin.preview import folder_preview
 from periodic_instructor_reports.exceptions import BrokerUnavailable, RunNowRefused
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
+from periodic_instructor_reports.states import CourseState, FolderStructure, RunStatus
 
 RECENT_RUNS = 10
 PREVIEW_COUNT = 5
@@ -72,7 +73,7 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         runs = ReportRun.objects.filter(schedule=OuterRef("pk"))
         latest = runs.order_by("-started_at", "-pk")
-        automatic = runs.filter(trigger__in=ReportRun.AUTOMATIC_TRIGGERS)
+        automatic = runs.filter(trigger__in=states.AUTOMATIC)
         return super().get_queryset(request).select_related(*self.list_select_related).annotate(
             _last_run_id=Subquery(latest.values("pk")[:1]),
             _last_run_at=Subquery(latest.values("started_at")[:1]),
@@ -97,7 +98,7 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("When"))
     def when_text(self, obj):
-        return schedules.describe_when(obj)
+        return describe.describe_when(obj)
 
     @admin.display(description=_("Courses"))
     def courses_text(self, obj):
@@ -137,15 +138,15 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         counts = obj._last_run_counts  # pylint: disable=protected-access
         if isinstance(counts, str):  # a Subquery of a JSON field is text on some databases
             counts = json.loads(counts)
-        status = dict(ReportRun.STATUS_CHOICES).get(obj._last_run_status, obj._last_run_status)  # pylint: disable=protected-access
+        status = dict(RunStatus.choices).get(obj._last_run_status, obj._last_run_status)  # pylint: disable=protected-access
         outcome = f"{status}: {counts_text(counts)}" if counts else str(status)
         return format_html(
             '<a href="{}">{}</a><span class="pir-line pir-muted" title="{}">{}</span>', url,
-            time_cell(started, schedules.time_zone(obj)), outcome, outcome,
+            time_cell(started, timing.time_zone(obj)), outcome, outcome,
         )
 
     def _next_run(self, obj, now):
-        return schedules.next_run(obj, last_due=getattr(obj, "_last_due", None), now=now)
+        return timing.next_run(obj, last_due=getattr(obj, "_last_due", None), now=now)
 
     @admin.display(description=_("Next run"))
     def next_run(self, obj):
@@ -155,7 +156,7 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         if self._not_running(obj):
             return _("not running")
         upcoming = self._next_run(obj, timezone.now())
-        return time_cell(upcoming, schedules.time_zone(obj)) if upcoming else "-"
+        return time_cell(upcoming, timing.time_zone(obj)) if upcoming else "-"
 
     # The schedule page.
 
@@ -168,12 +169,12 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         now = timezone.now()
         first = self._next_run(obj, now) if obj.enabled else None
         if first is None:
-            first = schedules.next_after(obj, now)
-        times = [first] + schedules.next_runs(obj, after=first, count=PREVIEW_COUNT - 1)
-        zone = schedules.time_zone(obj)
+            first = timing.next_after(obj, now)
+        times = [first] + timing.next_runs(obj, after=first, count=PREVIEW_COUNT - 1)
+        zone = timing.time_zone(obj)
         rows = format_html_join("", "<li>{}</li>", ((local_time(moment, zone),) for moment in times))
         note = "" if obj.enabled else _("Paused: it runs at these times once resumed. ")
-        return format_html("{}{}<ul>{}</ul>", note, schedules.describe_when(obj), rows)
+        return format_html("{}{}<ul>{}</ul>", note, describe.describe_when(obj), rows)
 
     @admin.display(description=_("Where the files go"))
     def folder_preview(self, obj):
@@ -204,7 +205,7 @@ class PeriodicReportScheduleAdmin(admin.ModelAdmin):
         if not obj.pk:
             return "-"
         runs = obj.runs.order_by("-started_at", "-pk")[:RECENT_RUNS]
-        zone = schedules.time_zone(obj)
+        zone = timing.time_zone(obj)
         rows = format_html_join("", (
             '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>'
         ), (
@@ -391,8 +392,8 @@ def preview_schedule(request):
     report task, an unknown structure and keyword arguments that are not a JSON object of
     acceptable depth are answered with a message.
     """
-    structure = request.GET.get("structure") or folders.REGULAR
-    if structure not in dict(PeriodicReportSchedule.STRUCTURE_CHOICES):
+    structure = request.GET.get("structure") or FolderStructure.REGULAR
+    if structure not in dict(FolderStructure.choices):
         return _("Unknown folder structure “%(structure)s”.") % {"structure": structure[:50]}, None
     schedule = PeriodicReportSchedule(
         owner=request.user, upload_folder_prefix=request.GET.get("prefix", "")[:300],
@@ -419,10 +420,10 @@ def describe_selection(schedule):
     if not schedule.selects_courses:
         return ""
     states = {
-        "": _("courses"), PeriodicReportSchedule.STATE_ALL: _("all courses"),
-        PeriodicReportSchedule.STATE_RUNNING: _("running courses"),
-        PeriodicReportSchedule.STATE_STARTING: _("courses starting within %(days)d days"),
-        PeriodicReportSchedule.STATE_ENDED: _("courses ended within %(days)d days"),
+        "": _("courses"), CourseState.ALL: _("all courses"),
+        CourseState.RUNNING: _("running courses"),
+        CourseState.STARTING: _("courses starting within %(days)d days"),
+        CourseState.ENDED: _("courses ended within %(days)d days"),
     }
     what = str(states.get(schedule.course_state, _("courses"))) % {"days": schedule.course_state_days}
     if schedule.course_orgs:

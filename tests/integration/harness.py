@@ -29,6 +29,8 @@ import pytest
 from demo import processes
 from demo.processes import wait_for
 from demo.run import free_port, port_in_use
+from periodic_instructor_reports import states
+from periodic_instructor_reports.states import RunStatus
 from tests.separate_tree import unavailable
 
 DATABASE_SERVICES = {"postgres": "PostgreSQL", "mysql": "MariaDB/MySQL"}
@@ -529,12 +531,11 @@ def wait_until_settled(children, schedule, *, runs_at_least=1, timeout=DEADLINE)
     Wait until the schedule has at least ``runs_at_least`` runs and each has ended: none is running
     or retrying, nor generating (the follow-up job has followed every report to its end).
     """
-    from periodic_instructor_reports.models import ReportRun
 
     def settled():
         found = list(runs(schedule))
         unfinished = [
-            run for run in found if run.status in (*ReportRun.UNFINISHED, ReportRun.STATUS_GENERATING)
+            run for run in found if run.status in (*states.UNFINISHED, RunStatus.GENERATING)
         ]
         return found if len(found) >= runs_at_least and not unfinished else None
 
@@ -560,11 +561,11 @@ def assert_once_per_due_time(schedule, courses, *, task_type, reports_dir=None, 
     fault took its report's message with it (a killed worker's prefetched messages come back only
     after Redis's visibility timeout, an hour; a stopped Redis loses what it held).
     """
-    from periodic_instructor_reports.models import ReportRun, ReportRunCourse
+    from periodic_instructor_reports.models import ReportRunCourse
 
     found = list(runs(schedule))
     assert found, f"schedule {schedule.pk} never ran"
-    assert not [run.pk for run in found if run.status in ReportRun.UNFINISHED], [
+    assert not [run.pk for run in found if run.status in states.UNFINISHED], [
         (run.pk, run.status) for run in found]
     assert len({run.planned_at for run in found}) == len(found), [run.planned_at for run in found]
     for run in found:

@@ -17,6 +17,7 @@ from lms.djangoapps.instructor_task.models import InstructorTask
 
 from periodic_instructor_reports import api
 from periodic_instructor_reports.models import PeriodicReportSchedule
+from periodic_instructor_reports.states import Notify
 from tests.integration.harness import (
     assert_files_recorded,
     create_schedule,
@@ -39,7 +40,7 @@ def test_a_run_is_followed_to_its_files_and_mailed_once(stack, owner, reports, e
     schedule = create_schedule(
         owner, name="Delivered", task=reports["grade"], interval=every(1, IntervalSchedule.HOURS),
         course_ids=[*GENERATED, BROKEN], upload_folder_prefix="delivered/", upload_folder_structure="flat",
-        recipients=[RECIPIENT], notify=PeriodicReportSchedule.NOTIFY_ALWAYS,
+        recipients=[RECIPIENT], notify=Notify.ALWAYS,
     )
     due = due_in(schedule, 2)
 

@@ -11,7 +11,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from lms.djangoapps.instructor_task.models import InstructorTask
 
 from demo import processes
-from periodic_instructor_reports import api, housekeeping, schedules
+from periodic_instructor_reports import api, housekeeping, timing
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 from tests.integration.harness import (
     SETTINGS,
@@ -46,7 +46,7 @@ def test_every_minute_crontab_in_tokyo_records_its_runs(stack, owner, reports):
     assert (run.trigger, run.counts) == ("beat", {"generated": 1})
     row = run.courses.get()
     assert (row.course_id, row.attempt, row.outcome, row.error) == (course, 1, "generated", "")
-    tokyo_day = schedules.run_date(schedule, run.planned_at)
+    tokyo_day = timing.run_date(schedule, run.planned_at)
     assert row.upload_parent_dir == f"live-cron/{tokyo_day:%Y-%m-%d}"
     assert InstructorTask.objects.filter(task_id=row.task_id, task_state="SUCCESS").exists()
     pattern = file_pattern("OrgX_Cron101_2026", "grade_report", course)

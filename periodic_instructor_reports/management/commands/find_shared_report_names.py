@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand
 from django.db.models import Count
 
-from periodic_instructor_reports.models import Outcome, ReportRunCourse
+from periodic_instructor_reports.models import ReportRunCourse
+from periodic_instructor_reports.states import Outcome
 
 
 class Command(BaseCommand):

@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from periodic_instructor_reports import cron, follow, recovery, retention
+from periodic_instructor_reports import follow, retention
+from periodic_instructor_reports.runs import due, fallback, recovery
 
 
 class Command(BaseCommand):
@@ -22,10 +23,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         now = timezone.now()
         if options["dry_run"]:
-            for schedule, due_time in cron.due_schedules(now=now):
+            for schedule, due_time in due.due_schedules(now=now):
                 self.stdout.write(f"schedule {schedule.pk} is due for {due_time.isoformat()}")
             return
-        for summary in cron.run_due(now=now):
+        for summary in fallback.run_due(now=now):
             counts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(summary["counts"].items()))
             self.stdout.write(
                 f"schedule {summary['schedule_id']}: {summary['status']}"
@@ -33,7 +34,7 @@ class Command(BaseCommand):
             )
         for run_id, status in recovery.resume_stalled(now=now, inline=True):
             self.stdout.write(f"resumed run {run_id}: {status}")
-        ended = follow.check(now=now)
+        ended = follow.follow_reports(now=now)
         if ended:
             ended_text = ", ".join(f"{count} {outcome}" for outcome, count in sorted(ended.items()))
             self.stdout.write(f"followed reports: {ended_text}")

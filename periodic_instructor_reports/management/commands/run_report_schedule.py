@@ -3,9 +3,12 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from periodic_instructor_reports import courses, dispatch
+from periodic_instructor_reports import courses
 from periodic_instructor_reports.exceptions import ProfileColumnsError
-from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
+from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRunCourse
+from periodic_instructor_reports.runs import dispatch
+from periodic_instructor_reports.runs.plan import plan as plan_run
+from periodic_instructor_reports.states import Dispatch, Trigger
 
 
 def describe_call(schedule, plan, course_key, kwargs):
@@ -57,7 +60,7 @@ class Command(BaseCommand):
             self.run(schedule, only)
 
     def dry_run(self, schedule, only):
-        plan = dispatch.plan(schedule, moment=timezone.now())
+        plan = plan_run(schedule, moment=timezone.now())
         if plan.refusal:
             raise CommandError(f"Schedule {schedule.pk} would be refused: {plan.refusal}")
         keys, skipped = courses.target_courses(schedule, only)
@@ -80,7 +83,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Dry run: nothing was called for schedule {schedule.pk}.")
 
     def run(self, schedule, only):
-        summary = dispatch.run_schedule(schedule.pk, trigger=ReportRun.TRIGGER_MANUAL, only=only)
+        summary = dispatch.run_schedule(schedule.pk, trigger=Trigger.MANUAL, only=only)
         if summary["run_id"]:
             rows = ReportRunCourse.objects.filter(run_id=summary["run_id"]).order_by("pk")
             fields = ("course_id", "outcome", "task_id", "error")
@@ -89,5 +92,5 @@ class Command(BaseCommand):
                 line = f"{course_id}: {outcome}"
                 self.stdout.write(f"{line} ({detail})" if detail else line)
         self.stdout.write(f"Schedule {schedule.pk}: {summary['status']}, run {summary['run_id']}.")
-        if summary["status"] == dispatch.REFUSED:
+        if summary["status"] == Dispatch.REFUSED:
             raise CommandError(f"Schedule {schedule.pk} was refused: {summary['error']}")

@@ -7,11 +7,12 @@ from django.utils.translation import gettext as _
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import UserRateThrottle
 
-from periodic_instructor_reports import api, conf, platform
+from periodic_instructor_reports import api, conf, platform, states
 from periodic_instructor_reports.models import ReportRun
+from periodic_instructor_reports.states import RunStatus
 
 # A run in one of these has not ended: its reports are being requested or generated.
-IN_PROGRESS = (*ReportRun.UNFINISHED, ReportRun.STATUS_GENERATING)
+IN_PROGRESS = (*states.UNFINISHED, RunStatus.GENERATING)
 
 
 class WriteThrottle(UserRateThrottle):

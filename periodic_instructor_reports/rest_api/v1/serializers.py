@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django_celery_beat.models import PERIOD_CHOICES, CrontabSchedule, IntervalSchedule
 from rest_framework import serializers
 
-from periodic_instructor_reports import catalog, schedules
-from periodic_instructor_reports.models import Outcome, PeriodicReportSchedule, ReportRun
+from periodic_instructor_reports import catalog, describe, timing
+from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
+from periodic_instructor_reports.states import FolderStructure, Notify, Outcome
 
 # How deep the JSON of a report's arguments may nest (the catalog's arguments are at most a list).
 MAX_ARGUMENT_DEPTH = 5
@@ -139,14 +140,14 @@ class ScheduleInputSerializer(serializers.Serializer):
     only_ccx = serializers.BooleanField(required=False)
     upload_folder_prefix = serializers.CharField(max_length=254, required=False, allow_blank=True)
     upload_folder_structure = serializers.ChoiceField(
-        choices=[value for value, _label in PeriodicReportSchedule.STRUCTURE_CHOICES],
+        choices=[value for value, _label in FolderStructure.choices],
         required=False,
     )
     recipients = serializers.ListField(
         child=serializers.CharField(max_length=254), required=False, max_length=100
     )
     notify = serializers.ChoiceField(
-        choices=[value for value, _label in PeriodicReportSchedule.NOTIFY_CHOICES],
+        choices=[value for value, _label in Notify.choices],
         required=False,
     )
 
@@ -278,14 +279,14 @@ class ScheduleSerializer(serializers.ModelSerializer):
         return schedule.pk in self.context["manageable"]
 
     def get_when(self, schedule) -> str:
-        return str(schedules.describe_when(schedule))
+        return str(describe.describe_when(schedule))
 
     def get_time_zone(self, schedule) -> str:
-        return str(schedules.time_zone(schedule))
+        return str(timing.time_zone(schedule))
 
     def get_next_run(self, schedule) -> datetime.datetime | None:
         last_due = self.context.get("last_due", {}).get(schedule.pk)
-        upcoming = schedules.next_run(schedule, last_due=last_due, now=self.context["now"])
+        upcoming = timing.next_run(schedule, last_due=last_due, now=self.context["now"])
         return serializers.DateTimeField().to_representation(upcoming) if upcoming else None
 
     def get_last_run(self, schedule) -> LastRunSerializer(allow_null=True):

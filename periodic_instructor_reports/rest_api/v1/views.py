@@ -27,7 +27,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from periodic_instructor_reports import api, catalog, conf, courses
+from periodic_instructor_reports import api, catalog, conf, courses, states
 from periodic_instructor_reports.exceptions import BrokerUnavailable, RunNowRefused
 from periodic_instructor_reports.models import (
     PeriodicReportSchedule,
@@ -276,7 +276,7 @@ class CourseView(GenericAPIView):
         user, key = self.request.user, self.request.course_key
         runs = ReportRun.objects.filter(schedule=OuterRef("pk"))
         latest = runs.order_by("-started_at", "-pk").values("pk")[:1]
-        automatic = runs.filter(trigger__in=ReportRun.AUTOMATIC_TRIGGERS)
+        automatic = runs.filter(trigger__in=states.AUTOMATIC)
         due = automatic.order_by("-planned_at").values("planned_at")[:1]
         rows = (
             PeriodicReportSchedule.objects.filter(pk__in=[schedule.pk for schedule in schedules])

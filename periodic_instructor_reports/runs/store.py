@@ -1,32 +1,26 @@
 """
-Recording runs: one row per run, its queue of courses in batches, one row per course once it has an outcome.
+The run store: a run's row, its queue of courses in batches, one row per course once it has an outcome.
 
-A run owns its work through a lease: ``holder`` names the Celery task working on it and
-``heartbeat_at`` says when it last made progress. Another worker takes the run over only once
-that holder has stalled, so two dispatches of one due time never submit the same course.
+Every write of the run engine to those rows is here, each in a bounded number of queries: the
+claim of a due time, the recording of the courses, the batches' intents and rows, the counts.
 """
 
-import datetime
 import logging
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from periodic_instructor_reports import conf, schedules
-from periodic_instructor_reports.models import Outcome, ReportRun, ReportRunBatch, ReportRunCourse
+from periodic_instructor_reports import conf, states
+from periodic_instructor_reports.lengths import error_text, fit
+from periodic_instructor_reports.models import ReportRun, ReportRunBatch, ReportRunCourse
+from periodic_instructor_reports.states import Outcome, RunStatus
 
 log = logging.getLogger(__name__)
 
-ERROR_LIMIT = 500
 # Course rows written or updated per query.
 BATCH_SIZE = 500
-
-
-def summary(error):
-    """Return an exception as the one-line text the history keeps."""
-    return f"{type(error).__name__}: {error}"[:ERROR_LIMIT]
 
 
 def claim_run(schedule, *, trigger, planned_at, holder, requested_by=None):
@@ -43,7 +37,8 @@ def claim_run(schedule, *, trigger, planned_at, holder, requested_by=None):
         with transaction.atomic():
             # By id: the run must not hold on to the schedule and its (possibly long) course list.
             run = ReportRun.objects.create(
-                schedule_id=schedule.pk, schedule_name=str(schedule)[:255], report_name=schedule.task.name,
+                schedule_id=schedule.pk, schedule_name=fit(ReportRun, "schedule_name", str(schedule)),
+                report_name=schedule.task.name,
                 report_path=schedule.task.path, owner_user_id=schedule.owner_id, trigger=trigger,
                 requested_by_user_id=requested_by,
                 planned_at=planned_at, started_at=now, holder=holder, heartbeat_at=now,
@@ -51,65 +46,6 @@ def claim_run(schedule, *, trigger, planned_at, holder, requested_by=None):
     except IntegrityError:
         return ReportRun.objects.get(schedule=schedule, planned_at=planned_at), False
     return run, True
-
-
-def take(run_id, holder, *, now=None):
-    """
-    Make ``holder`` the one working on an unfinished run; return the run, or None if it may not.
-
-    The holder named on the run keeps it (a redelivered message after its worker was lost has
-    the same task id). A run without a holder, or whose holder made no progress for the
-    ``RESUME_AFTER`` setting, is taken over, and counted as resumed.
-    """
-    now = now or timezone.now()
-    unfinished = ReportRun.objects.filter(pk=run_id, status__in=ReportRun.UNFINISHED)
-    if unfinished.filter(holder=holder).update(heartbeat_at=now):
-        return ReportRun.objects.get(pk=run_id)
-    stale = now - datetime.timedelta(seconds=conf.get("RESUME_AFTER"))
-    taken = unfinished.filter(
-        Q(holder="", heartbeat_at__lte=now) | Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)
-    ).exclude(holder=holder)
-    if not taken.update(holder=holder, heartbeat_at=now, resumptions=F("resumptions") + 1):
-        return None
-    log.info("Periodic report run %s is resumed by %s.", run_id, holder)
-    return ReportRun.objects.get(pk=run_id)
-
-
-def heartbeat(run, holder, *, until=None):
-    """
-    Record progress of ``holder`` on ``run``; return False when another holder took the run.
-
-    ``until`` (default now) is when progress is next expected: the time of a retry.
-    """
-    held = ReportRun.objects.filter(pk=run.pk, holder=holder)
-    return bool(held.update(heartbeat_at=until or timezone.now()))
-
-
-def check(run, holder):
-    """
-    Record progress of ``holder`` and read the schedule's state; return ``(held, state)``.
-
-    ``held`` is False once another holder took the run; ``state`` is ``{"enabled": bool}``, or
-    None when the schedule was deleted (two queries).
-    """
-    if not heartbeat(run, holder):
-        return False, None
-    row = ReportRun.objects.filter(pk=run.pk).values("schedule_id", "schedule__enabled").first()
-    if row is None or row["schedule_id"] is None:
-        return True, None
-    return True, {"enabled": row["schedule__enabled"]}
-
-
-def hand_over(run, old_holder, new_holder, *, until):
-    """Pass the run from ``old_holder`` to ``new_holder`` (a continuation); return whether it moved."""
-    return bool(ReportRun.objects.filter(pk=run.pk, holder=old_holder).update(
-        holder=new_holder, heartbeat_at=until,
-    ))
-
-
-def release(run, holder, *, until):
-    """Leave the run without a holder; the recovery sweep resumes it from ``until``."""
-    ReportRun.objects.filter(pk=run.pk, holder=holder).update(holder="", heartbeat_at=until)
 
 
 def record_courses(run, batches):
@@ -125,7 +61,7 @@ def record_courses(run, batches):
     with transaction.atomic():
         ReportRun.objects.select_for_update().filter(pk=run.pk).values_list("pk", flat=True).first()
         for keys, skipped in batches:
-            course_ids = [str(key)[:255] for key in keys]
+            course_ids = [fit(ReportRunCourse, "course_id", str(key)) for key in keys]
             if course_ids:
                 ReportRunBatch.objects.create(run_id=run.pk, number=number, course_ids=course_ids,
                                               size=len(course_ids))
@@ -133,8 +69,10 @@ def record_courses(run, batches):
             if skipped:
                 now = timezone.now()
                 ReportRunCourse.objects.bulk_create([
-                    ReportRunCourse(run_id=run.pk, course_id=item.course_id[:255], outcome=Outcome.SKIPPED,
-                                    error=item.error, started_at=now, finished_at=now)
+                    ReportRunCourse(
+                        run_id=run.pk, course_id=fit(ReportRunCourse, "course_id", item.course_id),
+                        outcome=Outcome.SKIPPED, error=item.error, started_at=now, finished_at=now,
+                    )
                     for item in skipped
                 ], batch_size=BATCH_SIZE, ignore_conflicts=True)
             total += len(course_ids) + len(skipped)
@@ -218,8 +156,8 @@ def refuse_courses(run, course_ids, error):
     """Record these courses (all of the run) as refused with ``error``, in batches."""
     now = timezone.now()
     rows = [
-        ReportRunCourse(run=run, course_id=str(course_id)[:255], outcome=Outcome.REFUSED,
-                        error=error[:ERROR_LIMIT], started_at=now, finished_at=now)
+        ReportRunCourse(run=run, course_id=fit(ReportRunCourse, "course_id", str(course_id)),
+                        outcome=Outcome.REFUSED, error=error_text(error), started_at=now, finished_at=now)
         for course_id in course_ids
     ]
     for start in range(0, len(rows), BATCH_SIZE):
@@ -236,7 +174,7 @@ def open_rows(run, *, after_pk, retrying):
     with ``retrying``, also rows refused as already running that have attempts left. Courses
     never tried have no row: they wait in the run's batches.
     """
-    wanted = Q(outcome__in=ReportRunCourse.OPEN)
+    wanted = Q(outcome__in=states.OPEN)
     if retrying:
         wanted |= Q(outcome=Outcome.ALREADY_RUNNING, attempt__lte=conf.get("RETRY_ATTEMPTS"))
     return list(ReportRunCourse.objects.filter(wanted, run=run, pk__gt=after_pk).order_by("pk")[:BATCH_SIZE])
@@ -277,7 +215,7 @@ def save_rows(rows, fields=OUTCOME_FIELDS):
 def open_count(run_id):
     """Return how many courses of the run have no outcome yet or wait for a retry (an upper bound)."""
     rows = ReportRunCourse.objects.filter(
-        Q(outcome__in=ReportRunCourse.OPEN)
+        Q(outcome__in=states.OPEN)
         | Q(outcome=Outcome.ALREADY_RUNNING, attempt__lte=conf.get("RETRY_ATTEMPTS")),
         run_id=run_id,
     ).count()
@@ -316,10 +254,10 @@ def finish_run(run, *, status, error="", holder=None):
     rows = ReportRun.objects.filter(pk=run.pk)
     if holder is not None:
         rows = rows.filter(holder=holder)
-    finished_at = None if status in (*ReportRun.UNFINISHED, ReportRun.STATUS_GENERATING) else timezone.now()
-    if not rows.update(status=status, counts=counts, error=error[:ERROR_LIMIT], finished_at=finished_at):
+    finished_at = None if status in (*states.UNFINISHED, RunStatus.GENERATING) else timezone.now()
+    if not rows.update(status=status, counts=counts, error=error_text(error), finished_at=finished_at):
         return None
-    run.status, run.counts, run.error, run.finished_at = status, counts, error[:ERROR_LIMIT], finished_at
+    run.status, run.counts, run.error, run.finished_at = status, counts, error_text(error), finished_at
     return counts
 
 
@@ -331,8 +269,8 @@ def close_open_rows(run, error, outcome=Outcome.SKIPPED):
     rows, batch by batch, and the queue is emptied.
     """
     now = timezone.now()
-    error = error[:ERROR_LIMIT]
-    closed = ReportRunCourse.objects.filter(run=run, outcome__in=ReportRunCourse.OPEN).update(
+    error = error_text(error)
+    closed = ReportRunCourse.objects.filter(run=run, outcome__in=states.OPEN).update(
         outcome=outcome, error=error, finished_at=now,
     )
     batch = next_batch(run, after=-1)
@@ -348,57 +286,3 @@ def close_open_rows(run, error, outcome=Outcome.SKIPPED):
     return closed
 
 
-def too_soon(schedule, planned_at):
-    """
-    Return why a run of ``schedule`` for ``planned_at`` comes too soon after its previous one, or "".
-
-    Only runs that follow the schedule's times count (beat and cron, not "run now"); a run is
-    too soon when its due time is less than the ``MIN_INTERVAL`` setting after the previous
-    one's, measured as save-time validation measures (``schedules.gap_between``), so a schedule
-    accepted at save is never skipped. This catches intervals edited in the beat admin and
-    schedules saved before the rule.
-    """
-    minimum = conf.get("MIN_INTERVAL")
-    previous = previous_due_time(schedule, planned_at)
-    if previous is None:
-        return ""
-    gap = schedules.gap_between(schedule, previous, planned_at).total_seconds()
-    if gap >= minimum:
-        return ""
-    return (
-        f"too soon: {gap:.0f} s after the previous run's due time; runs of a schedule are at least "
-        f"{minimum} s apart (the {conf.PREFIX}MIN_INTERVAL setting)"
-    )
-
-
-def previous_due_time(schedule, planned_at):
-    """Return the latest due time before ``planned_at`` the schedule ran for by beat or cron, or None."""
-    earlier = ReportRun.objects.filter(
-        schedule=schedule, trigger__in=ReportRun.AUTOMATIC_TRIGGERS, planned_at__lt=planned_at,
-    ).exclude(status=ReportRun.STATUS_SKIPPED)
-    return earlier.aggregate(latest=Max("planned_at"))["latest"]
-
-
-def record_too_soon(schedule, *, trigger, planned_at, reason):
-    """
-    Record a run skipped for coming too soon; return it.
-
-    A schedule that fires every few seconds would flood the history: later skips until the next
-    real run add to the count of the first skipped run instead of adding rows.
-    """
-    now = timezone.now()
-    latest = ReportRun.objects.filter(schedule=schedule).order_by("-planned_at", "-pk").first()
-    if latest is not None and latest.status == ReportRun.STATUS_SKIPPED:
-        skipped = latest.counts.get("skipped_dispatches", 1) + 1
-        latest.counts, latest.finished_at = {"skipped_dispatches": skipped}, now
-        latest.error = f"{reason}; {skipped} dispatches skipped"[:ERROR_LIMIT]
-        latest.save(update_fields=["counts", "finished_at", "error"])
-        log.warning("Periodic report schedule %s: skipped a run, %s.", schedule.pk, reason)
-        return latest
-    run, created = claim_run(schedule, trigger=trigger, planned_at=planned_at, holder="")
-    if created:
-        run.status, run.finished_at, run.error = ReportRun.STATUS_SKIPPED, now, reason[:ERROR_LIMIT]
-        run.counts = {"skipped_dispatches": 1}
-        run.save(update_fields=["status", "finished_at", "error", "counts"])
-    log.warning("Periodic report schedule %s: skipped a run, %s.", schedule.pk, reason)
-    return run

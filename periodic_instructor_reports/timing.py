@@ -1,15 +1,15 @@
-"""When a schedule runs: its time zone, its next run times and its latest due time."""
+"""
+The arithmetic of a schedule's times: its time zone, next run times, due times and gaps.
+
+What it says to people is in ``describe``.
+"""
 
 import datetime
 import functools
 import itertools
 
 from celery.schedules import crontab as celery_crontab
-from cron_descriptor import Options as CronOptions
-from cron_descriptor import get_description
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
 from periodic_instructor_reports import conf
 
@@ -43,7 +43,8 @@ def run_date(schedule, moment):
     return timezone.localdate(moment, time_zone(schedule))
 
 
-def _interval(schedule):
+def interval_of(schedule):
+    """Return an interval schedule's interval as a duration."""
     return datetime.timedelta(**{schedule.interval.period: schedule.interval.every})
 
 
@@ -82,27 +83,6 @@ def _gap_of_fields(minute, hour, day_of_week, day_of_month, month_of_year):
     return datetime.timedelta(minutes=min(gaps)) if gaps else datetime.timedelta(days=_CALENDAR_DAYS)
 
 
-_UNITS = [
-    (86400, lambda n: ngettext("%(count)d day", "%(count)d days", n)),
-    (3600, lambda n: ngettext("%(count)d hour", "%(count)d hours", n)),
-    (60, lambda n: ngettext("%(count)d minute", "%(count)d minutes", n)),
-    (1, lambda n: ngettext("%(count)d second", "%(count)d seconds", n)),
-]
-
-
-def duration_text(seconds):
-    """Return a duration in words, largest units first: ``1 hour 30 minutes``, ``0 seconds``."""
-    seconds = int(seconds)
-    if seconds <= 0:
-        return _UNITS[-1][1](seconds) % {"count": seconds}
-    parts = []
-    for size, words in _UNITS:
-        count, seconds = divmod(seconds, size)
-        if count:
-            parts.append(words(count) % {"count": count})
-    return " ".join(parts)
-
-
 def shortest_gap(schedule):
     """
     Return the shortest time the schedule can leave between two runs, or None if it never runs.
@@ -115,7 +95,7 @@ def shortest_gap(schedule):
     if schedule.crontab_id:
         return _crontab_gap(schedule.crontab)
     if schedule.interval_id:
-        return _interval(schedule)
+        return interval_of(schedule)
     return None
 
 
@@ -232,7 +212,7 @@ def next_after(schedule, moment):
     """Return the schedule's first due time strictly after ``moment``."""
     if schedule.crontab_id:
         return cron_next_after(schedule.crontab, moment)
-    return moment + _interval(schedule)
+    return moment + interval_of(schedule)
 
 
 def next_runs(schedule, *, after, count=5):
@@ -259,7 +239,7 @@ def latest_due(schedule, *, since, now):
     if since >= now:
         return None
     if not schedule.crontab_id:
-        every = _interval(schedule)
+        every = interval_of(schedule)
         if every <= datetime.timedelta(0):
             return None
         elapsed = (now - since) // every
@@ -289,7 +269,7 @@ def due_time(schedule, now):
     due time after the anchor is for the anchor itself; an interval that is not positive has no
     grid, and its runs are for ``now``.
     """
-    if not schedule.crontab_id and _interval(schedule) <= datetime.timedelta(0):
+    if not schedule.crontab_id and interval_of(schedule) <= datetime.timedelta(0):
         return now
     return latest_due(schedule, since=schedule.anchor, now=now) or min(schedule.anchor, now)
 
@@ -312,7 +292,7 @@ def missed_between(schedule, earlier, later):
         return 0
     minimum = datetime.timedelta(seconds=conf.get("MIN_INTERVAL"))
     if not schedule.crontab_id:
-        every = _interval(schedule)
+        every = interval_of(schedule)
         if every <= datetime.timedelta(0):
             return 0
         # Grid times (start + n intervals) that run: the first one the minimum after the last
@@ -346,57 +326,4 @@ def next_run(schedule, *, last_due, now):
         return cron_next_after(schedule.crontab, now)
     if not schedule.interval_id:
         return None
-    return max(filter(None, [last_due, schedule.anchor])) + _interval(schedule)
-
-
-# celery's day-of-week numbers (0 is Sunday), in words.
-_WEEKDAYS = [
-    gettext_lazy("Sunday"), gettext_lazy("Monday"), gettext_lazy("Tuesday"), gettext_lazy("Wednesday"),
-    gettext_lazy("Thursday"), gettext_lazy("Friday"), gettext_lazy("Saturday"),
-]
-
-
-def _joined(words):
-    words = [str(word) for word in words]
-    return words[0] if len(words) == 1 else _("%(first)s and %(last)s") % {
-        "first": ", ".join(words[:-1]), "last": words[-1],
-    }
-
-
-def describe_crontab(crontab):
-    """Return a crontab in words: ``every Monday at 07:00``, ``every day at 06:30 and 18:30``..."""
-    try:
-        cron = crontab.schedule
-    except ValueError:
-        return _("never (the crontab matches no date)")
-    every_day_of_month = cron.day_of_month == set(range(1, 32)) and cron.month_of_year == set(range(1, 13))
-    times = sorted(hour * 60 + minute for hour in cron.hour for minute in cron.minute)
-    if every_day_of_month and len(times) <= 4:
-        at = _joined([f"{time // 60:02d}:{time % 60:02d}" for time in times])
-        if len(cron.day_of_week) == 7:
-            return _("every day at %(times)s") % {"times": at}
-        days = _joined([_WEEKDAYS[day] for day in sorted(cron.day_of_week, key=lambda day: (day - 1) % 7)])
-        return _("every %(days)s at %(times)s") % {"days": days, "times": at}
-    options = CronOptions()
-    options.use_24hour_time_format = True
-    expression = " ".join([crontab.minute, crontab.hour, crontab.day_of_month, crontab.month_of_year,
-                           crontab.day_of_week])
-    try:
-        described = get_description(expression, options)
-    except Exception:  # pylint: disable=broad-except  (a description is never worth an error page)
-        return expression
-    return described[:1].lower() + described[1:]
-
-
-def describe_when(schedule):
-    """Return when a schedule runs, in words: ``every 6 hours``, ``every Monday at 07:00 (Europe/Paris)``."""
-    if schedule.crontab_id:
-        when = describe_crontab(schedule.crontab)
-        return _("%(when)s (%(zone)s)") % {"when": when, "zone": schedule.crontab.timezone}
-    if not schedule.interval_id:
-        return "-"
-    seconds = _interval(schedule).total_seconds()
-    for size, words in _UNITS:
-        if seconds == size:
-            return _("every %(unit)s") % {"unit": (words(1) % {"count": 1}).split(" ", 1)[1]}
-    return _("every %(duration)s") % {"duration": duration_text(seconds)}
+    return max(filter(None, [last_due, schedule.anchor])) + interval_of(schedule)

@@ -15,8 +15,10 @@ import logging
 from django.db.models import Q
 from django.utils import timezone
 
-from periodic_instructor_reports import conf, cron, dispatch, history
+from periodic_instructor_reports import conf, states
 from periodic_instructor_reports.models import ReportRun
+from periodic_instructor_reports.runs import dispatch, due, handoff, lease, store
+from periodic_instructor_reports.states import Dispatch, RunStatus, Trigger
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ SWEEP_LIMIT = 50
 def stalled_runs(*, now):
     """Return the unfinished runs to resume: stale, or without a holder and due to go on."""
     stale = now - datetime.timedelta(seconds=conf.get("RESUME_AFTER"))
-    return ReportRun.objects.filter(status__in=ReportRun.UNFINISHED).filter(
+    return ReportRun.objects.filter(status__in=states.UNFINISHED).filter(
         Q(heartbeat_at__lt=stale) | Q(holder="", heartbeat_at__lte=now) | Q(heartbeat_at__isnull=True)
     ).order_by("heartbeat_at", "pk")[:SWEEP_LIMIT]
 
@@ -42,29 +44,24 @@ def resume_stalled(*, now=None, inline=False):
     worked on in this process: the cron command). A run resumed more than ``MAX_RESUMPTIONS``
     times ends as ``error``, with the courses it did not submit recorded.
     """
-    from periodic_instructor_reports import tasks  # pylint: disable=import-outside-toplevel
-
     now = now or timezone.now()
     done = []
     for run in stalled_runs(now=now):
         if run.resumptions >= conf.get("MAX_RESUMPTIONS"):
             reason = f"gave up after {run.resumptions} resumptions: the run kept stopping"
-            history.close_open_rows(run, f"not submitted: {reason}")
-            history.finish_run(run, status=ReportRun.STATUS_ERROR, error=reason)
+            store.close_open_rows(run, f"not submitted: {reason}")
+            store.finish_run(run, status=RunStatus.ERROR, error=reason)
             log.error("Periodic report run %s: %s.", run.pk, reason)
-            done.append((run.pk, ReportRun.STATUS_ERROR))
+            done.append((run.pk, RunStatus.ERROR))
             continue
-        holder = dispatch.new_holder()
-        taken = history.take(run.pk, holder, now=now)
+        holder = lease.new_holder()
+        taken = lease.take(run.pk, holder, now=now)
         if taken is None:
             continue
         if inline:
             done.append((run.pk, dispatch.work(run.pk, holder=holder)["status"]))
-        elif tasks.send_continuation(run.pk, holder, countdown=0):
-            done.append((run.pk, "resumed"))
         else:
-            history.release(taken, holder, until=now)
-            done.append((run.pk, "broker unavailable"))
+            done.append((run.pk, _handed(handoff.hand_off(taken, holder, until=now), "resumed")))
     return done
 
 
@@ -74,30 +71,31 @@ def catch_up(*, now=None, inline=False):
 
     Only due times older than ``CATCH_UP_AFTER`` count, so beat fires them first.
     """
-    from periodic_instructor_reports import tasks  # pylint: disable=import-outside-toplevel
-
     now = now or timezone.now()
     done = []
-    for schedule, due in cron.due_schedules(now=now - CATCH_UP_AFTER):
-        holder = dispatch.new_holder()
+    for schedule, due_time in due.due_schedules(now=now - CATCH_UP_AFTER):
+        holder = lease.new_holder()
         started = dispatch.start(
-            schedule.pk, trigger=ReportRun.TRIGGER_CATCH_UP, holder=holder, planned_at=due,
+            schedule.pk, trigger=Trigger.CATCH_UP, holder=holder, planned_at=due_time,
         )
-        if started.status != dispatch.STARTED:
+        if started.status != Dispatch.STARTED:
             done.append((schedule.pk, started.status))
             continue
         log.warning("Periodic report schedule %s: its due time %s passed without a run; running it now.",
-                    schedule.pk, due.isoformat())
+                    schedule.pk, due_time.isoformat())
         if inline:
             done.append((schedule.pk, dispatch.work(started.run.pk, holder=holder)["status"]))
-        elif tasks.send_continuation(started.run.pk, holder, countdown=0):
-            done.append((schedule.pk, "caught up"))
         else:
-            history.release(started.run, holder, until=now)
-            done.append((schedule.pk, "broker unavailable"))
+            handed = handoff.hand_off(started.run, holder, until=now)
+            done.append((schedule.pk, _handed(handed, "caught up")))
     return done
 
 
 def sweep(*, now=None, inline=False):
     """Resume stalled runs and catch up missed due times; return what was done, for the log."""
     return {"resumed": resume_stalled(now=now, inline=inline), "caught_up": catch_up(now=now, inline=inline)}
+
+
+def _handed(handed, done):
+    """Return what a hand-off by the sweep came to, for the log: ``done``, or why not."""
+    return done if handed == Dispatch.HANDED_OVER else str(handed)

@@ -1,0 +1,18 @@
+"""Text cut to the length of the model field it is stored in, read from the field itself."""
+
+from periodic_instructor_reports.models import ReportRunCourse
+
+
+def fit(model, field_name, text):
+    """Return ``text`` cut to the ``max_length`` of ``model``'s field ``field_name``."""
+    return text[:model._meta.get_field(field_name).max_length]
+
+
+def error_text(text):
+    """Return ``text`` as a course's or a run's ``error`` field keeps it."""
+    return fit(ReportRunCourse, "error", text)
+
+
+def exception_text(error):
+    """Return an exception as the one-line text a run's history keeps."""
+    return error_text(f"{type(error).__name__}: {error}")
