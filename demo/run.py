@@ -34,7 +34,7 @@ class Stop(Exception):
     """Ctrl-C or SIGTERM asked the launcher to stop."""
 
 
-def _stop(signum, frame):
+def _stop(signum, _frame):
     raise Stop(signal.Signals(signum).name)
 
 
@@ -196,14 +196,74 @@ def watch(reports_dir, children, every):
         time.sleep(2)
 
 
+def demo_folder(args):
+    """Return the demo's folder and whether it is a temporary one (``--check`` without ``--dir``)."""
+    temporary = args.check and not args.dir
+    if args.dir:
+        return Path(args.dir).resolve(), temporary
+    return (Path(tempfile.mkdtemp(prefix="pir-demo-")) if temporary else ROOT / "var" / "demo"), temporary
+
+
+def run(args, demo_dir, children):
+    """Prepare the site, start its processes and watch them (or, with ``--check``, check their reports)."""
+    print(f"Preparing the demo database and sample data in {demo_dir} ...", flush=True)
+    seeded = prepare(demo_dir, args.every)
+    reports_dir = demo_dir / "reports"
+    children.start("web", processes.runserver_command(args.port))
+    children.start("worker", processes.worker_command(name="demo-worker@%h"))
+    children.start("beat", processes.beat_command())
+    processes.wait_for(
+        lambda: site_ready(f"http://127.0.0.1:{args.port}/admin/login/"),
+        timeout=60, what="the admin site", children=children,
+    )
+    banner(args, demo_dir, seeded, children)
+    if not args.check:
+        watch(reports_dir, children, args.every)
+    check_reports(args, reports_dir, seeded, children)
+
+
+def check_reports(args, reports_dir, seeded, children):
+    """Wait for report files in every folder structure and a report followed to its file; list them."""
+    processes.wait_for(
+        lambda: not missing_structures(reports_dir, seeded.folders),
+        timeout=args.timeout, what="report files in all three folder structures, copied and wrapped",
+        children=children,
+    )
+    generated = processes.wait_for(
+        generated_reports, timeout=args.timeout, what="a report followed to its file (generated)",
+        children=children,
+    )
+    print("Demo check passed; report files:")
+    for name in report_files(reports_dir):
+        print(f"  {name}")
+    print("Generated reports and their download URLs:")
+    for _, course_id, name, url in generated:
+        print(f"  {course_id} {name}\n    {url}")
+
+
+def print_log_tails(children):
+    """Print the end of each process's log, for a failed check."""
+    for name in ("web", "worker", "beat"):
+        tail = "\n".join(children.log(name).splitlines()[-40:])
+        print(f"--- end of {name}.log\n{tail}", file=sys.stderr)
+
+
+def shut_down(children, demo_dir, temporary, stopped):
+    """Stop the processes (ignoring further signals meanwhile) and remove a temporary folder."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    children.stop()
+    if temporary:
+        shutil.rmtree(demo_dir, ignore_errors=True)
+    if stopped:
+        print(f"Demo stopped: the site, beat and worker are down; its files stay in {demo_dir}"
+              if not temporary else "Demo stopped.", flush=True)
+
+
 def main(argv=None):
     """Run the demo (or its check); return the exit code."""
     args = parse_args(argv)
-    temporary = args.check and not args.dir
-    if args.dir:
-        demo_dir = Path(args.dir).resolve()
-    else:
-        demo_dir = Path(tempfile.mkdtemp(prefix="pir-demo-")) if temporary else ROOT / "var" / "demo"
+    demo_dir, temporary = demo_folder(args)
     if args.port == 0:
         args.port = free_port()
     # The site's links (e-mails, download URLs) use the demo's own port.
@@ -219,34 +279,7 @@ def main(argv=None):
         demo_dir / "logs", processes.project_env(SETTINGS, DEMO_DIR=demo_dir, DEMO_PORT=args.port),
     )
     try:
-        print(f"Preparing the demo database and sample data in {demo_dir} ...", flush=True)
-        seeded = prepare(demo_dir, args.every)
-        reports_dir = demo_dir / "reports"
-        children.start("web", processes.runserver_command(args.port))
-        children.start("worker", processes.worker_command(name="demo-worker@%h"))
-        children.start("beat", processes.beat_command())
-        processes.wait_for(
-            lambda: site_ready(f"http://127.0.0.1:{args.port}/admin/login/"),
-            timeout=60, what="the admin site", children=children,
-        )
-        banner(args, demo_dir, seeded, children)
-        if not args.check:
-            watch(reports_dir, children, args.every)
-        processes.wait_for(
-            lambda: not missing_structures(reports_dir, seeded.folders),
-            timeout=args.timeout, what="report files in all three folder structures, copied and wrapped",
-            children=children,
-        )
-        generated = processes.wait_for(
-            generated_reports, timeout=args.timeout, what="a report followed to its file (generated)",
-            children=children,
-        )
-        print("Demo check passed; report files:")
-        for name in report_files(reports_dir):
-            print(f"  {name}")
-        print("Generated reports and their download URLs:")
-        for _, course_id, name, url in generated:
-            print(f"  {course_id} {name}\n    {url}")
+        run(args, demo_dir, children)
         return 0
     except Stop as stop:
         print(f"\n{stop}: stopping the demo ...", flush=True)
@@ -255,19 +288,10 @@ def main(argv=None):
     except (processes.ChildExited, TimeoutError) as err:
         print(f"Demo failed: {err}", file=sys.stderr)
         if args.check:
-            for name in ("web", "worker", "beat"):
-                tail = "\n".join(children.log(name).splitlines()[-40:])
-                print(f"--- end of {name}.log\n{tail}", file=sys.stderr)
+            print_log_tails(children)
         return 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        children.stop()
-        if temporary:
-            shutil.rmtree(demo_dir, ignore_errors=True)
-        if stopped:
-            print(f"Demo stopped: the site, beat and worker are down; its files stay in {demo_dir}"
-                  if not temporary else "Demo stopped.", flush=True)
+        shut_down(children, demo_dir, temporary, stopped)
 
 
 if __name__ == "__main__":

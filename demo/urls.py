@@ -19,7 +19,7 @@ from edx_django_utils.plugins import get_plugin_url_patterns
 from demo import lms_auth
 
 
-def scheduled_reports_page(request, course_path):
+def scheduled_reports_page(_request, **_kwargs):
     """Serve the host page (it routes on the URL itself), or say how to build it."""
     index = settings.SCHEDULED_REPORTS_HOST_DIR / "index.html"
     if not index.exists():

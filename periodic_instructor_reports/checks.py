@@ -8,7 +8,7 @@ from periodic_instructor_reports.exceptions import ReportFunctionError
 
 
 @register(Tags.compatibility)
-def check_beat_scheduler(app_configs, **kwargs):  # pylint: disable=unused-argument
+def check_beat_scheduler(app_configs, **kwargs):  # noqa: ARG001 (Django passes them by name)  # pylint: disable=unused-argument
     """Warn when celery beat would not read schedules from the database."""
     scheduler = getattr(settings, "CELERYBEAT_SCHEDULER", None)
     accepted = {conf.DATABASE_SCHEDULER, "django_celery_beat.schedulers.DatabaseScheduler"}
@@ -23,7 +23,7 @@ def check_beat_scheduler(app_configs, **kwargs):  # pylint: disable=unused-argum
 
 
 @register(Tags.compatibility)
-def check_installed_apps(app_configs, **kwargs):  # pylint: disable=unused-argument
+def check_installed_apps(app_configs, **kwargs):  # noqa: ARG001 (Django passes them by name)  # pylint: disable=unused-argument
     """Require django-celery-beat, whose tables hold the beat rows."""
     if "django_celery_beat" in settings.INSTALLED_APPS:
         return []
@@ -35,7 +35,7 @@ def check_installed_apps(app_configs, **kwargs):  # pylint: disable=unused-argum
 
 
 @register(Tags.compatibility)
-def check_allowed_paths(app_configs, **kwargs):  # pylint: disable=unused-argument
+def check_allowed_paths(app_configs, **kwargs):  # noqa: ARG001 (Django passes them by name)  # pylint: disable=unused-argument
     """Warn about allowlisted report paths that do not import on this site."""
     problems = []
     for path in conf.get("ALLOWED_PATHS"):

@@ -52,7 +52,7 @@ def may_see_tab(user, course_key):
 class AddScheduledReportsTab(PipelineStep):
     """Add the "Scheduled reports" tab ``{tab_id, title, url, sort_order}`` for those who may use it."""
 
-    def run_filter(self, tabs, user, course_key, **kwargs):  # pylint: disable=arguments-differ
+    def run_filter(self, tabs, user, course_key, **kwargs):  # noqa: ARG002 (the filter passes its data by name)  # pylint: disable=arguments-differ
         tabs = list(tabs or [])
         if any(tab.get("tab_id") == TAB_ID for tab in tabs) or not may_see_tab(user, course_key):
             return {"tabs": tabs, "user": user, "course_key": course_key}

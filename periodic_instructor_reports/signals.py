@@ -8,6 +8,6 @@ from periodic_instructor_reports.models import PeriodicReportSchedule
 
 
 @receiver(post_delete, sender=PeriodicReportSchedule, dispatch_uid="pir_delete_beat_row")
-def delete_beat_row(sender, instance, **kwargs):  # pylint: disable=unused-argument
+def delete_beat_row(sender, instance, **kwargs):  # noqa: ARG001 (Django sends them by name)  # pylint: disable=unused-argument
     """Delete the deleted schedule's beat row, if it still exists, in the same transaction."""
     beat.delete_row(instance.pk, instance.celery_task_id)

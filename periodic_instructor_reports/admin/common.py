@@ -10,6 +10,8 @@ from periodic_instructor_reports import times
 from periodic_instructor_reports.models import PeriodicReportSchedule
 
 RUNS_ADMIN = "admin:periodic_instructor_reports_reportrun_changelist"
+# The start of the URL names of the schedules' admin pages (``_change``, ``_preview``, ...).
+SCHEDULES_ADMIN_PREFIX = "admin:periodic_instructor_reports_periodicreportschedule"
 # Schedules the history's schedule filter lists (each schedule's page links to all its runs).
 FILTER_SCHEDULES = 30
 RUN_COURSES_ADMIN = "admin:periodic_instructor_reports_reportruncourse_changelist"
@@ -54,7 +56,7 @@ class ScheduleFilter(admin.SimpleListFilter):
     parameter_name = "schedule"
     field_path = "schedule_id"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, _request, _model_admin):
         """The most recently changed schedules (and the chosen one): a site may have thousands."""
         rows = list(PeriodicReportSchedule.objects.order_by("-modified")[:FILTER_SCHEDULES])
         chosen = row_id(self.value())
@@ -63,7 +65,7 @@ class ScheduleFilter(admin.SimpleListFilter):
         rows.sort(key=lambda row: row.name.lower())
         return [(str(schedule.pk), str(schedule)) for schedule in rows]
 
-    def queryset(self, request, queryset):
+    def queryset(self, _request, queryset):
         chosen = row_id(self.value())
         if chosen is not None:
             return queryset.filter(**{self.field_path: chosen})
@@ -84,13 +86,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     class Media:
         css = {"screen": [ADMIN_CSS]}
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request, obj=None):  # noqa: ARG002 (Django's signature)
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request, obj=None):  # noqa: ARG002 (Django's signature)
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request, obj=None):  # noqa: ARG002 (Django's signature)
         return False
 
 

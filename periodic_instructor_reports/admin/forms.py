@@ -19,7 +19,7 @@ AUTOCOMPLETE_URL = reverse_lazy("admin:periodic_instructor_reports_periodicrepor
 class AnyChoiceMultipleField(forms.MultipleChoiceField):
     """A multiple choice of values the browser looked up; the model's validators judge them."""
 
-    def valid_value(self, value):
+    def valid_value(self, _value):
         return True
 
 

@@ -58,7 +58,7 @@ class PeriodicReportTaskAdmin(admin.ModelAdmin):
 
     form = ReportTaskForm
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request, obj, _form, _change):
         api.save_report_task(obj, acting_user=request.user)
         try:
             function = reports.load(obj.path)

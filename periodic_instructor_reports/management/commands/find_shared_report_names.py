@@ -16,7 +16,7 @@ class Command(BaseCommand):
         "such row may link the other course's file. Changes nothing."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *_args, **_options):
         generated = ReportRunCourse.objects.filter(outcome=Outcome.GENERATED, platform_path="").exclude(
             upload_parent_dir="").exclude(expected_name="")
         shared = generated.values("upload_parent_dir", "expected_name").annotate(

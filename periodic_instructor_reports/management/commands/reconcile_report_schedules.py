@@ -18,7 +18,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Print what would change and change nothing."
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *_args, **options):
         report = api.reconcile_beat(dry_run=options["dry_run"])
         lines = report.lines()
         prefix = "would have " if options["dry_run"] else ""

@@ -20,7 +20,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Print the schedules that are due and run nothing."
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *_args, **options):
         now = timezone.now()
         if options["dry_run"]:
             for schedule, due_time in due.due_schedules(now=now):

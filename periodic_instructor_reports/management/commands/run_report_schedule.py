@@ -38,7 +38,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Print the calls that would be made; call nothing."
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *_args, **options):
         schedule = PeriodicReportSchedule.objects.select_related(
             "task", "owner", "crontab", "interval"
         ).filter(pk=options["schedule_id"]).first()

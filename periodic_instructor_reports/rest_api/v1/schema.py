@@ -9,7 +9,7 @@ class JwtAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "edx_rest_framework_extensions.auth.jwt.authentication.JwtAuthentication"
     name = "jwtAuth"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, _auto_schema):
         return {
             "type": "apiKey",
             "in": "header",
