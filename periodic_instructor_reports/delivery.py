@@ -51,7 +51,7 @@ def header_text(text):
     return "".join(" " if validators.unsafe_character(char) else char for char in text)
 
 
-def addressees(schedule, run, failed):
+def addressees(schedule, failed):
     """
     Return ``(to, note)``: who the run's e-mail goes to, each address once, and what the run should note.
 
@@ -99,7 +99,7 @@ def deliver(run):
         return False
     rows = ReportRunCourse.objects.filter(run=run)
     failed_count = rows.filter(outcome__in=states.NOT_PRODUCED).count()
-    to, note = addressees(schedule, run, failed_count > 0)
+    to, note = addressees(schedule, failed_count > 0)
     if note:
         ReportRun.objects.filter(pk=run.pk).update(note=note[:500])
         log.info("Periodic report run %s: %s.", run.pk, note)

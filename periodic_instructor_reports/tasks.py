@@ -13,7 +13,7 @@ from celery import shared_task
 from django.db import DatabaseError, connections
 
 from periodic_instructor_reports import beat, conf, follow, housekeeping, platform, retention, wrapped
-from periodic_instructor_reports.runs import dispatch, handoff, lease, recovery
+from periodic_instructor_reports.runs import dispatch, ending, handoff, lease, recovery
 from periodic_instructor_reports.states import Dispatch
 
 log = logging.getLogger(__name__)
@@ -42,13 +42,13 @@ def _start(task, schedule_id, trigger, requested_by=None):
             return started.result()
         handed = handoff.hand_off(started.run, holder, until=started.run.heartbeat_at)
         if handed == Dispatch.TAKEN_OVER:
-            return dispatch.result(handed, schedule_id=schedule_id, run_id=started.run.pk)
+            return ending.result(handed, schedule_id=schedule_id, run_id=started.run.pk)
     except DatabaseError as err:
         _close_connections()
         log.warning("Periodic report schedule %s: database error (%s); trying again.", schedule_id, err)
         raise task.retry(exc=err, countdown=DATABASE_RETRY_DELAY, max_retries=conf.get("MAX_RESUMPTIONS"))
     started.run.refresh_from_db(fields=["status", "counts"])
-    return dispatch.result(started.run.status, schedule_id=schedule_id, run_id=started.run.pk,
+    return ending.result(started.run.status, schedule_id=schedule_id, run_id=started.run.pk,
                            counts=started.run.counts)
 
 
@@ -118,7 +118,7 @@ def periodic_task_wrapper(self, periodic_task_schedule_id):
 
 
 @shared_task(name=wrapped.TASK_NAME, bind=True, base=platform.instructor_task_base())
-def run_wrapped_report(self, entry_id, xblock_instance_args=None):
+def run_wrapped_report(self, entry_id, xblock_instance_args=None):  # noqa: ARG001 - the platform's submit_task sends it
     """
     Produce a report the dashboard builds in the request, for the platform's task row ``entry_id``.
 

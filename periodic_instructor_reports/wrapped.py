@@ -117,7 +117,7 @@ def submit_certificate_invalidations(request, course_key, *, upload_parent_dir="
                    filename)
 
 
-def issued_certificate_rows(course_key, task_input):
+def issued_certificate_rows(course_key, _task_input):
     """The dashboard's issued certificates CSV: a row per certificate mode."""
     data = platform.analytics_basic().issued_certificates(course_key, CERTIFICATE_FEATURES)
     _, rows = platform.format_dictlist(data, CERTIFICATE_FEATURES)
@@ -132,14 +132,14 @@ def enrolled_profile_rows(course_key, task_input):
     return [list(header)] + rows
 
 
-def grading_config_rows(course_key, task_input):
+def grading_config_rows(course_key, _task_input):
     """The grading configuration the dashboard shows (its ``<pre>`` text), a row per line."""
     dump = str(platform.analytics_basic().dump_grading_context(platform.course_by_id(course_key)))
     text = html.unescape(dump.strip().removeprefix("<pre>").removesuffix("</pre>"))
     return [GRADING_HEADER] + [[line] for line in text.splitlines()]
 
 
-def course_team_rows(course_key, task_input):
+def course_team_rows(course_key, _task_input):
     """A row per member of each course role (beta testers, staff, instructors, data researchers...)."""
     roles, list_with_level = platform.course_roles()
     rows = [TEAM_HEADER]
@@ -149,12 +149,12 @@ def course_team_rows(course_key, task_input):
     return rows
 
 
-def certificate_exception_rows(course_key, task_input):
+def certificate_exception_rows(course_key, _task_input):
     """A row per certificate exception: the keys of the platform's allowlist entries."""
     return _dict_rows(platform.certificates_api().get_allowlist(course_key), ALLOWLIST_FEATURES)
 
 
-def certificate_invalidation_rows(course_key, task_input):
+def certificate_invalidation_rows(course_key, _task_input):
     """A row per active certificate invalidation: the keys of the platform's entries."""
     return _dict_rows(platform.certificates_api().get_cert_invalidations_for_course(course_key),
                       INVALIDATION_FEATURES)

@@ -11,31 +11,20 @@ exactly the courses without an outcome (``settle``, ``recovery``).
 
 import functools
 import logging
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError
 from django.utils import timezone
 from edx_django_utils.monitoring import set_custom_attribute
 
 from periodic_instructor_reports import beat, conf, courses, delivery, housekeeping, states, timing
-from periodic_instructor_reports.lengths import exception_text
-from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
-from periodic_instructor_reports.runs import due, handoff, lease, store, submit
+from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
+from periodic_instructor_reports.runs import due, ending, lease, store, submit
 from periodic_instructor_reports.runs.lease import Lease, LeaseLost
 from periodic_instructor_reports.runs.plan import plan
-from periodic_instructor_reports.states import Dispatch, Outcome, RunStatus, Trigger
+from periodic_instructor_reports.states import Dispatch, RunStatus, Trigger
 
 log = logging.getLogger(__name__)
-
-
-def result(status, *, schedule_id=None, run_id=None, counts=None, error=""):
-    """Return the JSON-ready summary a dispatch returns (and the result backend keeps): no course list."""
-    return {
-        "schedule_id": schedule_id, "run_id": run_id, "status": status,
-        "counts": counts or {}, "error": error,
-    }
 
 
 def load_schedule(schedule_id, *, with_courses=True):
@@ -66,7 +55,7 @@ class Start:
     def result(self):
         """Return the JSON-ready summary of a start that did not lead to work."""
         counts = self.run.counts if self.run is not None else {}
-        return result(self.status, schedule_id=self.schedule_id, run_id=self.run and self.run.pk,
+        return ending.result(self.status, schedule_id=self.schedule_id, run_id=self.run and self.run.pk,
                       counts=counts, error=self.error)
 
 
@@ -82,85 +71,82 @@ def start(schedule_id, *, trigger, holder, planned_at=None, only=None, requested
     """
     set_custom_attribute("periodic_report_schedule_id", schedule_id)
     schedule = load_schedule(schedule_id)
-    if schedule is None:
-        log.info("Periodic report schedule %s no longer exists; nothing to run.", schedule_id)
-        return Start(Dispatch.MISSING, schedule_id)
     automatic = trigger in states.AUTOMATIC
-    if not schedule.enabled and automatic:
-        log.info("Periodic report schedule %s is paused; nothing to run.", schedule_id)
-        return Start(Dispatch.DISABLED, schedule_id)
+    idle = _idle(schedule, schedule_id, automatic)
+    if idle:
+        return idle
     beat.restore(schedule)
     now = timezone.now()
     due_time = planned_at or (timing.due_time(schedule, now) if automatic else now)
-    if automatic:
-        reason = due.too_soon(schedule, due_time)
-        if reason:
-            run = due.record_too_soon(schedule, trigger=trigger, planned_at=due_time, reason=reason)
-            return Start(Dispatch.TOO_SOON, schedule_id, run, reason)
-    run, created = store.claim_run(schedule, trigger=trigger, planned_at=due_time, holder=holder,
-                                     requested_by=requested_by)
-    if not created:
-        if run.status not in states.UNFINISHED:
-            log.info("Periodic report schedule %s already ran for %s; not running again.",
-                     schedule_id, due_time.isoformat())
-            return Start(Dispatch.ALREADY_RAN, schedule_id, run)
-        run = lease.take(run.pk, holder)
-        if run is None:
-            log.info("Periodic report schedule %s: its run for %s is in progress elsewhere.",
-                     schedule_id, due_time.isoformat())
-            return Start(Dispatch.BUSY, schedule_id)
-    else:
-        housekeeping.ensure_job_rows()
-        if automatic:
-            previous = due.previous_due_time(schedule, due_time)
-            if previous is not None:
-                run.missed = timing.missed_between(schedule, previous, due_time)
-                if run.missed:
-                    log.warning("Periodic report schedule %s missed %s due times before %s.",
-                                schedule_id, run.missed, due_time.isoformat())
-                    run.save(update_fields=["missed"])
-    if run.course_total is None:
+    reason = due.too_soon(schedule, due_time) if automatic else ""
+    if reason:
+        run = due.record_too_soon(schedule, trigger=trigger, planned_at=due_time, reason=reason)
+        return Start(Dispatch.TOO_SOON, schedule_id, run, reason)
+    run, refused = _claim(schedule, trigger=trigger, due_time=due_time, holder=holder,
+                          requested_by=requested_by)
+    if refused is None and run.course_total is None:
         refused = _record(schedule, run, holder, only)
-        if refused:
-            return refused
-    return Start(Dispatch.STARTED, schedule_id, run)
+    return refused or Start(Dispatch.STARTED, schedule_id, run)
+
+
+def _idle(schedule, schedule_id, automatic):
+    """Return the ``Start`` of a schedule that runs nothing now (deleted, or paused but for run now)."""
+    if schedule is None:
+        log.info("Periodic report schedule %s no longer exists; nothing to run.", schedule_id)
+        return Start(Dispatch.MISSING, schedule_id)
+    if not schedule.enabled and automatic:
+        log.info("Periodic report schedule %s is paused; nothing to run.", schedule_id)
+        return Start(Dispatch.DISABLED, schedule_id)
+    return None
+
+
+def _claim(schedule, *, trigger, due_time, holder, requested_by):
+    """
+    Claim the run of the due time, or take over its stalled run; return ``(run, None)`` or ``(run, Start)``.
+
+    The ``Start`` says why there is nothing to work on: the due time already ran, or its run is
+    in progress elsewhere.
+    """
+    run, created = store.claim_run(schedule, trigger=trigger, planned_at=due_time, holder=holder,
+                                   requested_by=requested_by)
+    if created:
+        housekeeping.ensure_job_rows()
+        if trigger in states.AUTOMATIC:
+            _count_missed(schedule, run)
+        return run, None
+    if run.status not in states.UNFINISHED:
+        log.info("Periodic report schedule %s already ran for %s; not running again.",
+                 schedule.pk, due_time.isoformat())
+        return run, Start(Dispatch.ALREADY_RAN, schedule.pk, run)
+    taken = lease.take(run.pk, holder)
+    if taken is None:
+        log.info("Periodic report schedule %s: its run for %s is in progress elsewhere.",
+                 schedule.pk, due_time.isoformat())
+        return run, Start(Dispatch.BUSY, schedule.pk)
+    return taken, None
+
+
+def _count_missed(schedule, run):
+    """Record how many of the schedule's due times passed without a run before this one."""
+    previous = due.previous_due_time(schedule, run.planned_at)
+    if previous is None:
+        return
+    run.missed = timing.missed_between(schedule, previous, run.planned_at)
+    if run.missed:
+        log.warning("Periodic report schedule %s missed %s due times before %s.",
+                    schedule.pk, run.missed, run.planned_at.isoformat())
+        run.save(update_fields=["missed"])
 
 
 def _record(schedule, run, holder, only):
     """Record the run's courses; return None, or the ``Start`` of a run refused before any."""
-    with ending_on_error(run, holder):
+    with ending.ending_on_error(run, holder):
         first = plan(schedule, moment=run.planned_at)
         if first.refusal:
             return _refuse(schedule, run, first.refusal, only)
         store.record_courses(run, courses.target_batches(schedule, only, size=store.BATCH_SIZE))
     set_custom_attribute("periodic_report_course_count", run.course_total)
     return None
-
-
-# Failures a run is resumed after, rather than ended by: the service comes back, or the next
-# attempt has time left.
-TRANSIENT = (DatabaseError, SoftTimeLimitExceeded)
-
-
-@contextmanager
-def ending_on_error(run, holder):
-    """
-    End the run as ``error`` when the dispatcher itself fails, then re-raise.
-
-    A database error or a time limit leaves the run to be resumed instead; any other failure is a
-    fault that a resumed attempt would meet again, so the courses not submitted are recorded
-    with the error and the run ends.
-    """
-    try:
-        yield
-    except TRANSIENT:
-        raise
-    except Exception as err:
-        error = exception_text(err)
-        log.exception("Periodic report run %s failed: %s", run.pk, error)
-        store.close_open_rows(run, f"not submitted: the dispatcher failed: {error}")
-        store.finish_run(run, status=RunStatus.ERROR, error=error, holder=holder)
-        raise
 
 
 def _refuse(schedule, run, error, only):
@@ -189,8 +175,8 @@ def work(run_id, *, holder):
     run = lease.take(run_id, holder)
     if run is None:
         log.info("Periodic report run %s is held by another worker or finished; not working on it.", run_id)
-        return result(Dispatch.BUSY, run_id=run_id)
-    with ending_on_error(run, holder):
+        return ending.result(Dispatch.BUSY, run_id=run_id)
+    with ending.ending_on_error(run, holder):
         return _work(run, holder)
 
 
@@ -198,47 +184,62 @@ def _work(run, holder):
     schedule = load_schedule(run.schedule_id, with_courses=run.course_total is None)
     stop = _stop_reason(run, schedule)
     if stop:
-        return _stop(run, schedule, holder, stop)
+        return ending.stop(run, holder, stop)
     if run.course_total is None:
-        # Its worker died while recording its courses, before submitting any.
-        if run.trigger not in states.AUTOMATIC:
-            # It may have been for chosen courses only: running it again is the user's call.
-            error = "interrupted while its courses were recorded; nothing was submitted: run it again"
-            store.finish_run(run, status=RunStatus.ERROR, error=error, holder=holder)
-            log.error("Periodic report run %s %s.", run.pk, error)
-            return result(RunStatus.ERROR, schedule_id=run.schedule_id, run_id=run.pk, error=error)
-        refused = _record(schedule, run, holder, None)
-        if refused:
-            return refused.result()
+        ended = _record_again(schedule, run, holder)
+        if ended:
+            return ended
     run_plan = plan(schedule, moment=run.planned_at)
     if run_plan.refusal:
-        return _refuse_rest(run, schedule, holder, run_plan.refusal)
+        return ending.refuse_rest(run, holder, run_plan.refusal)
+    return _submit_all(run, run_plan, holder)
+
+
+def _record_again(schedule, run, holder):
+    """Record the courses of a run whose worker died while recording them; return the summary if it ends."""
+    if run.trigger not in states.AUTOMATIC:
+        # It may have been for chosen courses only: running it again is the user's call.
+        error = "interrupted while its courses were recorded; nothing was submitted: run it again"
+        store.finish_run(run, status=RunStatus.ERROR, error=error, holder=holder)
+        log.error("Periodic report run %s %s.", run.pk, error)
+        return ending.result(RunStatus.ERROR, schedule_id=run.schedule_id, run_id=run.pk, error=error)
+    refused = _record(schedule, run, holder, None)
+    return refused.result() if refused else None
+
+
+def _submit_all(run, run_plan, holder):
+    """Submit the run's courses step by step, then finish it or hand it over; return the summary."""
     retrying = run.status == RunStatus.RETRYING
     if retrying:
         ReportRun.objects.filter(pk=run.pk, holder=holder).update(status=RunStatus.RUNNING)
     for number, step in enumerate(_steps(run, retrying)):
         if number:  # the first step comes right after taking the run and reading its schedule
-            held, schedule_state = lease.checkpoint(run, holder)
-            if not held:
-                log.warning("Periodic report run %s was taken over by another worker; %s stops.",
-                            run.pk, holder)
-                return result(Dispatch.TAKEN_OVER, schedule_id=run.schedule_id, run_id=run.pk)
-            stop = _stop_reason(run, schedule_state)
-            if stop:
-                return _stop(run, schedule, holder, stop)
+            ended = _between_steps(run, holder)
+            if ended:
+                return ended
         try:
             outage = step(run_plan, run, Lease(run, holder))
         except SoftTimeLimitExceeded:
             log.warning("Periodic report run %s reached its time limit; handing the rest over.", run.pk)
-            return _continue_later(run, holder, countdown=0, reason="time limit")
+            return ending.continue_later(run, holder, countdown=0, reason="time limit")
         except LeaseLost:
             # The new holder settles this batch's courses from the platform's own task rows.
             log.warning("Periodic report run %s was taken over by another worker during a batch; %s stops.",
                         run.pk, holder)
-            return result(Dispatch.TAKEN_OVER, schedule_id=run.schedule_id, run_id=run.pk)
+            return ending.result(Dispatch.TAKEN_OVER, schedule_id=run.schedule_id, run_id=run.pk)
         if outage:
-            return _continue_later(run, holder, countdown=conf.get("OUTAGE_DELAY"), reason=outage)
-    return _end_pass(run, schedule, holder)
+            return ending.continue_later(run, holder, countdown=conf.get("OUTAGE_DELAY"), reason=outage)
+    return ending.end_pass(run, holder)
+
+
+def _between_steps(run, holder):
+    """Record progress and read the schedule between two steps; return the summary if the run stops there."""
+    held, schedule_state = lease.checkpoint(run, holder)
+    if not held:
+        log.warning("Periodic report run %s was taken over by another worker; %s stops.", run.pk, holder)
+        return ending.result(Dispatch.TAKEN_OVER, schedule_id=run.schedule_id, run_id=run.pk)
+    stop = _stop_reason(run, schedule_state)
+    return ending.stop(run, holder, stop) if stop else None
 
 
 def _steps(run, retrying):
@@ -266,52 +267,6 @@ def _stop_reason(run, schedule):
     if not enabled and run.trigger in states.AUTOMATIC:
         return "the schedule was paused during the run"
     return ""
-
-
-def _stop(run, schedule, holder, reason):
-    closed = store.close_open_rows(run, f"not submitted: {reason}")
-    log.info("Periodic report run %s stops: %s (%s courses not submitted).", run.pk, reason, closed)
-    return _finish(run, holder, error=f"stopped: {reason}")
-
-
-def _finish(run, holder, *, error=""):
-    """
-    End the dispatch of a run: ``generating`` while the platform works on submitted reports, else done.
-
-    A generating run is followed to its end by the follow-up job, which then delivers it; a run
-    with nothing to follow is done and delivered at once.
-    """
-    submitted = ReportRunCourse.objects.filter(run=run, outcome=Outcome.SUBMITTED)
-    following = submitted.exclude(task_id="").exists()
-    status = RunStatus.GENERATING if following else RunStatus.DONE
-    counts = store.finish_run(run, status=status, error=error, holder=holder)
-    if counts is None:
-        return result(Dispatch.TAKEN_OVER, schedule_id=run.schedule_id, run_id=run.pk)
-    if status == RunStatus.DONE:
-        delivery.deliver(run)
-    return result(status, schedule_id=run.schedule_id, run_id=run.pk, counts=counts, error=error)
-
-
-def _refuse_rest(run, schedule, holder, error):
-    log.error("Periodic report run %s refused: %s", run.pk, error)
-    store.close_open_rows(run, error, outcome=Outcome.REFUSED)
-    counts = store.finish_run(run, status=RunStatus.REFUSED, error=error, holder=holder)
-    delivery.deliver(run)
-    return result(Dispatch.REFUSED, schedule_id=run.schedule_id, run_id=run.pk, counts=counts, error=error)
-
-
-def _end_pass(run, schedule, holder):
-    """After the last batch: wait to retry courses already running, or finish the run."""
-    if store.has_retries(run):
-        counts = store.outcome_counts(run)
-        ReportRun.objects.filter(pk=run.pk, holder=holder).update(
-            status=RunStatus.RETRYING, counts=counts,
-        )
-        return _continue_later(
-            run, holder, countdown=conf.get("RETRY_DELAY"), reason="courses already running",
-            status=RunStatus.RETRYING,
-        )
-    return _finish(run, holder)
 
 
 def run_schedule(
@@ -343,13 +298,3 @@ def run_schedule(
     return work(started.run.pk, holder=holder)
 
 
-def _continue_later(run, holder, *, countdown, reason, status=Dispatch.HANDED_OVER):
-    """Hand the run over to a continuation in ``countdown`` seconds; return the summary."""
-    handed = handoff.hand_off(run, holder, countdown=countdown)
-    if handed == Dispatch.TAKEN_OVER:
-        return result(Dispatch.TAKEN_OVER, schedule_id=run.schedule_id, run_id=run.pk)
-    if handed == Dispatch.BROKER_UNAVAILABLE:
-        log.error("Periodic report run %s: could not queue its continuation (%s); the recovery sweep "
-                  "resumes it.", run.pk, reason)
-    counts = store.outcome_counts(run)
-    return result(status, schedule_id=run.schedule_id, run_id=run.pk, counts=counts, error=reason)
