@@ -1,0 +1,22 @@
+"""
+Queueing the plugin's Celery tasks by name (``beat.DISPATCH_TASK``...), so no module imports ``tasks``.
+
+The task module is the top of the package: it imports the modules that do the work, and none of
+them imports it back.
+"""
+
+from celery import current_app
+
+
+def send(name, *, args, kwargs, **options):
+    """
+    Queue the task ``name`` with ``args`` and ``kwargs``; ``options`` are ``apply_async``'s.
+
+    When Celery runs tasks eagerly (``task_always_eager``), the task runs here and now, as
+    ``apply_async`` would run it; the task module is loaded first for that.
+    """
+    app = current_app
+    if not app.conf.task_always_eager:
+        return app.send_task(name, args=args, kwargs=kwargs, **options)
+    app.autodiscover_tasks([__package__], force=True)
+    return app.tasks[name].apply_async(args=args, kwargs=kwargs, **options)
