@@ -120,6 +120,20 @@ class RunNowActionApiTests(TestCase):
             queue=None, connection=mock.ANY, retry=False,
         )
 
+    def test_the_dispatch_is_sent_by_name_unless_celery_runs_tasks_eagerly(self):
+        app = tasks.dispatch_report_schedule.app
+        saved = app.conf.task_always_eager
+        app.conf.task_always_eager = False
+        self.addCleanup(setattr, app.conf, "task_always_eager", saved)
+        with mock.patch.object(app, "send_task") as send_task:
+            sending.send(
+                beat.DISPATCH_TASK, args=[7], kwargs={"trigger": "manual"}, queue="reports", retry=False,
+            )
+        send_task.assert_called_once_with(
+            beat.DISPATCH_TASK, args=[7], kwargs={"trigger": "manual"}, queue="reports", retry=False,
+        )
+        self.assertEqual(app.tasks[beat.DISPATCH_TASK], tasks.dispatch_report_schedule)
+
     def test_an_unreachable_broker_queues_nothing_and_says_so_at_once(self):
         factories.schedule(task=factories.report_task("tests.reports.recording_report"))
         app = tasks.dispatch_report_schedule.app
