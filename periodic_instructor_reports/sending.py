@@ -1,8 +1,8 @@
 """
-Queueing the plugin's Celery tasks by name (``beat.DISPATCH_TASK``...), so no module imports ``tasks``.
+Queueing the plugin's Celery tasks by name (``beat.DISPATCH_TASK``...), without importing ``tasks``.
 
-The task module is the top of the package: it imports the modules that do the work, and none of
-them imports it back.
+The task module is meant to be the top of the package: it imports the modules that do the work,
+and they need not import it back to queue its tasks.
 """
 
 from celery import current_app
