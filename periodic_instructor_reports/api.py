@@ -5,13 +5,12 @@ Each write validates, saves and keeps the schedule's celery beat row in step in 
 """
 
 import logging
-from dataclasses import dataclass, field
 
+from celery import current_app
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_celery_beat.models import PeriodicTask
 from kombu.exceptions import OperationalError as BrokerError
 
 from periodic_instructor_reports import (
@@ -19,9 +18,10 @@ from periodic_instructor_reports import (
     beat,
     conf,
     describe,
-    housekeeping,
     permissions,
     reports,
+    schedule_rules,
+    sending,
     states,
 )
 from periodic_instructor_reports.exceptions import BrokerUnavailable, RunNowRefused
@@ -46,8 +46,6 @@ __all__ = [
     "run_schedules_now",
     "run_now_refusal",
     "delete_schedule",
-    "reconcile_beat",
-    "ReconcileReport",
 ]
 
 SCHEDULE_FIELDS = {
@@ -87,7 +85,7 @@ def save_report_task(task: PeriodicReportTask, *, acting_user) -> PeriodicReport
     permissions.check_report_task_change(acting_user)
     if task.requires_request is None:
         task.requires_request = reports.signature_requires_request(task.path)
-    task.full_clean()
+    schedule_rules.check_report_task(task)
     task.save()
     log.info("User %s saved periodic report task %s.", acting_user.pk, task.pk)
     return task
@@ -164,7 +162,7 @@ def save_schedule(schedule: PeriodicReportSchedule, *, acting_user) -> PeriodicR
     permissions.apply_owner_rule(schedule, acting_user)
     if not schedule.name and schedule.task_id:
         schedule.name = _free_name(schedule)
-    schedule.full_clean()
+    schedule_rules.check_schedule(schedule)
     with transaction.atomic():
         before = PeriodicReportSchedule.objects.filter(pk=schedule.pk).values(
             *_audited_columns(), "owner__username",
@@ -320,41 +318,16 @@ def run_schedules_now(schedules, *, acting_user) -> int:
         BrokerUnavailable: the broker could not be reached (nothing was queued) or failed part-way
             (``queued`` lists the schedule ids that were).
     """
-    from periodic_instructor_reports import tasks  # pylint: disable=import-outside-toplevel
-
     schedule_ids = [schedule.pk for schedule in schedules]
-    task = tasks.dispatch_report_schedule
-    queued, failure = [], None
-    with task.app.connection_for_write() as connection:
+    with current_app.connection_for_write() as connection:
         try:
             connection.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT)
         except (BrokerError, OSError) as err:
             log.error("Could not queue a manual run of periodic report schedules %s: %s", schedule_ids, err)
             raise BrokerUnavailable(f"The Celery broker is unreachable ({err}); nothing was queued.") from err
         with transaction.atomic():
-            # Locked, so two people pressing "run now" at once queue one run.
-            locked = list(PeriodicReportSchedule.objects.select_for_update().filter(pk__in=schedule_ids)
-                          .select_related("task").order_by("pk"))
-            now = timezone.now()
-            refusals = {schedule.pk: run_now_refusal(schedule, now=now) for schedule in locked}
-            refusals = {pk: reason for pk, reason in refusals.items() if reason}
-            if refusals:
-                log.info("User %s was refused a manual run of periodic report schedules %s.",
-                         acting_user.pk, sorted(refusals))
-                raise RunNowRefused(refusals)
-            for schedule in locked:
-                try:
-                    task.apply_async(
-                        args=[schedule.pk],
-                        kwargs={"trigger": Trigger.MANUAL, "requested_by": acting_user.pk},
-                        queue=conf.get("QUEUE"), connection=connection, retry=False,
-                    )
-                except (BrokerError, OSError) as err:
-                    failure = err
-                    break
-                PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(run_now_requested_at=now)
-                audit.record(user=acting_user, schedule=schedule, action="ran_now")
-                queued.append(schedule.pk)
+            locked, now = _runnable_now(schedule_ids, acting_user)
+            queued, failure = _queue_manual_runs(locked, now, acting_user, connection)
     if failure is not None:
         log.error("Queued a manual run of periodic report schedules %s only, then: %s", queued, failure)
         raise BrokerUnavailable(
@@ -365,6 +338,42 @@ def run_schedules_now(schedules, *, acting_user) -> int:
     return len(queued)
 
 
+def _runnable_now(schedule_ids, acting_user):
+    """
+    Lock the schedules and return ``(schedules, now)``, or raise ``RunNowRefused`` if one may not run now.
+
+    Locked, so two people pressing "run now" at once queue one run.
+    """
+    locked = list(PeriodicReportSchedule.objects.select_for_update().filter(pk__in=schedule_ids)
+                  .select_related("task").order_by("pk"))
+    now = timezone.now()
+    refusals = {schedule.pk: run_now_refusal(schedule, now=now) for schedule in locked}
+    refusals = {pk: reason for pk, reason in refusals.items() if reason}
+    if refusals:
+        log.info("User %s was refused a manual run of periodic report schedules %s.",
+                 acting_user.pk, sorted(refusals))
+        raise RunNowRefused(refusals)
+    return locked, now
+
+
+def _queue_manual_runs(locked, now, acting_user, connection):
+    """Queue a manual run of each locked schedule; return ``(queued ids, the broker's error or None)``."""
+    queued = []
+    for schedule in locked:
+        try:
+            sending.send(
+                beat.DISPATCH_TASK, args=[schedule.pk],
+                kwargs={"trigger": Trigger.MANUAL, "requested_by": acting_user.pk},
+                queue=conf.get("QUEUE"), connection=connection, retry=False,
+            )
+        except (BrokerError, OSError) as err:
+            return queued, err
+        PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(run_now_requested_at=now)
+        audit.record(user=acting_user, schedule=schedule, action="ran_now")
+        queued.append(schedule.pk)
+    return queued, None
+
+
 @transaction.atomic
 def delete_schedule(schedule: PeriodicReportSchedule, *, acting_user) -> None:
     """Delete a schedule and its beat row (the delete signal removes the row), recorded in its history."""
@@ -372,63 +381,3 @@ def delete_schedule(schedule: PeriodicReportSchedule, *, acting_user) -> None:
     audit.record(user=acting_user, schedule=schedule, action="deleted")
     schedule.delete()
     log.info("User %s deleted periodic report schedule %s.", acting_user.pk, schedule_id)
-
-
-@dataclass
-class ReconcileReport:
-    """What ``reconcile_beat`` did (or would do, in a dry run)."""
-
-    created: list = field(default_factory=list)
-    updated: list = field(default_factory=list)
-    removed: list = field(default_factory=list)
-    job_rows_created: list = field(default_factory=list)
-
-    def lines(self):
-        """Return one human-readable line per change."""
-        return (
-            [f"created beat row for schedule {pk}" for pk in self.created]
-            + [f"updated beat row of schedule {pk}" for pk in self.updated]
-            + [f"removed orphan beat row {name!r}" for name in self.removed]
-            + [f"created beat row {name!r}" for name in self.job_rows_created]
-        )
-
-
-def reconcile_beat(*, dry_run: bool = False) -> ReconcileReport:
-    """
-    Make every schedule own exactly one correct beat row and remove orphan rows.
-
-    Recreates missing rows, rewrites drifted or shared ones (the earlier implementation could
-    link two schedules to one row) and deletes rows of this plugin's tasks that no schedule
-    owns. Once there is run history, also restores the beat rows of the plugin's own jobs (follow-up
-    and pruning).
-    Safe to run at any time; with ``dry_run`` nothing is written.
-    """
-    report = ReconcileReport()
-    with transaction.atomic():
-        claimed = set()
-        schedules = PeriodicReportSchedule.objects.select_related("celery_task").order_by("pk")
-        for schedule in schedules:
-            row = schedule.celery_task
-            if row is not None and (row.pk in claimed or row.task not in beat.OWN_TASKS):
-                row = None
-            if row is None:
-                row = PeriodicTask.objects.filter(name=beat.beat_row_name(schedule.pk)).first()
-            if row is None:
-                report.created.append(schedule.pk)
-                if not dry_run:
-                    row, _, _ = beat.sync(schedule, row=PeriodicTask())
-            elif beat.drifted_fields(row, schedule) or schedule.celery_task_id != row.pk:
-                report.updated.append(schedule.pk)
-                if not dry_run:
-                    beat.sync(schedule, row=row)
-            if row is not None and row.pk:
-                claimed.add(row.pk)
-        orphans = PeriodicTask.objects.filter(task__in=beat.OWN_TASKS).exclude(pk__in=claimed)
-        report.removed = sorted(orphans.values_list("name", flat=True))
-        if not dry_run and report.removed:
-            orphans.delete()
-        if ReportRun.objects.exists():
-            report.job_rows_created = (
-                housekeeping.missing_job_rows() if dry_run else housekeeping.ensure_job_rows()
-            )
-    return report

@@ -2,11 +2,14 @@
 
 import json
 import logging
+from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask, PeriodicTasks
 
-from periodic_instructor_reports import conf, timing
+from periodic_instructor_reports import conf, housekeeping, timing
+from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
 
 log = logging.getLogger(__name__)
 
@@ -148,3 +151,73 @@ def delete_row(schedule_id, celery_task_id):
         rows = rows | PeriodicTask.objects.filter(pk=celery_task_id, task__in=OWN_TASKS)
     deleted, _ = rows.delete()
     return deleted
+
+
+@dataclass
+class ReconcileReport:
+    """What ``reconcile_beat`` did (or would do, in a dry run)."""
+
+    created: list = field(default_factory=list)
+    updated: list = field(default_factory=list)
+    removed: list = field(default_factory=list)
+    job_rows_created: list = field(default_factory=list)
+
+    def lines(self):
+        """Return one human-readable line per change."""
+        return (
+            [f"created beat row for schedule {pk}" for pk in self.created]
+            + [f"updated beat row of schedule {pk}" for pk in self.updated]
+            + [f"removed orphan beat row {name!r}" for name in self.removed]
+            + [f"created beat row {name!r}" for name in self.job_rows_created]
+        )
+
+
+def reconcile_beat(*, dry_run: bool = False) -> ReconcileReport:
+    """
+    Make every schedule own exactly one correct beat row and remove orphan rows.
+
+    Recreates missing rows, rewrites drifted or shared ones (the earlier implementation could
+    link two schedules to one row) and deletes rows of this plugin's tasks that no schedule
+    owns. Once there is run history, also restores the beat rows of the plugin's own jobs (follow-up
+    and pruning).
+    Safe to run at any time; with ``dry_run`` nothing is written.
+    """
+    report = ReconcileReport()
+    with transaction.atomic():
+        claimed = set()
+        for schedule in PeriodicReportSchedule.objects.select_related("celery_task").order_by("pk"):
+            row = _reconcile_row(schedule, claimed, report, dry_run=dry_run)
+            if row is not None and row.pk:
+                claimed.add(row.pk)
+        orphans = PeriodicTask.objects.filter(task__in=OWN_TASKS).exclude(pk__in=claimed)
+        report.removed = sorted(orphans.values_list("name", flat=True))
+        if not dry_run and report.removed:
+            orphans.delete()
+        if ReportRun.objects.exists():
+            report.job_rows_created = (
+                housekeeping.missing_job_rows() if dry_run else housekeeping.ensure_job_rows()
+            )
+    return report
+
+
+def _reconcile_row(schedule, claimed, report, *, dry_run):
+    """
+    Return the beat row that is the schedule's own, created or rewritten unless ``dry_run``.
+
+    A linked row that another schedule already claimed, or that runs another task, is not its
+    own. What changes is noted in ``report``.
+    """
+    row = schedule.celery_task
+    if row is not None and (row.pk in claimed or row.task not in OWN_TASKS):
+        row = None
+    if row is None:
+        row = PeriodicTask.objects.filter(name=beat_row_name(schedule.pk)).first()
+    if row is None:
+        report.created.append(schedule.pk)
+        if not dry_run:
+            row = sync(schedule, row=PeriodicTask())[0]
+    elif drifted_fields(row, schedule) or schedule.celery_task_id != row.pk:
+        report.updated.append(schedule.pk)
+        if not dry_run:
+            sync(schedule, row=row)
+    return row

@@ -48,9 +48,6 @@ class PeriodicReportTask(models.Model):
     def __str__(self):
         return self.name
 
-    def clean(self):
-        validators.validate_report_task(self)
-
 
 class PeriodicReportSchedule(models.Model):
     """
@@ -211,9 +208,6 @@ class PeriodicReportSchedule(models.Model):
     def clean_fields(self, exclude=None):
         validators.validate_json_depth(self)
         super().clean_fields(exclude=exclude)
-
-    def clean(self):
-        validators.validate_schedule(self)
 
 
 class ReportRun(models.Model):

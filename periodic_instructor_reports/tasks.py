@@ -106,9 +106,7 @@ def prune_report_runs():
     Reconciling puts back beat rows changed or deleted outside the plugin (the beat admin).
     Returns how many runs were deleted and what reconciling changed.
     """
-    from periodic_instructor_reports import api  # pylint: disable=import-outside-toplevel
-
-    return {"pruned": retention.prune_runs(), "reconciled": api.reconcile_beat().lines()}
+    return {"pruned": retention.prune_runs(), "reconciled": beat.reconcile_beat().lines()}
 
 
 @shared_task(name=beat.LEGACY_DISPATCH_TASK, soft_time_limit=START_SOFT_LIMIT, **DISPATCH_OPTIONS)

@@ -81,7 +81,7 @@ class WrappedReportTask:
     @staticmethod
     def apply_async(args, **options):
         """Queue the task with the platform's arguments (the task row's id and the request's details)."""
-        return sending.queue_task(TASK_NAME, args=args, **options)
+        return sending.send(TASK_NAME, args=args, **options)
 
 
 def submit_issued_certificates(request, course_key, *, upload_parent_dir="", filename=None):

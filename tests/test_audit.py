@@ -8,7 +8,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from periodic_instructor_reports import api, audit, conf, tasks
+from periodic_instructor_reports import api, audit, conf, sending, tasks
 from periodic_instructor_reports.exceptions import RunNowRefused
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
 from periodic_instructor_reports.runs import dispatch
@@ -37,7 +37,7 @@ class AuditTests(TestCase):
         queryset = PeriodicReportSchedule.objects.filter(pk=schedule.pk)
         api.pause_schedules(queryset, acting_user=self.alice)
         api.resume_schedules(queryset, acting_user=self.bob)
-        with mock.patch.object(tasks.dispatch_report_schedule, "apply_async"):
+        with mock.patch.object(sending, "send"):
             api.run_schedules_now(queryset, acting_user=self.alice)
         schedule_id = schedule.pk
         api.delete_schedule(schedule, acting_user=self.boss)
@@ -116,7 +116,7 @@ class RunNowLimitTests(TestCase):
         self.queryset = PeriodicReportSchedule.objects.filter(pk=self.schedule.pk)
 
     def run_now(self):
-        with mock.patch.object(tasks.dispatch_report_schedule, "apply_async") as send:
+        with mock.patch.object(sending, "send") as send:
             count = api.run_schedules_now(self.queryset, acting_user=self.boss)
         return count, send
 
@@ -135,7 +135,7 @@ class RunNowLimitTests(TestCase):
 
     def test_the_cooldown_between_manual_runs_of_one_schedule(self):
         self.assertEqual(self.run_now()[0], 1)
-        with mock.patch.object(tasks.dispatch_report_schedule, "apply_async") as send:
+        with mock.patch.object(sending, "send") as send:
             with self.assertLogs("periodic_instructor_reports.api", "INFO"):
                 with self.assertRaisesMessage(RunNowRefused, "PERIODIC_INSTRUCTOR_REPORTS_RUN_NOW_COOLDOWN"):
                     api.run_schedules_now(self.queryset, acting_user=self.boss)
@@ -156,7 +156,7 @@ class RunNowLimitTests(TestCase):
     def test_one_refused_schedule_queues_none_of_the_selection(self):
         other = factories.schedule()
         self.run_now()
-        with mock.patch.object(tasks.dispatch_report_schedule, "apply_async") as send:
+        with mock.patch.object(sending, "send") as send:
             with self.assertLogs("periodic_instructor_reports.api", "INFO"):
                 with self.assertRaises(RunNowRefused) as caught:
                     api.run_schedules_now(PeriodicReportSchedule.objects.all(), acting_user=self.boss)
@@ -168,7 +168,7 @@ class RunNowLimitTests(TestCase):
     def test_the_admin_says_why_and_queues_nothing(self):
         self.run_now()
         self.client.force_login(self.boss)
-        with mock.patch.object(tasks.dispatch_report_schedule, "apply_async") as send:
+        with mock.patch.object(sending, "send") as send:
             with self.assertLogs("periodic_instructor_reports.api", "INFO"):
                 url = reverse(f"{SCHEDULES}_run_now", args=[self.schedule.pk])
                 response = self.client.post(url, follow=True)

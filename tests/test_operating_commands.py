@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from lms.djangoapps.instructor_task.models import InstructorTask
 
-from periodic_instructor_reports import api, beat, conf, housekeeping, retention, tasks
+from periodic_instructor_reports import api, beat, conf, housekeeping, retention, sending, tasks
 from periodic_instructor_reports.exceptions import BrokerUnavailable
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
 from periodic_instructor_reports.runs import due
@@ -114,12 +114,26 @@ class RunNowActionApiTests(TestCase):
     def test_run_now_queues_a_manual_run(self):
         schedule = factories.schedule(task=factories.report_task("tests.reports.recording_report"))
         boss = factories.superuser()
-        with mock.patch.object(tasks.dispatch_report_schedule, "apply_async") as send:
+        with mock.patch.object(sending, "send") as send:
             self.assertEqual(api.run_schedules_now(PeriodicReportSchedule.objects.all(), acting_user=boss), 1)
         send.assert_called_once_with(
-            args=[schedule.pk], kwargs={"trigger": "manual", "requested_by": boss.pk}, queue=None,
-            connection=mock.ANY, retry=False,
+            beat.DISPATCH_TASK, args=[schedule.pk], kwargs={"trigger": "manual", "requested_by": boss.pk},
+            queue=None, connection=mock.ANY, retry=False,
         )
+
+    def test_the_dispatch_is_sent_by_name_unless_celery_runs_tasks_eagerly(self):
+        app = tasks.dispatch_report_schedule.app
+        saved = app.conf.task_always_eager
+        app.conf.task_always_eager = False
+        self.addCleanup(setattr, app.conf, "task_always_eager", saved)
+        with mock.patch.object(app, "send_task") as send_task:
+            sending.send(
+                beat.DISPATCH_TASK, args=[7], kwargs={"trigger": "manual"}, queue="reports", retry=False,
+            )
+        send_task.assert_called_once_with(
+            beat.DISPATCH_TASK, args=[7], kwargs={"trigger": "manual"}, queue="reports", retry=False,
+        )
+        self.assertEqual(app.tasks[beat.DISPATCH_TASK], tasks.dispatch_report_schedule)
 
     def test_an_unreachable_broker_queues_nothing_and_says_so_at_once(self):
         factories.schedule(task=factories.report_task("tests.reports.recording_report"))
@@ -132,7 +146,7 @@ class RunNowActionApiTests(TestCase):
         self.addCleanup(setattr, app.conf, "broker_url", saved[0])
         self.addCleanup(setattr, app.conf, "task_always_eager", saved[1])
         started, boss = time.monotonic(), factories.superuser()
-        with mock.patch.object(tasks.dispatch_report_schedule, "apply_async") as send:
+        with mock.patch.object(sending, "send") as send:
             with self.assertLogs("periodic_instructor_reports.api", "ERROR"):
                 with self.assertRaisesMessage(BrokerUnavailable, "nothing was queued"):
                     api.run_schedules_now(PeriodicReportSchedule.objects.all(), acting_user=boss)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.test import TestCase
 from django_celery_beat.models import PeriodicTask
 
-from periodic_instructor_reports import api, timing
+from periodic_instructor_reports import api, beat, timing
 from periodic_instructor_reports.models import PeriodicReportSchedule
 from tests import factories
 
@@ -55,7 +55,7 @@ class CrontabScheduleTests(TestCase):
         PeriodicTask.objects.filter(pk=schedule.celery_task_id).update(
             crontab=None, interval=factories.interval()
         )
-        report = api.reconcile_beat()
+        report = beat.reconcile_beat()
         self.assertEqual(report.updated, [schedule.pk])
         self.assertEqual(PeriodicTask.objects.get().crontab, schedule.crontab)
 

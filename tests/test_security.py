@@ -390,7 +390,7 @@ class BeatAdminNextDoorTests(TestCase):
         self.assertContains(page, "None: beat does not run this schedule")
         listing = self.client.get(reverse(f"{SCHEDULES}_changelist"))
         self.assertContains(listing, '<td class="field-next_run">not running</td>', html=True)
-        self.assertIn(f"created beat row for schedule {self.schedule.pk}", api.reconcile_beat().lines())
+        self.assertIn(f"created beat row for schedule {self.schedule.pk}", beat.reconcile_beat().lines())
         self.schedule.refresh_from_db()
         self.assertEqual(beat.row_problem(self.schedule), [])
 

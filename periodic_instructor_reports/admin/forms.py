@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import courses, platform, validators
+from periodic_instructor_reports import courses, platform, schedule_rules, validators
 from periodic_instructor_reports.models import PeriodicReportSchedule
 
 AUTOCOMPLETE_URL = reverse_lazy("admin:periodic_instructor_reports_periodicreportschedule_courses")
@@ -19,7 +19,7 @@ AUTOCOMPLETE_URL = reverse_lazy("admin:periodic_instructor_reports_periodicrepor
 class AnyChoiceMultipleField(forms.MultipleChoiceField):
     """A multiple choice of values the browser looked up; the model's validators judge them."""
 
-    def valid_value(self, _value):
+    def valid_value(self, value):  # noqa: ARG002 (Django's signature: every value is accepted here)
         return True
 
 
@@ -106,6 +106,14 @@ class ScheduleForm(forms.ModelForm):
         labels = course_labels(chosen)
         self.fields["course_ids"].choices = [(value, labels.get(value, value)) for value in chosen]
         self.fields["course_orgs"].choices = [(org, org) for org in organisations(self.instance.course_orgs)]
+
+    def _post_clean(self):
+        """Check the schedule's rules on the form too (they are not the model's), as ``api.py`` will."""
+        super()._post_clean()
+        try:
+            schedule_rules.validate_schedule(self.instance)
+        except ValidationError as err:
+            self._update_errors(err)
 
     def _chosen_course_ids(self):
         if self.is_bound:

@@ -2,10 +2,11 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from periodic_instructor_reports import api, permissions, reports
+from periodic_instructor_reports import api, permissions, reports, schedule_rules
 from periodic_instructor_reports.exceptions import ReportFunctionError
 from periodic_instructor_reports.models import PeriodicReportTask
 
@@ -22,6 +23,14 @@ class ReportTaskForm(forms.ModelForm):
         if cleaned.get("path"):
             self.instance.requires_request = reports.signature_requires_request(cleaned["path"])
         return cleaned
+
+    def _post_clean(self):
+        """Check the task's rules on the form too (they are not the model's), as ``api.py`` will."""
+        super()._post_clean()
+        try:
+            schedule_rules.validate_report_task(self.instance)
+        except ValidationError as err:
+            self._update_errors(err)
 
 
 @admin.register(PeriodicReportTask)

@@ -41,7 +41,7 @@ def send_continuation(run_id, holder, *, countdown):
     """
     soft, hard = time_limits(store.open_count(run_id))
     try:
-        sending.queue_task(
+        sending.send(
             CONTINUE_TASK, args=[run_id], task_id=holder, countdown=countdown or None,
             queue=conf.get("QUEUE"), soft_time_limit=soft, time_limit=hard,
         )

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from periodic_instructor_reports import api
+from periodic_instructor_reports import beat
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *_args, **options):
-        report = api.reconcile_beat(dry_run=options["dry_run"])
+        report = beat.reconcile_beat(dry_run=options["dry_run"])
         lines = report.lines()
         prefix = "would have " if options["dry_run"] else ""
         for line in lines:

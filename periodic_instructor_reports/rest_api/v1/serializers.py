@@ -2,7 +2,7 @@
 What the course-team API reads and writes: reports, schedules, runs and their course rows.
 
 Input serializers check shapes and types only (and refuse fields a course team may not set);
-the rules of a schedule are ``api.py``'s validators, as for the admin.
+the rules of a schedule are ``schedule_rules``, which ``api.py`` checks, as for the admin.
 """
 
 import datetime
