@@ -24,6 +24,7 @@ from periodic_instructor_reports import (
     validators,
 )
 from periodic_instructor_reports.exceptions import ReportFunctionError
+from periodic_instructor_reports.states import CourseState
 
 # An organisation as the platform's course keys spell it.
 ORG_NAME = re.compile(r"^[A-Za-z0-9_.~-]{1,255}$")
@@ -210,7 +211,7 @@ def _selection_problems(schedule):
         return {"course_orgs": _('Enter a JSON list of organisations, for example ["edX", "MITx"].')}
     if not schedule.course_ids and not schedule.selects_courses:
         return {"course_ids": _("Choose the courses: list them, or select them by organisation or state.")}
-    within = schedule.course_state in (schedule.STATE_STARTING, schedule.STATE_ENDED)
+    within = schedule.course_state in (CourseState.STARTING, CourseState.ENDED)
     if within and not schedule.course_state_days:
         return {"course_state_days": _("Enter how many days “within” means.")}
     if (schedule.course_state_days or 0) > courses.MAX_STATE_DAYS:
