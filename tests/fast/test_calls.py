@@ -11,9 +11,18 @@ from opaque_keys.edx.keys import CourseKey
 
 from periodic_instructor_reports.dispatch import Plan
 from periodic_instructor_reports.exceptions import ProfileColumnsError
-from periodic_instructor_reports.folders import course_token, shared_by_courses
+from periodic_instructor_reports.folders import (
+    course_token,
+    folder_problem,
+    shared_by_courses,
+    upload_parent_dir,
+)
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask
-from periodic_instructor_reports.reports import PLATFORM_PROFILE_FEATURES, expected_name, shared_folder_filename
+from periodic_instructor_reports.reports import (
+    PLATFORM_PROFILE_FEATURES,
+    expected_name,
+    shared_folder_filename,
+)
 
 API = "lms.djangoapps.instructor_task.api."
 GRADES = API + "submit_calculate_grades_csv"
@@ -35,7 +44,9 @@ def sha1(key):
     return hashlib.sha1(str(key).encode()).hexdigest()
 
 
-def make_plan(path=GRADES, *, structure="regular", prefix="", upload=True, copy=False, keyword_arguments=None):
+def make_plan(
+    path=GRADES, *, structure="regular", prefix="", upload=True, copy=False, keyword_arguments=None
+):
     schedule = PeriodicReportSchedule(
         pk=3, task=PeriodicReportTask(path=path), owner=get_user_model()(username="owner"),
         upload_folder_structure=structure,
@@ -116,7 +127,8 @@ class FixedArgumentsTests(SimpleTestCase):
         self.assertEqual(kwargs, {"features": ["email"]})
 
     def test_a_schedule_repeating_it_keeps_its_own(self):
-        kwargs, _ = make_plan(MAY_ENROLL, upload=False, keyword_arguments={"features": ["email"]}).call_for(KEY)
+        run_plan = make_plan(MAY_ENROLL, upload=False, keyword_arguments={"features": ["email"]})
+        kwargs, _ = run_plan.call_for(KEY)
         self.assertEqual(kwargs, {"features": ["email"]})
 
     def test_a_fixed_argument_is_a_copy_per_call(self):
@@ -158,7 +170,7 @@ class ProfileFeaturesTests(SimpleTestCase):
         cohorted.return_value = teams.return_value = True
         self.assertEqual(self.features()[-4:], ["cohort", "team", "city", "country"])
 
-    def test_the_organisations_extra_columns_follow_the_sites(self, cohorted, teams, serving, for_org):
+    def test_the_organisations_extra_columns_follow_the_sites(self, _cohorted, _teams, serving, for_org):
         for_org.return_value = ["favourite_colour"]
         serving.return_value = mock.Mock(get_value=lambda _name, _default: ["id", "email"])
         self.assertEqual(self.features(), ["id", "email", "favourite_colour", "city", "country"])
@@ -176,7 +188,7 @@ class ProfileFeaturesTests(SimpleTestCase):
             run_plan.call_for(CourseKey.from_string("course-v1:MITx+Other+2026"))
         self.assertEqual(len(logs.output), 2)
 
-    def test_the_sites_part_is_read_once_per_organisation(self, cohorted, teams, serving, for_org):
+    def test_the_sites_part_is_read_once_per_organisation(self, _cohorted, _teams, serving, _for_org):
         run_plan = make_plan(PROFILE, upload=False)
         for key in (KEY, OTHER, CCX, CourseKey.from_string("course-v1:MITx+Other+2026")):
             run_plan.call_for(key)
@@ -193,17 +205,17 @@ class ProfileFeaturesTests(SimpleTestCase):
         with self.assertRaisesMessage(ProfileColumnsError, f"the platform has no course {KEY}"):
             self.features()
 
-    def test_extra_columns_that_are_not_a_list_are_refused(self, cohorted, teams, serving, for_org):
+    def test_extra_columns_that_are_not_a_list_are_refused(self, _cohorted, _teams, _serving, for_org):
         for_org.return_value = "email"
         with self.assertRaisesMessage(ProfileColumnsError, "expected list of strings, got str"):
             self.features()
 
-    def test_an_empty_extra_column_is_refused(self, cohorted, teams, serving, for_org):
+    def test_an_empty_extra_column_is_refused(self, _cohorted, _teams, _serving, for_org):
         for_org.return_value = ["email", ""]
         with self.assertRaisesMessage(ProfileColumnsError, "empty attribute names are not allowed"):
             self.features()
 
-    def test_site_columns_that_are_not_a_list_are_refused(self, cohorted, teams, serving, for_org):
+    def test_site_columns_that_are_not_a_list_are_refused(self, _cohorted, _teams, serving, _for_org):
         serving.return_value = mock.Mock(get_value=lambda _name, _default: 5)
         with self.assertRaisesMessage(ProfileColumnsError, "student_profile_download_fields is not a list"):
             self.features()
@@ -224,7 +236,9 @@ class RefusalTests(SimpleTestCase):
 
     def test_no_data_access_comes_first(self):
         run_plan = make_plan(structure="flat", prefix=sha1(OTHER) + "/")
-        self.assertEqual(self.refusal(run_plan, KEY, run_plan.call_for(KEY)[1], access="no access"), "no access")
+        self.assertEqual(
+            self.refusal(run_plan, KEY, run_plan.call_for(KEY)[1], access="no access"), "no access"
+        )
 
     def test_a_report_without_folder_is_not_refused(self):
         self.assertEqual(self.refusal(make_plan(upload=False), KEY, None), "")
@@ -280,8 +294,10 @@ class FileNameTests(SimpleTestCase):
         )
 
     def test_several_locations_and_a_type_filter(self):
-        arguments = {"problem_locations": "block-v1:a+b+c+type@problem+block@1,block-v1:a+b+c+type@problem+block@2",
-                     "problem_types_filter": "problem,html"}
+        arguments = {
+            "problem_locations": "block-v1:a+b+c+type@problem+block@1,block-v1:a+b+c+type@problem+block@2",
+            "problem_types_filter": "problem,html",
+        }
         self.assertEqual(expected_name(PROBLEM_RESPONSES, KEY, arguments),
                          "edX_DemoX_Demo_Course_student_state_from_multiple_blocks_for_problem,html")
 
@@ -290,13 +306,17 @@ class FileNameTests(SimpleTestCase):
 
     def test_two_course_ids_can_share_a_prefix_but_not_a_shared_folder_name(self):
         self.assertEqual(expected_name(GRADES, TILDE, {}), expected_name(GRADES, PLAIN, {}))
-        self.assertNotEqual(shared_folder_filename(GRADES, TILDE, {}), shared_folder_filename(GRADES, PLAIN, {}))
+        self.assertNotEqual(
+            shared_folder_filename(GRADES, TILDE, {}), shared_folder_filename(GRADES, PLAIN, {})
+        )
 
     def test_a_ccx_and_its_master_differ_in_a_shared_folder(self):
         self.assertNotEqual(shared_folder_filename(GRADES, CCX, {}), shared_folder_filename(GRADES, KEY, {}))
 
     def test_shared_folder_name_is_the_report_name_then_the_token(self):
-        self.assertEqual(shared_folder_filename(SUBMISSION_FILES, KEY, {}), "submission_files_" + sha1(KEY)[:16])
+        self.assertEqual(
+            shared_folder_filename(SUBMISSION_FILES, KEY, {}), "submission_files_" + sha1(KEY)[:16]
+        )
 
     def test_an_unknown_report_has_no_shared_folder_name(self):
         self.assertIsNone(shared_folder_filename(UNKNOWN, KEY, {}))
@@ -310,3 +330,51 @@ class FileNameTests(SimpleTestCase):
         self.assertFalse(shared_by_courses(structure="flat", folder=""))
         self.assertTrue(shared_by_courses(structure="flat", folder="reports/"))
         self.assertTrue(shared_by_courses(structure="by_date", folder="2026-03-29"))
+
+
+class FolderProblemTests(SimpleTestCase):
+    """Where a course's reports may never go: another course's platform folder, or outside the root."""
+
+    def test_no_folder_and_the_courses_own_folder(self):
+        self.assertEqual(folder_problem("", structure="flat", course_key=KEY), "")
+        self.assertEqual(folder_problem(sha1(KEY), structure="by_date", course_key=KEY), "")
+
+    def test_regular_may_end_with_the_courses_own_folder(self):
+        self.assertEqual(folder_problem(f"reports/{sha1(KEY)}", structure="regular", course_key=KEY), "")
+        self.assertEqual(folder_problem(f"reports/{sha1(KEY)}/", structure="regular", course_key=KEY), "")
+
+    def test_never_another_courses_folder(self):
+        self.assertEqual(
+            folder_problem(f"reports/{sha1(OTHER)}", structure="regular", course_key=KEY),
+            f"reports/{sha1(OTHER)} is inside the platform's report folder of a course ({sha1(OTHER)})",
+        )
+
+    def test_a_shared_structure_may_not_end_with_the_courses_folder(self):
+        self.assertIn(sha1(KEY), folder_problem(f"reports/{sha1(KEY)}", structure="by_date", course_key=KEY))
+
+    def test_a_course_folder_at_any_depth(self):
+        folder = f"a/{sha1(OTHER).upper()}/b/{sha1(KEY)}"
+        self.assertTrue(folder_problem(folder, structure="regular", course_key=KEY))
+
+    def test_only_forty_hex_digits_are_a_course_folder(self):
+        for segment in (sha1(OTHER)[:39], sha1(OTHER) + "0", sha1(OTHER)[:39] + "g"):
+            with self.subTest(segment):
+                self.assertEqual(folder_problem(f"reports/{segment}/", structure="flat", course_key=KEY), "")
+
+    def test_without_course_any_course_folder_is_refused(self):
+        self.assertTrue(folder_problem(f"reports/{sha1(KEY)}", structure="regular", course_key=None))
+        self.assertEqual(folder_problem("reports/", structure="flat", course_key=None), "")
+
+    def test_the_root(self):
+        for folder, inside in (("reports", True), ("reports/", True), ("reports/weekly/", True),
+                               ("reports-old/", False), ("report", False), ("weekly/reports/", False)):
+            with self.subTest(folder):
+                problem = folder_problem(folder, structure="flat", course_key=KEY, root="reports/")
+                self.assertEqual(problem == "", inside, problem)
+
+    def test_the_courses_own_folder_needs_no_root(self):
+        self.assertEqual(folder_problem(sha1(KEY), structure="regular", course_key=KEY, root="reports"), "")
+
+    def test_the_by_date_folder_is_the_run_date_not_today(self):
+        self.assertEqual(upload_parent_dir(structure="by_date", prefix="r-", course_key=KEY,
+                                           run_date=datetime.date(1999, 12, 31)), "r-1999-12-31")

@@ -39,8 +39,15 @@ def every(count, period="hours", anchor=ANCHOR):
 
 def cron(minute="0", hour="*", day_of_week="*", day_of_month="*", month_of_year="*", zone="UTC",
          anchor=ANCHOR):
-    crontab = CrontabSchedule(pk=1, minute=minute, hour=hour, day_of_week=day_of_week, day_of_month=day_of_month,
-                              month_of_year=month_of_year, timezone=zone)
+    crontab = CrontabSchedule(
+        pk=1,
+        minute=minute,
+        hour=hour,
+        day_of_week=day_of_week,
+        day_of_month=day_of_month,
+        month_of_year=month_of_year,
+        timezone=zone,
+    )
     return PeriodicReportSchedule(pk=1, crontab=crontab, anchor=anchor)
 
 
@@ -48,7 +55,9 @@ class IntervalDueTimeTests(SimpleTestCase):
     """An interval is due at whole intervals after its anchor."""
 
     def test_nothing_is_due_before_the_first_interval_ends(self):
-        self.assertIsNone(latest_due(every(6), since=ANCHOR, now=ANCHOR + 6 * HOUR - datetime.timedelta(seconds=1)))
+        self.assertIsNone(
+            latest_due(every(6), since=ANCHOR, now=ANCHOR + 6 * HOUR - datetime.timedelta(seconds=1))
+        )
 
     def test_the_first_interval_is_due_at_its_end(self):
         self.assertEqual(latest_due(every(6), since=ANCHOR, now=ANCHOR + 6 * HOUR), ANCHOR + 6 * HOUR)
@@ -126,7 +135,9 @@ class CrontabDueTimeTests(SimpleTestCase):
 
     def test_monday_seven_in_paris_summer(self):
         schedule = cron("0", "7", "1", zone="Europe/Paris")
-        self.assertEqual(latest_due(schedule, since=utc(2026, 5, 30), now=utc(2026, 6, 2)), utc(2026, 6, 1, 5))
+        self.assertEqual(
+            latest_due(schedule, since=utc(2026, 5, 30), now=utc(2026, 6, 2)), utc(2026, 6, 1, 5)
+        )
 
     def test_not_due_a_minute_before(self):
         schedule = cron("0", "7", "1", zone="Europe/Paris")
@@ -180,6 +191,11 @@ class DaylightSavingTests(SimpleTestCase):
         self.assertEqual(latest_due(schedule, since=utc(2026, 3, 28, 12), now=utc(2026, 3, 29, 2)),
                          utc(2026, 3, 29, 1, 30))
 
+    def test_a_skipped_wall_time_is_not_passed_over_just_after_the_change(self):
+        # At 03:10 EDT the skipped 02:30 is still to come, at 03:30 EDT.
+        schedule = cron("30", "2", zone="America/New_York")
+        self.assertEqual(next_runs(schedule, after=utc(2026, 3, 8, 7, 10), count=1), [utc(2026, 3, 8, 7, 30)])
+
     def test_the_day_after_a_spring_forward_is_on_summer_time(self):
         schedule = cron("30", "2", zone="Europe/Paris")
         self.assertEqual(next_runs(schedule, after=utc(2026, 3, 28, 12), count=3),
@@ -207,7 +223,9 @@ class DaylightSavingTests(SimpleTestCase):
 
     def test_after_a_repeated_wall_time_the_next_is_the_next_day(self):
         schedule = cron("30", "1", zone="America/New_York")
-        self.assertEqual(next_runs(schedule, after=utc(2026, 11, 1, 5, 30), count=1), [utc(2026, 11, 2, 6, 30)])
+        self.assertEqual(
+            next_runs(schedule, after=utc(2026, 11, 1, 5, 30), count=1), [utc(2026, 11, 2, 6, 30)]
+        )
 
     def test_an_hourly_crontab_sends_the_repeated_hour_once(self):
         schedule = cron("0", "*", zone="Europe/Paris")
@@ -258,7 +276,9 @@ class ShortestGapTests(SimpleTestCase):
         self.assertEqual(shortest_gap(cron("0", "0", day_of_month="1,15")), 14 * DAY)
 
     def test_the_29th_of_february_once_every_four_years_at_most(self):
-        self.assertEqual(shortest_gap(cron("0", "0", day_of_month="29", month_of_year="2")), 4 * 365 * DAY + DAY)
+        self.assertEqual(
+            shortest_gap(cron("0", "0", day_of_month="29", month_of_year="2")), 4 * 365 * DAY + DAY
+        )
 
     def test_a_crontab_that_never_fires(self):
         self.assertIsNone(shortest_gap(cron("0", "0", day_of_month="31", month_of_year="2")))
@@ -305,7 +325,9 @@ class DescriptionTests(SimpleTestCase):
         self.assertEqual(describe_when(every(2, "days")), "every 2 days")
 
     def test_a_weekly_crontab_names_its_zone(self):
-        self.assertEqual(describe_when(cron("0", "7", "1", zone="Europe/Paris")), "every Monday at 07:00 (Europe/Paris)")
+        self.assertEqual(
+            describe_when(cron("0", "7", "1", zone="Europe/Paris")), "every Monday at 07:00 (Europe/Paris)"
+        )
 
     def test_the_week_starts_on_monday(self):
         self.assertEqual(describe_crontab(cron("0", "7", "0,1,3").crontab),

@@ -99,7 +99,9 @@ class PickTests(FinderTestCase):
         course = make_row()
         ended, _ = self.settle(course, [csv()])
         self.assertTrue(ended)
-        self.assertEqual((course.outcome, course.finished_at, course.error), (Outcome.GENERATED, FINISHED, ""))
+        self.assertEqual(
+            (course.outcome, course.finished_at, course.error), (Outcome.GENERATED, FINISHED, "")
+        )
         self.assertEqual((course.file_name, course.file_path, course.file_size),
                          (f"{NAME}_2026-05-04-1203.csv", csv(), 4))
 
@@ -179,11 +181,15 @@ class OneFileOnceTests(FinderTestCase):
 
     def test_two_rows_of_one_name_get_two_files(self):
         first, second = make_row(), make_row(course=OTHER)
-        storage = FakeStorage({path: (b"", FINISHED) for path in (csv("2026-05-04-1203"), csv("2026-05-04-1204"))})
+        storage = FakeStorage(
+            {path: (b"", FINISHED) for path in (csv("2026-05-04-1203"), csv("2026-05-04-1204"))}
+        )
         finder = self.finder([first, second], storage)
         finder.settle(first, FINISHED, SOON)
         finder.settle(second, FINISHED, SOON)
-        self.assertEqual({first.file_path, second.file_path}, {csv("2026-05-04-1203"), csv("2026-05-04-1204")})
+        self.assertEqual(
+            {first.file_path, second.file_path}, {csv("2026-05-04-1203"), csv("2026-05-04-1204")}
+        )
         self.assertEqual(storage.listed, ["reports"])
 
     def test_a_file_an_earlier_check_recorded_is_not_given_again(self):
@@ -202,8 +208,11 @@ class AmbiguityTests(FinderTestCase):
         ended, storage = self.settle(course, [csv()])
         self.assertTrue(ended)
         self.assertEqual((course.outcome, course.file_path), (Outcome.REPORT_FAILED, ""))
-        self.assertEqual(course.error, f"the platform wrote this report, but the report of {OTHER} in reports has "
-                                       f"the same file name ({NAME}): it cannot be told apart and is not linked")
+        self.assertEqual(
+            course.error,
+            f"the platform wrote this report, but the report of {OTHER} in reports has "
+            f"the same file name ({NAME}): it cannot be told apart and is not linked",
+        )
         self.assertEqual(storage.listed, [])
 
     def test_a_copied_report_is_in_the_courses_own_folder_and_never_ambiguous(self):
@@ -234,14 +243,19 @@ class ErrorsFileTests(FinderTestCase):
         self.settle(course, [csv(), csv(name=f"{NAME}_err")], ungraded=3)
         self.assertEqual((course.outcome, course.file_path), (Outcome.GENERATED, csv()))
         self.assertEqual((course.ungraded, course.error_file_path), (3, csv(name=f"{NAME}_err")))
-        self.assertEqual(course.error, "generated with errors: 3 learners could not be graded and are not in the "
-                                       "report; the errors file lists them")
+        self.assertEqual(
+            course.error,
+            "generated with errors: 3 learners could not be graded and are not in the "
+            "report; the errors file lists them",
+        )
 
     def test_a_missing_errors_file_is_said(self):
         course = make_row()
         self.settle(course, [csv(), csv("2026-05-04-1150", name=f"{NAME}_err")], ungraded=1)
         self.assertEqual((course.outcome, course.error_file_path), (Outcome.GENERATED, ""))
-        self.assertIn(f"their errors file {NAME}_err_2026-05-04-1203_* was not found in reports", course.error)
+        self.assertIn(
+            f"their errors file {NAME}_err_2026-05-04-1203_* was not found in reports", course.error
+        )
 
 
 class CopiedReportTests(FinderTestCase):
@@ -294,4 +308,6 @@ class CopiedReportTests(FinderTestCase):
         name = "edX_DemoX_Demo_Course_submission_files"
         course = make_row(SUBMISSION_FILES, folder="reports/", name=name)
         self.settle(course, [], now=LATE)
-        self.assertEqual(course.error, f"the platform reported success, but no file {name}_*.zip appeared in {OWN}")
+        self.assertEqual(
+            course.error, f"the platform reported success, but no file {name}_*.zip appeared in {OWN}"
+        )

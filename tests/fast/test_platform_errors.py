@@ -8,7 +8,13 @@ from unittest import mock
 from django.test import SimpleTestCase, override_settings
 
 from periodic_instructor_reports.dispatch import refused_by_the_broker
-from periodic_instructor_reports.follow import _settle, _storage_trouble, _ungraded, platform_error, raised_in_traceback
+from periodic_instructor_reports.follow import (
+    _settle,
+    _storage_trouble,
+    _ungraded,
+    platform_error,
+    raised_in_traceback,
+)
 from periodic_instructor_reports.models import Outcome, ReportRunCourse
 
 NOW = datetime.datetime(2026, 5, 4, 12, tzinfo=datetime.UTC)
@@ -40,7 +46,9 @@ class PlatformErrorTests(SimpleTestCase):
         self.assertEqual(platform_error("FAILURE", json.dumps({"exception": "MemoryError"})), "MemoryError")
 
     def test_an_object_saying_nothing(self):
-        self.assertEqual(platform_error("FAILURE", json.dumps({"attempted": 3})), "the platform's task ended FAILURE")
+        self.assertEqual(
+            platform_error("FAILURE", json.dumps({"attempted": 3})), "the platform's task ended FAILURE"
+        )
 
     def test_celerys_wrapper_names_the_exception_raised(self):
         message = f'\n"""\n{TRACEBACK}lms.tasks.ReportFailed: disk: full\n"""'
@@ -62,7 +70,9 @@ class PlatformErrorTests(SimpleTestCase):
         self.assertEqual(platform_error("REVOKED", ""), "the platform's task ended REVOKED")
 
     def test_a_success_that_says_failed(self):
-        self.assertEqual(platform_error("SUCCESS", json.dumps("failed")), "the platform's task ended SUCCESS (failed)")
+        self.assertEqual(
+            platform_error("SUCCESS", json.dumps("failed")), "the platform's task ended SUCCESS (failed)"
+        )
 
     def test_the_error_is_at_most_500_characters(self):
         output = json.dumps({"exception": "ValueError", "message": "x" * 2000})
@@ -77,7 +87,9 @@ class RaisedInTracebackTests(SimpleTestCase):
         self.assertEqual(raised_in_traceback(f"{TRACEBACK}a.b.c.Boom: it broke"), "Boom: it broke")
 
     def test_a_traceback_the_platform_cut_at_its_start(self):
-        self.assertEqual(raised_in_traceback("in f\n    go()\nKeyError: 'features'\n\"\"\"..."), "KeyError: 'features'")
+        self.assertEqual(
+            raised_in_traceback('in f\n    go()\nKeyError: \'features\'\n"""...'), "KeyError: 'features'"
+        )
 
     def test_a_last_line_of_code_is_no_exception(self):
         self.assertEqual(raised_in_traceback(TRACEBACK), "")
@@ -171,7 +183,9 @@ class SettleTests(SimpleTestCase):
         course = row(started_ago=datetime.timedelta(hours=24, seconds=1))
         self.assertTrue(_settle(course, ("PROGRESS", None, None), self.finder, NOW))
         self.assertEqual((course.outcome, course.finished_at), (Outcome.LOST, NOW))
-        self.assertTrue(course.error.startswith("the platform's task t-1 is still PROGRESS after 24 h:"), course.error)
+        self.assertTrue(
+            course.error.startswith("the platform's task t-1 is still PROGRESS after 24 h:"), course.error
+        )
 
     def test_a_missing_task_past_the_deadline_is_lost(self):
         course = row(started_ago=datetime.timedelta(days=3))
@@ -211,8 +225,10 @@ class StorageTroubleTests(SimpleTestCase):
         with self.assertLogs("periodic_instructor_reports.follow", "WARNING"):
             self.assertFalse(_storage_trouble(course, TimeoutError("read timed out"), NOW))
         self.assertEqual(course.outcome, Outcome.SUBMITTED)
-        self.assertEqual(course.error,
-                         "the report store failed while the report was being followed: TimeoutError: read timed out")
+        self.assertEqual(
+            course.error,
+            "the report store failed while the report was being followed: TimeoutError: read timed out",
+        )
 
     def test_past_the_deadline_it_is_lost_with_the_stores_error(self):
         course = row(started_ago=datetime.timedelta(hours=2))

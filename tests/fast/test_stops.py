@@ -29,8 +29,10 @@ class StopReasonTests(SimpleTestCase):
     def test_a_paused_schedule_stops_automatic_runs(self):
         for trigger in AUTOMATIC:
             with self.subTest(trigger):
-                self.assertEqual(_stop_reason(ReportRun(trigger=trigger), PeriodicReportSchedule(enabled=False)),
-                                 "the schedule was paused during the run")
+                self.assertEqual(
+                    _stop_reason(ReportRun(trigger=trigger), PeriodicReportSchedule(enabled=False)),
+                    "the schedule was paused during the run",
+                )
 
     def test_a_paused_schedule_lets_a_manual_run_finish(self):
         self.assertEqual(_stop_reason(ReportRun(trigger="manual"), PeriodicReportSchedule(enabled=False)), "")
@@ -38,7 +40,9 @@ class StopReasonTests(SimpleTestCase):
     def test_an_enabled_schedule_goes_on(self):
         for trigger in (*AUTOMATIC, "manual"):
             with self.subTest(trigger):
-                self.assertEqual(_stop_reason(ReportRun(trigger=trigger), PeriodicReportSchedule(enabled=True)), "")
+                self.assertEqual(
+                    _stop_reason(ReportRun(trigger=trigger), PeriodicReportSchedule(enabled=True)), ""
+                )
 
     def test_the_schedules_state_read_between_batches(self):
         self.assertEqual(_stop_reason(ReportRun(trigger="beat"), {"enabled": False}),
@@ -56,8 +60,12 @@ class DispatcherFailureTests(SimpleTestCase):
         with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"), self.assertRaises(KeyError):
             with ending_on_error(RUN, "holder-1"):
                 raise KeyError("features")
-        close_open_rows.assert_called_once_with(RUN, "not submitted: the dispatcher failed: KeyError: 'features'")
-        finish_run.assert_called_once_with(RUN, status="error", error="KeyError: 'features'", holder="holder-1")
+        close_open_rows.assert_called_once_with(
+            RUN, "not submitted: the dispatcher failed: KeyError: 'features'"
+        )
+        finish_run.assert_called_once_with(
+            RUN, status="error", error="KeyError: 'features'", holder="holder-1"
+        )
 
     def test_a_database_error_leaves_the_run_to_be_resumed(self, close_open_rows, finish_run):
         with self.assertRaises(OperationalError), ending_on_error(RUN, "holder-1"):
@@ -65,7 +73,7 @@ class DispatcherFailureTests(SimpleTestCase):
         close_open_rows.assert_not_called()
         finish_run.assert_not_called()
 
-    def test_a_time_limit_leaves_the_run_to_be_resumed(self, close_open_rows, finish_run):
+    def test_a_time_limit_leaves_the_run_to_be_resumed(self, _close_open_rows, finish_run):
         with self.assertRaises(SoftTimeLimitExceeded), ending_on_error(RUN, "holder-1"):
             raise SoftTimeLimitExceeded()
         finish_run.assert_not_called()
@@ -133,8 +141,10 @@ class SummaryTests(SimpleTestCase):
         self.assertEqual(len(summary(ValueError("x" * 1000))), 500)
 
     def test_the_result_a_dispatch_returns(self):
-        self.assertEqual(result("done", schedule_id=1, run_id=2, counts={"submitted": 3}),
-                         {"schedule_id": 1, "run_id": 2, "status": "done", "counts": {"submitted": 3}, "error": ""})
+        self.assertEqual(
+            result("done", schedule_id=1, run_id=2, counts={"submitted": 3}),
+            {"schedule_id": 1, "run_id": 2, "status": "done", "counts": {"submitted": 3}, "error": ""},
+        )
         self.assertEqual(result("busy", run_id=4)["counts"], {})
 
     def test_a_start_without_run(self):

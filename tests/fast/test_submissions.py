@@ -11,7 +11,12 @@ from django.test import SimpleTestCase, override_settings
 from periodic_instructor_reports import permissions
 from periodic_instructor_reports.dispatch import Call, Plan, _make_call, _prepare
 from periodic_instructor_reports.exceptions import ProfileColumnsError
-from periodic_instructor_reports.models import Outcome, PeriodicReportSchedule, PeriodicReportTask, ReportRunCourse
+from periodic_instructor_reports.models import (
+    Outcome,
+    PeriodicReportSchedule,
+    PeriodicReportTask,
+    ReportRunCourse,
+)
 
 GRADES = "lms.djangoapps.instructor_task.api.submit_calculate_grades_csv"
 COURSE = "course-v1:edX+DemoX+Demo_Course"
@@ -49,7 +54,9 @@ class PrepareTests(SimpleTestCase):
     def test_a_course_to_submit_gets_its_call_and_its_row_its_folder_and_name(self):
         course = make_row()
         [call] = prepared(make_plan(), [course])
-        self.assertEqual((str(call.key), call.kwargs, call.outcome), (COURSE, {"upload_parent_dir": f"reports/{OWN}"}, ""))
+        self.assertEqual(
+            (str(call.key), call.kwargs, call.outcome), (COURSE, {"upload_parent_dir": f"reports/{OWN}"}, "")
+        )
         self.assertEqual((course.upload_parent_dir, course.expected_name),
                          (f"reports/{OWN}", "edX_DemoX_Demo_Course_grade_report"))
 
@@ -68,7 +75,9 @@ class PrepareTests(SimpleTestCase):
 
     def test_a_course_the_owner_may_not_request_is_refused(self):
         [call] = prepared(make_plan(), [make_row()], refusal="owner has no data access")
-        self.assertEqual((call.key, call.outcome, call.error), (None, Outcome.REFUSED, "owner has no data access"))
+        self.assertEqual(
+            (call.key, call.outcome, call.error), (None, Outcome.REFUSED, "owner has no data access")
+        )
 
     def test_a_course_in_another_courses_folder_is_refused(self):
         other = hashlib.sha1(b"course-v1:edX+Other+2026").hexdigest()
@@ -95,7 +104,9 @@ class DecidedCallTests(SimpleTestCase):
 
     def test_the_decided_outcome_is_put_on_the_row(self):
         run_plan, course = make_plan(), make_row()
-        outage = _make_call(run_plan, course, Call(outcome=Outcome.SKIPPED, error="invalid_course: x"), (), ())
+        outage = _make_call(
+            run_plan, course, Call(outcome=Outcome.SKIPPED, error="invalid_course: x"), (), ()
+        )
         self.assertEqual(outage, "")
         self.assertEqual((course.outcome, course.error), (Outcome.SKIPPED, "invalid_course: x"))
         self.assertIsNotNone(course.finished_at)
@@ -115,7 +126,9 @@ class SubmitTests(SimpleTestCase):
     def test_a_submission_records_the_platforms_task(self):
         function = mock.Mock(return_value=mock.Mock(task_id="abc-123"))
         outage, course = self.submit(function)
-        self.assertEqual((outage, course.outcome, course.task_id, course.error), ("", Outcome.SUBMITTED, "abc-123", ""))
+        self.assertEqual(
+            (outage, course.outcome, course.task_id, course.error), ("", Outcome.SUBMITTED, "abc-123", "")
+        )
         function.assert_called_once_with(mock.sentinel.key, upload_parent_dir="reports/")
         self.assertIsNotNone(course.finished_at)
 
@@ -132,7 +145,9 @@ class SubmitTests(SimpleTestCase):
         with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING"):
             outage, course = self.submit(mock.Mock(side_effect=QueueError("broker down")))
         self.assertEqual(outage, "the platform could not queue a report: broker down")
-        self.assertEqual((course.outcome, course.error), (Outcome.PENDING, "queue_error: QueueError: broker down"))
+        self.assertEqual(
+            (course.outcome, course.error), (Outcome.PENDING, "queue_error: QueueError: broker down")
+        )
 
     def test_the_last_allowed_attempt_is_still_held_back(self):
         with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING"):
@@ -142,7 +157,9 @@ class SubmitTests(SimpleTestCase):
 
     def test_past_its_attempts_a_broker_refusal_fails_the_course_and_the_rest_goes_on(self):
         outage, course = self.submit(mock.Mock(side_effect=QueueError("down")), make_row(attempt=4))
-        self.assertEqual((outage, course.outcome, course.error), ("", Outcome.FAILED, "queue_error: QueueError: down"))
+        self.assertEqual(
+            (outage, course.outcome, course.error), ("", Outcome.FAILED, "queue_error: QueueError: down")
+        )
 
     def test_any_other_error_fails_the_course(self):
         with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
