@@ -176,13 +176,13 @@ class ProfileFeaturesTests(SimpleTestCase):
         self.assertEqual(self.features(), ["id", "email", "favourite_colour", "city", "country"])
 
     def test_a_requested_list_is_narrowed_to_what_the_dashboard_gives(self, *_mocks):
-        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
+        with self.assertLogs(Plan.__module__, "WARNING") as logs:
             self.assertEqual(self.features(requested=["email", "cohort", "username"]), ["email", "username"])
         self.assertIn("cohort", logs.output[0])
 
     def test_a_column_left_out_is_told_once_per_organisation(self, *_mocks):
         run_plan = make_plan(PROFILE, upload=False, keyword_arguments={"features": ["email", "team"]})
-        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING") as logs:
+        with self.assertLogs(Plan.__module__, "WARNING") as logs:
             run_plan.call_for(KEY)
             run_plan.call_for(OTHER)
             run_plan.call_for(CourseKey.from_string("course-v1:MITx+Other+2026"))

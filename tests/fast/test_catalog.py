@@ -171,23 +171,11 @@ class SignatureTests(SimpleTestCase):
 
     def test_a_call_that_does_not(self):
         with self.assertRaises(TypeError):
-            check_call(
-                report_of_rest,
-                GRADES,
-                requires_request=False,
-                arguments=[],
-                keyword_arguments={"nope": 1},
-                upload=False,
-            )
+            check_call(report_of_rest, GRADES, requires_request=False, arguments=[],
+                       keyword_arguments={"nope": 1}, upload=False)
         with self.assertRaises(TypeError):
-            check_call(
-                report,
-                GRADES,
-                requires_request=False,
-                arguments=["a", "b", "c"],
-                keyword_arguments={},
-                upload=True,
-            )
+            check_call(report, GRADES, requires_request=False, arguments=["a", "b", "c"],
+                       keyword_arguments={}, upload=True)
 
     def test_the_task_input_bound_holds_the_longest_folder(self):
         size = task_input_size(GRADES, [], {"filename": "weekly"}, "reports/")

@@ -29,17 +29,16 @@ class TargetTestCase(SimpleTestCase):
     ccxs = {}
 
     def setUp(self):
-        for name, value in (
-            ("missing_courses", lambda keys: [k for k in keys if str(k) in self.missing]),
-            (
-                "selected_courses",
-                lambda _schedule, **_kwargs: iter([key(course_id) for course_id in self.selected]),
-            ),
-            ("ccx_keys_by_master", self.ccx_keys_by_master),
-        ):
-            patcher = mock.patch.object(courses, name, side_effect=value)
+        for name in ("missing_courses", "selected_courses", "ccx_keys_by_master"):
+            patcher = mock.patch.object(courses, name, side_effect=getattr(self, name))
             patcher.start()
             self.addCleanup(patcher.stop)
+
+    def missing_courses(self, keys):
+        return [k for k in keys if str(k) in self.missing]
+
+    def selected_courses(self, _schedule, **_kwargs):
+        return iter([key(course_id) for course_id in self.selected])
 
     def ccx_keys_by_master(self, masters):
         if isinstance(self.ccxs, Exception):
@@ -109,12 +108,12 @@ class CcxTests(TargetTestCase):
 
     def test_without_the_ccx_app_include_ccx_runs_the_masters(self):
         self.ccxs = LookupError("the CCX app (lms.djangoapps.ccx) is not installed")
-        with self.assertLogs("periodic_instructor_reports.courses", "WARNING"):
+        with self.assertLogs(target_courses.__module__, "WARNING"):
             self.assertEqual(self.target(schedule([A], include_ccx=True)), ([A], []))
 
     def test_without_the_ccx_app_only_ccx_skips_the_masters(self):
         self.ccxs = LookupError("the CCX app (lms.djangoapps.ccx) is not installed")
-        with self.assertLogs("periodic_instructor_reports.courses", "WARNING"):
+        with self.assertLogs(target_courses.__module__, "WARNING"):
             keys, skipped = self.target(schedule([A, A_CCX1], only_ccx=True))
         self.assertEqual(keys, [A_CCX1])
         self.assertEqual(

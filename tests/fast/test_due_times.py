@@ -344,5 +344,5 @@ class DescriptionTests(SimpleTestCase):
         self.assertEqual(describe_when(PeriodicReportSchedule()), "-")
 
     def test_a_description_failure_gives_the_expression(self):
-        with mock.patch("periodic_instructor_reports.schedules.get_description", side_effect=RuntimeError):
+        with mock.patch(f"{describe_crontab.__module__}.get_description", side_effect=RuntimeError):
             self.assertEqual(describe_crontab(cron("*/5", "1-3").crontab), "*/5 1-3 * * *")

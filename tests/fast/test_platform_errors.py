@@ -222,7 +222,7 @@ class StorageTroubleTests(SimpleTestCase):
 
     def test_the_course_keeps_being_followed_with_the_error(self):
         course = row(started_ago=datetime.timedelta(minutes=30))
-        with self.assertLogs("periodic_instructor_reports.follow", "WARNING"):
+        with self.assertLogs(_settle.__module__, "WARNING"):
             self.assertFalse(_storage_trouble(course, TimeoutError("read timed out"), NOW))
         self.assertEqual(course.outcome, Outcome.SUBMITTED)
         self.assertEqual(
@@ -232,7 +232,7 @@ class StorageTroubleTests(SimpleTestCase):
 
     def test_past_the_deadline_it_is_lost_with_the_stores_error(self):
         course = row(started_ago=datetime.timedelta(hours=2))
-        with self.assertLogs("periodic_instructor_reports.follow", "WARNING"):
+        with self.assertLogs(_settle.__module__, "WARNING"):
             self.assertTrue(_storage_trouble(course, OSError("bucket gone"), NOW))
         self.assertEqual((course.outcome, course.finished_at), (Outcome.LOST, NOW))
         self.assertIn("OSError: bucket gone", course.error)

@@ -57,7 +57,7 @@ class DispatcherFailureTests(SimpleTestCase):
     """A failure of the dispatcher itself: resumed when transient, else the run ends as ``error``."""
 
     def test_a_fault_ends_the_run_and_is_raised_again(self, close_open_rows, finish_run):
-        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"), self.assertRaises(KeyError):
+        with self.assertLogs(ending_on_error.__module__, "ERROR"), self.assertRaises(KeyError):
             with ending_on_error(RUN, "holder-1"):
                 raise KeyError("features")
         close_open_rows.assert_called_once_with(

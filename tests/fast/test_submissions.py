@@ -88,7 +88,7 @@ class PrepareTests(SimpleTestCase):
     def test_a_profile_columns_error_fails_the_course(self):
         run_plan = make_plan()
         with mock.patch.object(Plan, "call_for", side_effect=ProfileColumnsError("bad site columns")), \
-                self.assertLogs("periodic_instructor_reports.dispatch", "WARNING"):
+                self.assertLogs(_prepare.__module__, "WARNING"):
             [call] = prepared(run_plan, [make_row()])
         self.assertEqual((call.outcome, call.error), (Outcome.FAILED, "profile_columns: bad site columns"))
 
@@ -142,7 +142,7 @@ class SubmitTests(SimpleTestCase):
                          ("", Outcome.ALREADY_RUNNING, "AlreadyRunning: task already running"))
 
     def test_a_broker_refusal_holds_the_rest_back(self):
-        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING"):
+        with self.assertLogs(_prepare.__module__, "WARNING"):
             outage, course = self.submit(mock.Mock(side_effect=QueueError("broker down")))
         self.assertEqual(outage, "the platform could not queue a report: broker down")
         self.assertEqual(
@@ -150,7 +150,7 @@ class SubmitTests(SimpleTestCase):
         )
 
     def test_the_last_allowed_attempt_is_still_held_back(self):
-        with self.assertLogs("periodic_instructor_reports.dispatch", "WARNING"):
+        with self.assertLogs(_prepare.__module__, "WARNING"):
             outage, course = self.submit(mock.Mock(side_effect=QueueError("down")), make_row(attempt=3))
         self.assertEqual(course.outcome, Outcome.PENDING)
         self.assertTrue(outage)
@@ -162,7 +162,7 @@ class SubmitTests(SimpleTestCase):
         )
 
     def test_any_other_error_fails_the_course(self):
-        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+        with self.assertLogs(_prepare.__module__, "ERROR"):
             outage, course = self.submit(mock.Mock(side_effect=TypeError("unexpected keyword 'x'")))
         self.assertEqual((outage, course.outcome, course.error),
                          ("", Outcome.FAILED, "TypeError: unexpected keyword 'x'"))
@@ -171,7 +171,7 @@ class SubmitTests(SimpleTestCase):
         course = make_row()
         call = Call(key=mock.sentinel.key, kwargs={})
         function = mock.Mock(side_effect=QueueError("down"))
-        with self.assertLogs("periodic_instructor_reports.dispatch", "ERROR"):
+        with self.assertLogs(_prepare.__module__, "ERROR"):
             outage = _make_call(make_plan(function), course, call, (), ())
         self.assertEqual((outage, course.outcome), ("", Outcome.FAILED))
 
