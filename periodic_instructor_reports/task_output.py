@@ -47,10 +47,19 @@ RAISED_LINE = re.compile(r"^(?:[A-Za-z_][\w]*\.)*(?P<name>[A-Za-z_]\w*)(?P<messa
 
 
 def raised_in_traceback(text):
-    """Return ``Type: message`` of the exception a formatted traceback ends with, or ""."""
+    """
+    Return ``Type: message`` of the exception a formatted traceback ends with, or "".
+
+    The exception is what follows the traceback's last indented line (its frames and code); a
+    message of several lines is kept, on one line.
+    """
     lines = [line for line in text.removesuffix("...").replace('"""', "").splitlines() if line.strip()]
-    match = RAISED_LINE.match(lines[-1]) if lines and not lines[-1].startswith(" ") else None
-    return match["name"] + (match["message"] or "") if match else ""
+    last_code = max((number for number, line in enumerate(lines) if line.startswith((" ", "\t"))), default=-1)
+    raised = lines[last_code + 1:]
+    match = RAISED_LINE.match(raised[0]) if raised else None
+    if not match:
+        return ""
+    return " ".join([match["name"] + (match["message"] or ""), *raised[1:]])
 
 
 def platform_error(state, output):

@@ -9,7 +9,6 @@ from django.http import Http404
 from django.test import SimpleTestCase, override_settings
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports.dispatch import Plan
 from periodic_instructor_reports.exceptions import ProfileColumnsError
 from periodic_instructor_reports.folders import (
     course_token,
@@ -23,6 +22,7 @@ from periodic_instructor_reports.reports import (
     expected_name,
     shared_folder_filename,
 )
+from periodic_instructor_reports.runs.plan import Plan
 
 API = "lms.djangoapps.instructor_task.api."
 GRADES = API + "submit_calculate_grades_csv"

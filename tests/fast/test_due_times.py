@@ -6,13 +6,11 @@ from unittest import mock
 from django.test import SimpleTestCase, override_settings
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule
 
+from periodic_instructor_reports.describe import describe_crontab, describe_when, duration_text
 from periodic_instructor_reports.models import PeriodicReportSchedule
-from periodic_instructor_reports.schedules import (
+from periodic_instructor_reports.timing import (
     MISSED_LIMIT,
-    describe_crontab,
-    describe_when,
     due_time,
-    duration_text,
     gap_between,
     latest_due,
     missed_between,

@@ -9,7 +9,8 @@ from unittest import mock
 from django.test import SimpleTestCase
 
 from periodic_instructor_reports.follow import FILE_GRACE, FileFinder
-from periodic_instructor_reports.models import Outcome, ReportRunCourse
+from periodic_instructor_reports.models import ReportRunCourse
+from periodic_instructor_reports.states import Outcome
 
 API = "lms.djangoapps.instructor_task.api."
 GRADES = API + "submit_calculate_grades_csv"

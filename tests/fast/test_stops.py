@@ -7,11 +7,13 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, OperationalError
 from django.test import SimpleTestCase, override_settings
 
-from periodic_instructor_reports import history
-from periodic_instructor_reports.dispatch import Lease, Start, _stop_reason, ending_on_error, result
-from periodic_instructor_reports.history import summary
+from periodic_instructor_reports.lengths import exception_text as summary
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
-from periodic_instructor_reports.tasks import time_limits
+from periodic_instructor_reports.runs import lease, store
+from periodic_instructor_reports.runs.dispatch import Start, _stop_reason
+from periodic_instructor_reports.runs.ending import ending_on_error, result
+from periodic_instructor_reports.runs.handoff import time_limits
+from periodic_instructor_reports.runs.lease import Lease
 
 AUTOMATIC = ("beat", "cron", "catch_up")
 RUN = ReportRun(pk=9, trigger="beat")
@@ -51,8 +53,8 @@ class StopReasonTests(SimpleTestCase):
         self.assertEqual(_stop_reason(ReportRun(trigger="manual"), {"enabled": False}), "")
 
 
-@mock.patch.object(history, "finish_run")
-@mock.patch.object(history, "close_open_rows")
+@mock.patch.object(store, "finish_run")
+@mock.patch.object(store, "close_open_rows")
 class DispatcherFailureTests(SimpleTestCase):
     """A failure of the dispatcher itself: resumed when transient, else the run ends as ``error``."""
 
@@ -85,7 +87,7 @@ class DispatcherFailureTests(SimpleTestCase):
         finish_run.assert_not_called()
 
 
-@mock.patch.object(history, "heartbeat", return_value=True)
+@mock.patch.object(lease, "heartbeat", return_value=True)
 class LeaseTests(SimpleTestCase):
     """A holder records progress at least every quarter of ``RESUME_AFTER`` while it submits."""
 

@@ -9,14 +9,15 @@ from django.db import OperationalError
 from django.test import SimpleTestCase, override_settings
 
 from periodic_instructor_reports import permissions
-from periodic_instructor_reports.dispatch import Call, Plan, _make_call, _prepare
 from periodic_instructor_reports.exceptions import ProfileColumnsError
 from periodic_instructor_reports.models import (
-    Outcome,
     PeriodicReportSchedule,
     PeriodicReportTask,
     ReportRunCourse,
 )
+from periodic_instructor_reports.runs.plan import Plan
+from periodic_instructor_reports.runs.submit import Call, _make_call, _prepare
+from periodic_instructor_reports.states import Outcome
 
 GRADES = "lms.djangoapps.instructor_task.api.submit_calculate_grades_csv"
 COURSE = "course-v1:edX+DemoX+Demo_Course"
