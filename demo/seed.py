@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule
 
-from periodic_instructor_reports import api, conf
+from periodic_instructor_reports import api, catalog
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask
 
 log = logging.getLogger(__name__)
@@ -34,9 +34,9 @@ COURSE_TEAM = [
     ("lee", "Lee Learner", None),
 ]
 REPORT_TASKS = [
-    ("Grade report", conf.GRADE_REPORT),
-    ("Problem grade report", conf.PROBLEM_GRADE_REPORT),
-    ("Profile information report", conf.PROFILE_REPORT),
+    ("Grade report", catalog.GRADE_REPORT),
+    ("Problem grade report", catalog.PROBLEM_GRADE_REPORT),
+    ("Profile information report", catalog.PROFILE_REPORT),
 ]
 # A report the platform writes in the course's own folder only, copied to the schedule's folder,
 # and one the dashboard builds in the request, run by the plugin's own task.

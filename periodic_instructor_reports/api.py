@@ -25,6 +25,7 @@ from periodic_instructor_reports import (
     states,
 )
 from periodic_instructor_reports.exceptions import BrokerUnavailable, RunNowRefused
+from periodic_instructor_reports.lengths import fit
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 from periodic_instructor_reports.states import RunStatus, Trigger
 
@@ -206,9 +207,11 @@ def _free_name(schedule):
     taken = set(PeriodicReportSchedule.objects.filter(
         owner_id=schedule.owner_id, name__startswith=schedule.task.name,
     ).exclude(pk=schedule.pk).values_list("name", flat=True))
-    name, number = schedule.task.name[:200], 2
+    name, number = fit(PeriodicReportSchedule, "name", schedule.task.name), 2
     while name in taken:
-        name, number = f"{schedule.task.name[:190]} ({number})", number + 1
+        suffix = f" ({number})"
+        name = fit(PeriodicReportSchedule, "name", schedule.task.name, leaving=len(suffix)) + suffix
+        number += 1
     return name
 
 

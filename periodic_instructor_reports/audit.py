@@ -8,6 +8,7 @@ API leave the same trail. The schedule's admin does not log its own entries besi
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 
+from periodic_instructor_reports.lengths import fit
 from periodic_instructor_reports.models import PeriodicReportSchedule
 
 __all__ = ["ACTIONS", "record"]
@@ -50,7 +51,7 @@ def record(*, user, schedule: PeriodicReportSchedule, action: str, message: str 
         user_id=user.pk,
         content_type=ContentType.objects.get_for_model(PeriodicReportSchedule),
         object_id=str(schedule.pk),
-        object_repr=str(schedule)[:200],
+        object_repr=fit(LogEntry, "object_repr", str(schedule)),
         action_flag=flag,
         change_message=f"{words} {message}".strip(),
     )

@@ -41,6 +41,9 @@ SAME_AS_RESEARCH = (CAN_RESEARCH, ENROLLMENT_REPORT, VIEW_ISSUED_CERTIFICATES)
 
 # A problem types filter: names of XBlock types, comma-separated.
 PROBLEM_TYPES = re.compile(r"^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$")
+GRADE_REPORT = _API + "submit_calculate_grades_csv"
+PROBLEM_GRADE_REPORT = _API + "submit_problem_grade_report"
+PROFILE_REPORT = _API + "submit_calculate_students_features_csv"
 PROBLEM_RESPONSES = _API + "submit_calculate_problem_responses_csv"
 # How many problem locations one schedule may name.
 MAX_LOCATIONS = 50
@@ -74,18 +77,18 @@ class Report:
 
 REPORTS = [
     Report(
-        _API + "submit_calculate_grades_csv", "Grade report", NATIVE, "grade_course", "grade_report",
+        GRADE_REPORT, "Grade report", NATIVE, "grade_course", "grade_report",
         "user id, e-mail, username, grades per assignment, cohort, team, enrollment track, "
         "verification and certificate status",
         arguments="`filename` (optional)",
     ),
     Report(
-        _API + "submit_problem_grade_report", "Problem grade report", NATIVE, "grade_problems",
+        PROBLEM_GRADE_REPORT, "Problem grade report", NATIVE, "grade_problems",
         "problem_grade_report", "user id, e-mail, username, the grade of each problem",
         arguments="`filename` (optional)",
     ),
     Report(
-        _API + "submit_calculate_students_features_csv", "Profile information report", NATIVE,
+        PROFILE_REPORT, "Profile information report", NATIVE,
         "profile_info_csv", "student_profile_info",
         "the columns the dashboard gives the course: by default user id, username, name, e-mail, "
         "language, location, gender, level of education, mailing address, goals, enrollment mode and "

@@ -6,10 +6,6 @@ from periodic_instructor_reports import catalog
 
 DATABASE_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
-GRADE_REPORT = "lms.djangoapps.instructor_task.api.submit_calculate_grades_csv"
-PROBLEM_GRADE_REPORT = "lms.djangoapps.instructor_task.api.submit_problem_grade_report"
-PROFILE_REPORT = "lms.djangoapps.instructor_task.api.submit_calculate_students_features_csv"
-
 # Setting name (without the PERIODIC_INSTRUCTOR_REPORTS_ prefix) -> (default, what it does).
 # The documentation's settings page is generated from this table (docs/_ext/plugin_settings.py).
 SETTINGS = {

@@ -17,11 +17,11 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from periodic_instructor_reports import platform
+from periodic_instructor_reports.lengths import error_text
 from periodic_instructor_reports.states import CourseState
 
 log = logging.getLogger(__name__)
 
-ERROR_LIMIT = 500
 # How a CCX's id starts (``CCXLocator``'s namespace), in the platform's course list too.
 CCX_PREFIX = CCXLocator.CANONICAL_NAMESPACE + ":"
 # Listed ids looked up per query while a run is recorded.
@@ -181,7 +181,7 @@ def _listed_courses(schedule, course_ids):
         try:
             keys.append(CourseKey.from_string(course_id))
         except InvalidKeyError as err:
-            skipped.append(Skipped(str(course_id), f"invalid_course: InvalidKeyError: {err}"[:ERROR_LIMIT]))
+            skipped.append(Skipped(str(course_id), error_text(f"invalid_course: InvalidKeyError: {err}")))
     if not (schedule.include_ccx or schedule.only_ccx):
         return list(dict.fromkeys(keys)), skipped
     masters = [key for key in keys if not is_ccx(key)]

@@ -18,16 +18,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import conf, states, times, validators
+from periodic_instructor_reports import conf, states, times, urlnames, validators
+from periodic_instructor_reports.lengths import fit
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
 from periodic_instructor_reports.states import Notify, Outcome
 from periodic_instructor_reports.timing import time_zone
 
 log = logging.getLogger(__name__)
 
-RUN_COURSES_ADMIN = "admin:periodic_instructor_reports_reportruncourse_changelist"
-DOWNLOAD_VIEW = "periodic_instructor_reports:download"
-DOWNLOAD_ERRORS_VIEW = "periodic_instructor_reports:download_errors"
 # Course lines one e-mail lists at most; the run history has the rest.
 LISTED_LIMIT = 200
 
@@ -35,7 +33,7 @@ LISTED_LIMIT = 200
 def run_history_url(run_id):
     """Return the absolute URL of the run history admin page filtered to one run."""
     try:
-        path = reverse(RUN_COURSES_ADMIN)
+        path = reverse(urlnames.RUN_COURSES)
     except NoReverseMatch:
         path = "/admin/periodic_instructor_reports/reportruncourse/"
     return f"{conf.site_url()}{path}?run__id__exact={run_id}"
@@ -43,7 +41,7 @@ def run_history_url(run_id):
 
 def download_url(row_id, *, errors=False):
     """Return the absolute URL of the download view of a generated course report (or its errors file)."""
-    return conf.site_url() + reverse(DOWNLOAD_ERRORS_VIEW if errors else DOWNLOAD_VIEW, args=[row_id])
+    return conf.site_url() + reverse(urlnames.DOWNLOAD_ERRORS if errors else urlnames.DOWNLOAD, args=[row_id])
 
 
 def header_text(text):
@@ -101,7 +99,7 @@ def deliver(run):
     failed_count = rows.filter(outcome__in=states.NOT_PRODUCED).count()
     to, note = addressees(schedule, failed_count > 0)
     if note:
-        ReportRun.objects.filter(pk=run.pk).update(note=note[:500])
+        ReportRun.objects.filter(pk=run.pk).update(note=fit(ReportRun, "note", note))
         log.info("Periodic report run %s: %s.", run.pk, note)
     if not to:
         return False

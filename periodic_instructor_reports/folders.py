@@ -3,9 +3,7 @@
 import hashlib
 import re
 
-REGULAR = "regular"
-BY_DATE = "by_date"
-FLAT = "flat"
+from periodic_instructor_reports.states import FolderStructure
 
 # The platform keeps each course's reports in a folder named by the sha1 of its id.
 COURSE_FOLDER = re.compile(r"^[0-9a-fA-F]{40}$")
@@ -29,7 +27,7 @@ def course_token(course_key):
 
 def shared_by_courses(*, structure, folder):
     """Return whether ``folder`` of a schedule's ``structure`` may hold reports of several courses."""
-    return bool(folder) and structure != REGULAR
+    return bool(folder) and structure != FolderStructure.REGULAR
 
 
 def upload_parent_dir(*, structure, prefix, course_key, run_date):
@@ -46,11 +44,11 @@ def upload_parent_dir(*, structure, prefix, course_key, run_date):
         course_key: the course the report is for.
         run_date: the date of the run, used by ``by_date`` as ``yyyy-mm-dd``.
     """
-    if structure == REGULAR:
+    if structure == FolderStructure.REGULAR:
         return prefix + course_folder(course_key)
-    if structure == BY_DATE:
+    if structure == FolderStructure.BY_DATE:
         return prefix + run_date.strftime("%Y-%m-%d")
-    if structure == FLAT:
+    if structure == FolderStructure.FLAT:
         return prefix
     raise ValueError(f"unknown upload folder structure {structure!r}")
 
@@ -72,7 +70,7 @@ def folder_problem(folder, *, structure, course_key, root=""):
     if folder == own:
         return ""
     segments = folder.rstrip("/").split("/")
-    if structure == REGULAR and segments[-1] == own:
+    if structure == FolderStructure.REGULAR and segments[-1] == own:
         segments = segments[:-1]
     for segment in segments:
         if COURSE_FOLDER.match(segment):

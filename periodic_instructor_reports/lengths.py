@@ -3,9 +3,14 @@
 from periodic_instructor_reports.models import ReportRunCourse
 
 
-def fit(model, field_name, text):
-    """Return ``text`` cut to the ``max_length`` of ``model``'s field ``field_name``."""
-    return text[:model._meta.get_field(field_name).max_length]
+def max_length(model, field_name):
+    """Return the ``max_length`` of ``model``'s field ``field_name``."""
+    return model._meta.get_field(field_name).max_length
+
+
+def fit(model, field_name, text, *, leaving=0):
+    """Return ``text`` cut to the length of ``model``'s field ``field_name``, less ``leaving`` characters."""
+    return text[:max_length(model, field_name) - leaving]
 
 
 def error_text(text):

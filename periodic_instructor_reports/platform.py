@@ -9,6 +9,8 @@ piece is answered here once.
 from django.apps import apps
 from django.conf import settings
 
+from periodic_instructor_reports import catalog
+
 
 def report_errors():
     """Return the platform's ``(AlreadyRunningError, QueueConnectionError)``, or empty tuples."""
@@ -38,10 +40,6 @@ def ccx_model():
         return None
 
 
-# The instructor dashboard's permission for the Data Download tab's reports.
-RESEARCH_PERMISSION = "instructor.research"
-
-
 def load_permission_rules():
     """
     Register the instructor dashboard's permission rules with bridgekeeper, if not yet done.
@@ -65,7 +63,7 @@ def has_research_permission(user, course_key):
     course's or its organisation's data researcher role); the rule accepts a course key. Without
     the platform no backend knows the permission, and Django answers True for active superusers only.
     """
-    return has_permission(user, RESEARCH_PERMISSION, course_key)
+    return has_permission(user, catalog.CAN_RESEARCH, course_key)
 
 
 def has_permission(user, permission, course_key):

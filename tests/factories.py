@@ -5,7 +5,7 @@ import itertools
 from django.contrib.auth import get_user_model
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule
 
-from periodic_instructor_reports import api, conf
+from periodic_instructor_reports import api, catalog
 from periodic_instructor_reports.models import PeriodicReportTask
 
 COURSE = "course-v1:edX+DemoX+Demo_Course"
@@ -39,7 +39,7 @@ def crontab(minute="0", hour="7", day_of_week="*", tz="UTC"):
     )[0]
 
 
-def report_task(path=conf.GRADE_REPORT, requires_request=True, name=None):
+def report_task(path=catalog.GRADE_REPORT, requires_request=True, name=None):
     existing = PeriodicReportTask.objects.filter(path=path, requires_request=requires_request).first()
     if existing and name is None:
         return existing

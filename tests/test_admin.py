@@ -5,7 +5,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
-from periodic_instructor_reports import conf
+from periodic_instructor_reports import catalog
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask
 from tests import factories
 from tests.base import QueryCountMixin
@@ -123,12 +123,12 @@ class ScheduleAdminTests(AdminTestCase):
 
 
 @override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=[
-    conf.GRADE_REPORT, "lms.djangoapps.instructor_task.api.submit_export_ora2_data",
+    catalog.GRADE_REPORT, "lms.djangoapps.instructor_task.api.submit_export_ora2_data",
 ])
 class TaskAdminTests(AdminTestCase):
     def test_add_task(self):
         response = self.client.post(reverse(f"{TASKS}_add"), {
-            "name": "Grades", "path": conf.GRADE_REPORT, "requires_request": "on",
+            "name": "Grades", "path": catalog.GRADE_REPORT, "requires_request": "on",
         }, follow=True)
         self.assertEqual(response.status_code, 200)
         self.assertTrue(PeriodicReportTask.objects.filter(name="Grades").exists())

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import api, beat, conf, courses, describe
+from periodic_instructor_reports import api, beat, catalog, courses, describe
 from periodic_instructor_reports.models import (
     PeriodicReportSchedule,
     PeriodicReportTask,
@@ -144,7 +144,7 @@ class SearchTests(AdminCase):
         self.grades = factories.schedule(name="Weekly grades", owner=self.owner, course_ids=[COURSE, OTHER])
         self.profiles = factories.schedule(
             name="Profiles", course_ids=["course-v1:MITx+6.002x+2026"],
-            task=factories.report_task(conf.PROFILE_REPORT, name="Learner profiles"),
+            task=factories.report_task(catalog.PROFILE_REPORT, name="Learner profiles"),
         )
         self.by_org = factories.schedule(name="All of MITx", course_ids=[], course_orgs=["MITx"],
                                          course_state=CourseState.ALL)
@@ -475,10 +475,10 @@ class PageButtonTests(AdminCase):
         self.assertRedirects(response, reverse(f"{SCHEDULES}_changelist"))
 
 
-@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [conf.GRADE_REPORT])
+@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [catalog.GRADE_REPORT])
 class RequiresRequestTests(AdminCase):
     def test_follows_the_function_s_signature(self):
-        for path, expected in (("tests.reports.report_without_request", False), (conf.GRADE_REPORT, True)):
+        for path, expected in (("tests.reports.report_without_request", False), (catalog.GRADE_REPORT, True)):
             response = self.client.post(reverse(f"{TASKS}_add"), {"name": path, "path": path})
             self.assertEqual(response.status_code, 302, path)
             self.assertEqual(PeriodicReportTask.objects.get(name=path).requires_request, expected)

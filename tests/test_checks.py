@@ -3,7 +3,7 @@
 from django.core import checks
 from django.test import SimpleTestCase, override_settings
 
-from periodic_instructor_reports import conf
+from periodic_instructor_reports import catalog, conf
 from periodic_instructor_reports.checks import check_allowed_paths, check_beat_scheduler, check_installed_apps
 
 
@@ -32,7 +32,7 @@ class CheckTests(SimpleTestCase):
 
     def test_allowed_path_that_does_not_import(self):
         self.assertEqual(check_allowed_paths(None), [])
-        paths = [conf.GRADE_REPORT, "nowhere.report"]
+        paths = [catalog.GRADE_REPORT, "nowhere.report"]
         with override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=paths):
             warnings = check_allowed_paths(None)
         self.assertEqual([w.id for w in warnings], ["periodic_instructor_reports.W002"])

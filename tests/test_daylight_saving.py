@@ -21,7 +21,7 @@ from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
 from django_celery_beat.tzcrontab import TzAwareCrontab
 
-from periodic_instructor_reports import api, beat, conf, tasks, times, timing
+from periodic_instructor_reports import api, beat, catalog, tasks, times, timing
 from periodic_instructor_reports.admin.common import local_time
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
 from periodic_instructor_reports.runs import due, fallback
@@ -80,7 +80,7 @@ class Beat:
         return self.sends
 
 
-@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [conf.GRADE_REPORT],
+@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [catalog.GRADE_REPORT],
                    PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL=HOUR)
 class BeatTestCase(TestCase):
     def setUp(self):

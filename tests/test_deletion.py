@@ -6,7 +6,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
-from periodic_instructor_reports import conf
+from periodic_instructor_reports import catalog
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 from periodic_instructor_reports.runs import dispatch
 from periodic_instructor_reports.states import Trigger
@@ -17,7 +17,7 @@ TASKS = "admin:periodic_instructor_reports_periodicreporttask"
 RUNS = "admin:periodic_instructor_reports_reportrun"
 
 
-@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [conf.GRADE_REPORT])
+@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [catalog.GRADE_REPORT])
 class DeleteAfterRunsTests(TestCase):
     def setUp(self):
         self.admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")

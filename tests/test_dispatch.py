@@ -14,7 +14,7 @@ from django.utils import timezone
 from lms.djangoapps.ccx.models import CustomCourseForEdX
 from lms.djangoapps.instructor_task.models import InstructorTask
 
-from periodic_instructor_reports import api, conf, folders, follow, tasks
+from periodic_instructor_reports import api, catalog, folders, follow, tasks
 from periodic_instructor_reports.models import ReportRun, ReportRunCourse
 from periodic_instructor_reports.runs import dispatch
 from periodic_instructor_reports.states import Trigger
@@ -101,8 +101,8 @@ class ReportFileTests(ReportFilesMixin, TestCase):
 
     def test_each_supported_report(self):
         for path, name in [
-            (conf.PROBLEM_GRADE_REPORT, "problem_grade_report"),
-            (conf.PROFILE_REPORT, "student_profile_info"),
+            (catalog.PROBLEM_GRADE_REPORT, "problem_grade_report"),
+            (catalog.PROFILE_REPORT, "student_profile_info"),
         ]:
             self.run_files(task=factories.report_task(path), upload_folder_structure="flat",
                            upload_folder_prefix=f"{name}/")
@@ -112,7 +112,7 @@ class ReportFileTests(ReportFilesMixin, TestCase):
         ])
 
     def test_profile_report_columns_are_the_features(self):
-        task = factories.report_task(conf.PROFILE_REPORT)
+        task = factories.report_task(catalog.PROFILE_REPORT)
         self.run_files(task=task, keyword_arguments={"features": ["id", "username"]})
         with open(f"{self.report_dir}/{self.report_files()[0]}", encoding="utf-8") as report:
             self.assertEqual(report.readline().strip(), "id,username")
@@ -143,7 +143,7 @@ class ReportFileTests(ReportFilesMixin, TestCase):
         self.assertEqual(row.task_state, "SUCCESS")
 
 
-@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [conf.GRADE_REPORT])
+@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [catalog.GRADE_REPORT])
 class DispatchTests(ReportFilesMixin, TestCase):
     """What the dispatcher passes and records, with recording report functions."""
 
@@ -303,7 +303,7 @@ class DispatchTests(ReportFilesMixin, TestCase):
 
     def test_path_no_longer_allowed_is_refused(self):
         schedule = self.recording_schedule()
-        with override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=[conf.GRADE_REPORT]):
+        with override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=[catalog.GRADE_REPORT]):
             result = dispatch.run_schedule(schedule.pk)
         self.assertEqual(result["status"], "refused")
         self.assertIn("not an allowed report function", result["error"])

@@ -7,7 +7,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from periodic_instructor_reports import conf
+from periodic_instructor_reports import catalog
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
 from periodic_instructor_reports.runs import dispatch
 from periodic_instructor_reports.states import Trigger
@@ -20,7 +20,7 @@ RUN_COURSES = "admin:periodic_instructor_reports_reportruncourse"
 COURSE, OTHER = factories.COURSE, factories.OTHER_COURSE
 
 
-@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [conf.GRADE_REPORT])
+@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [catalog.GRADE_REPORT])
 class HistoryAdminTestCase(QueryCountMixin, TestCase):
     def setUp(self):
         reports.CALLS.clear()

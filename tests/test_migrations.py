@@ -107,7 +107,7 @@ class LegacyUpgradeTests(TransactionTestCase):
         cursor.execute(
             f"INSERT INTO {TASK_TABLE} "
             "(id, name, path, requires_request) VALUES (5, 'Grades (old)', %s, %s)",
-            [conf.GRADE_REPORT, True],
+            [catalog.GRADE_REPORT, True],
         )
 
     def insert_legacy_beat_row(self, cursor, row_id, schedule_id):
@@ -213,7 +213,7 @@ class LegacyUpgradeTests(TransactionTestCase):
             self.assertEqual(schedule.owner.username, "staff")
             self.assertEqual(schedule.task_id, 5)
         self.assertEqual(PeriodicReportTask.objects.get(pk=5).name, "Grades (old)")
-        self.assertEqual(PeriodicReportTask.objects.filter(path=conf.GRADE_REPORT).count(), 1)
+        self.assertEqual(PeriodicReportTask.objects.filter(path=catalog.GRADE_REPORT).count(), 1)
         self.assertEqual(PeriodicReportTask.objects.count(), len(catalog.PATHS))
 
         self.assert_reconciled(created=[32], updated=[31])
@@ -302,8 +302,8 @@ class LegacyUpgradeTests(TransactionTestCase):
         self.assertEqual(first.upload_folder_prefix, "periodic/")
         self.assertTrue(first.enabled)
         self.assertEqual(first.owner.username, "staff")
-        self.assertEqual(PeriodicReportTask.objects.filter(path=conf.GRADE_REPORT).count(), 1)
-        self.assertEqual(PeriodicReportTask.objects.get(path=conf.GRADE_REPORT).name, "Grades (old)")
+        self.assertEqual(PeriodicReportTask.objects.filter(path=catalog.GRADE_REPORT).count(), 1)
+        self.assertEqual(PeriodicReportTask.objects.get(path=catalog.GRADE_REPORT).name, "Grades (old)")
         self.assertEqual(PeriodicReportTask.objects.count(), len(catalog.PATHS))
 
         out = io.StringIO()

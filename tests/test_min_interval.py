@@ -8,7 +8,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from periodic_instructor_reports import conf, timing
+from periodic_instructor_reports import catalog, timing
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
 from periodic_instructor_reports.runs import dispatch
 from periodic_instructor_reports.states import RunStatus, Trigger
@@ -105,7 +105,7 @@ class SaveTests(TestCase):
         self.assertFalse(PeriodicReportSchedule.objects.exists())
 
 
-@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [conf.GRADE_REPORT])
+@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [catalog.GRADE_REPORT])
 class DispatchTests(TestCase):
     def setUp(self):
         reports.CALLS.clear()

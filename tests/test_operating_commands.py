@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from lms.djangoapps.instructor_task.models import InstructorTask
 
-from periodic_instructor_reports import api, beat, conf, housekeeping, retention, sending, tasks
+from periodic_instructor_reports import api, beat, catalog, housekeeping, retention, sending, tasks
 from periodic_instructor_reports.exceptions import BrokerUnavailable
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
 from periodic_instructor_reports.runs import due
@@ -23,7 +23,7 @@ from tests import factories, reports
 from tests.base import ReportFilesMixin
 
 COURSE, OTHER = factories.COURSE, factories.OTHER_COURSE
-ALLOWED = reports.ALL + [conf.GRADE_REPORT]
+ALLOWED = reports.ALL + [catalog.GRADE_REPORT]
 
 
 def command(*args):
@@ -101,7 +101,7 @@ class RunReportScheduleCommandTests(ReportFilesMixin, TestCase):
         with self.assertRaisesMessage(CommandError, "There is no periodic report schedule 999"):
             command("run_report_schedule", "999")
         schedule = factories.schedule(task=factories.report_task("tests.reports.recording_report"))
-        with override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=[conf.GRADE_REPORT]):
+        with override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=[catalog.GRADE_REPORT]):
             with self.assertRaisesMessage(CommandError, "would be refused: tests.reports.recording_report"):
                 command("run_report_schedule", str(schedule.pk), "--dry-run")
             with self.assertLogs("periodic_instructor_reports.runs", "ERROR"):

@@ -30,7 +30,7 @@ from openedx.core.djangoapps.site_configuration import helpers as configuration_
 from openedx.core.djangoapps.site_configuration.models import SiteConfiguration
 from openedx.core.lib.courses import course_settings, get_course_by_id
 
-from periodic_instructor_reports import conf, follow, platform, wrapped
+from periodic_instructor_reports import catalog, follow, platform, wrapped
 from periodic_instructor_reports.models import ReportRun
 from periodic_instructor_reports.report_request import build_report_request
 from periodic_instructor_reports.runs import dispatch
@@ -92,7 +92,7 @@ class DashboardColumnsTests(ReportFilesMixin, TestCase):
         super().setUp()
         self.default_site = Site.objects.get(pk=DEFAULT_SITE_ID)
 
-    def columns(self, path=conf.PROFILE_REPORT, course_ids=(EDX,)):
+    def columns(self, path=catalog.PROFILE_REPORT, course_ids=(EDX,)):
         """Run a schedule of the report for the courses; return each course's requested columns."""
         schedule = factories.schedule(task=factories.report_task(path), course_ids=list(course_ids))
         run = ReportRun.objects.get(pk=dispatch.run_schedule(schedule.pk)["run_id"])
@@ -158,7 +158,9 @@ class DashboardColumnsTests(ReportFilesMixin, TestCase):
 
     def test_extra_attributes_the_dashboard_refuses_fail_the_course(self):
         configure("orgx.example.com", course_org_filter="OrgX", **{EXTRA: "employee_id"})
-        schedule = factories.schedule(task=factories.report_task(conf.PROFILE_REPORT), course_ids=[EDX, ORGX])
+        schedule = factories.schedule(
+            task=factories.report_task(catalog.PROFILE_REPORT), course_ids=[EDX, ORGX],
+        )
         with self.assertLogs("periodic_instructor_reports.runs", "WARNING"):
             run = ReportRun.objects.get(pk=dispatch.run_schedule(schedule.pk)["run_id"])
         rows = {row.course_id: row for row in run.courses.all()}
@@ -169,7 +171,9 @@ class DashboardColumnsTests(ReportFilesMixin, TestCase):
         self.assertFalse(InstructorTask.objects.filter(course_id=ORGX).exists())
 
     def test_a_course_the_modulestore_no_longer_has_fails_alone(self):
-        schedule = factories.schedule(task=factories.report_task(conf.PROFILE_REPORT), course_ids=[EDX, ORGX])
+        schedule = factories.schedule(
+            task=factories.report_task(catalog.PROFILE_REPORT), course_ids=[EDX, ORGX],
+        )
         real = platform.course_by_id
 
         def course_by_id(course_key):
@@ -224,7 +228,7 @@ class NarrowingTests(TestCase):
 
     def setUp(self):
         configure(Site.objects.get(pk=DEFAULT_SITE_ID), **{FIELDS: ["id", "username", "email"]})
-        self.task = factories.report_task(conf.PROFILE_REPORT)
+        self.task = factories.report_task(catalog.PROFILE_REPORT)
 
     def test_a_positional_list_wider_than_the_dashboard_s_is_refused_at_save(self):
         with self.assertRaises(ValidationError) as caught:
@@ -271,7 +275,7 @@ class RefusedConfigurationElsewhereTests(TestCase):
 
     def setUp(self):
         configure("orgx.example.com", course_org_filter="OrgX", **{EXTRA: [3]})
-        self.task = factories.report_task(conf.PROFILE_REPORT)
+        self.task = factories.report_task(catalog.PROFILE_REPORT)
         factories.course(ORGX)
 
     def test_the_folder_preview(self):

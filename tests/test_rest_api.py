@@ -66,7 +66,7 @@ def grant(user, role, course_id):
     return user
 
 
-def new_schedule(owner, path=conf.GRADE_REPORT, course_ids=(COURSE_A,), name="", **fields):
+def new_schedule(owner, path=catalog.GRADE_REPORT, course_ids=(COURSE_A,), name="", **fields):
     task = PeriodicReportTask.objects.filter(path=path).order_by("pk").first()
     return factories.schedule(owner=owner, task=task, course_ids=list(course_ids), name=name, **fields)
 
@@ -365,7 +365,7 @@ class RunListTests(ApiTestCase):
             ReportRun.objects.create(
                 schedule=self.own,
                 schedule_name="Weekly grades",
-                report_path=conf.GRADE_REPORT,
+                report_path=catalog.GRADE_REPORT,
                 trigger="beat",
                 status="done",
                 planned_at=now + timezone.timedelta(minutes=number),
@@ -759,7 +759,7 @@ class LimitTests(ApiTestCase):
             planned_at=now,
             started_at=now,
             status=RunStatus.GENERATING,
-            report_path=conf.GRADE_REPORT,
+            report_path=catalog.GRADE_REPORT,
         )
         response = self.run_now()
         self.assertEqual(response.status_code, 409)
@@ -850,7 +850,7 @@ class ScheduleContentTests(ApiTestCase):
         self.assertEqual(reports["generate_anonymous_ids_for_course"]["argument_names"], [])
 
     def test_a_report_the_site_has_not_registered_is_not_offered(self):
-        PeriodicReportTask.objects.filter(path=conf.PROBLEM_GRADE_REPORT).delete()
+        PeriodicReportTask.objects.filter(path=catalog.PROBLEM_GRADE_REPORT).delete()
         reports = [r["id"] for r in self.call("researcher_a", "get", BASE + COURSE_A + "/reports/").json()]
         self.assertNotIn("grade_problems", reports)
         response = self.call(
@@ -899,7 +899,7 @@ class ConcurrentCapTests(TransactionTestCase):
 
     def test_concurrent_creations_respect_the_cap(self):
         factories.course(COURSE_A)
-        factories.report_task(conf.GRADE_REPORT)  # earlier tests may have emptied it
+        factories.report_task(catalog.GRADE_REPORT)  # earlier tests may have emptied it
         users = [grant(factories.user(), "data_researcher", COURSE_A) for _number in range(2)]
         barrier, statuses = threading.Barrier(2), []
 

@@ -9,7 +9,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from periodic_instructor_reports import catalog, conf, delivery, folders
+from periodic_instructor_reports import catalog, delivery, folders
 from periodic_instructor_reports.models import (
     PeriodicReportSchedule,
     ReportRun,
@@ -91,7 +91,7 @@ class DownloadPermissionTests(ReportFilesMixin, TestCase):
         self.assertEqual(self.status_for(with_roles("instructor", "data_researcher"), url), 200)
 
     def test_a_grade_report_still_needs_data_access_only(self):
-        url = self.generated_row(conf.GRADE_REPORT)
+        url = self.generated_row(catalog.GRADE_REPORT)
         self.assertEqual(self.status_for(with_roles("data_researcher"), url), 200)
 
 

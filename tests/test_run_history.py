@@ -10,7 +10,7 @@ from django.test import TestCase, override_settings
 from django_celery_beat.models import PeriodicTask
 from lms.djangoapps.instructor_task.models import InstructorTask
 
-from periodic_instructor_reports import conf, delivery, follow, housekeeping, tasks
+from periodic_instructor_reports import catalog, delivery, follow, housekeeping, tasks
 from periodic_instructor_reports.models import ReportRun, ReportRunCourse
 from periodic_instructor_reports.runs import dispatch, handoff, recovery, store
 from tests import factories, reports
@@ -34,7 +34,7 @@ def block(course_id, requester):
 
 
 @ddt.ddt
-@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [conf.GRADE_REPORT])
+@override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [catalog.GRADE_REPORT])
 class RunRecordTests(ReportFilesMixin, TestCase):
     def setUp(self):
         super().setUp()
@@ -101,7 +101,7 @@ class RunRecordTests(ReportFilesMixin, TestCase):
     def test_refused_run_records_each_course_as_refused(self):
         schedule = factories.schedule(task=factories.report_task("tests.reports.recording_report"),
                                       course_ids=[COURSE, OTHER])
-        with override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=[conf.GRADE_REPORT]):
+        with override_settings(PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=[catalog.GRADE_REPORT]):
             with self.assertLogs("periodic_instructor_reports.runs", "ERROR"):
                 result = dispatch.run_schedule(schedule.pk)
         run = ReportRun.objects.get()
@@ -295,7 +295,7 @@ class RetryTests(ReportFilesMixin, TestCase):
 
 
 @override_settings(
-    PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [conf.GRADE_REPORT],
+    PERIODIC_INSTRUCTOR_REPORTS_ALLOWED_PATHS=reports.ALL + [catalog.GRADE_REPORT],
     PERIODIC_INSTRUCTOR_REPORTS_RETRY_ATTEMPTS=0,
     PERIODIC_INSTRUCTOR_REPORTS_SITE_URL="https://lms.example.com/",
 )

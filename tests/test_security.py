@@ -19,7 +19,7 @@ from lms.djangoapps.instructor_task.models import InstructorTask
 from opaque_keys.edx.keys import CourseKey
 from openedx.core.djangoapps.site_configuration.models import SiteConfiguration
 
-from periodic_instructor_reports import api, beat, conf, delivery, permissions, wrapped
+from periodic_instructor_reports import api, beat, catalog, delivery, permissions, wrapped
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask, ReportRun
 from periodic_instructor_reports.runs import dispatch
 from tests import factories
@@ -188,20 +188,20 @@ class AdminAsStaffTests(ReportFilesMixin, TestCase):
         self.assertEqual(self.client.get(reverse(f"{TASKS}_changelist")).status_code, 200)
         self.assertEqual(self.client.get(reverse(f"{TASKS}_add")).status_code, 403)
         response = self.client.post(reverse(f"{TASKS}_add"), {
-            "name": "Shell", "path": conf.GRADE_REPORT, "requires_request": "on",
+            "name": "Shell", "path": catalog.GRADE_REPORT, "requires_request": "on",
         })
         self.assertEqual(response.status_code, 403)
         response = self.client.post(reverse(f"{TASKS}_change", args=[self.task.pk]), {
-            "name": "Renamed", "path": conf.PROBLEM_GRADE_REPORT, "requires_request": "on",
+            "name": "Renamed", "path": catalog.PROBLEM_GRADE_REPORT, "requires_request": "on",
         })
         self.assertEqual(response.status_code, 403)
         self.assertEqual(self.client.post(reverse(f"{TASKS}_delete", args=[self.task.pk]),
                                           {"post": "yes"}).status_code, 403)
         self.task.refresh_from_db()
-        self.assertEqual(self.task.path, conf.GRADE_REPORT)
+        self.assertEqual(self.task.path, catalog.GRADE_REPORT)
         self.assertEqual(PeriodicReportTask.objects.count(), tasks_before)
         with self.assertRaises(PermissionDenied):
-            api.create_report_task(acting_user=self.staff, name="x", path=conf.GRADE_REPORT)
+            api.create_report_task(acting_user=self.staff, name="x", path=catalog.GRADE_REPORT)
         with self.assertRaises(PermissionDenied):
             api.delete_report_task(self.task, acting_user=self.staff)
 
@@ -292,7 +292,8 @@ class FolderTests(TestCase):
 class NameAndHeaderTests(TestCase):
     def test_a_report_task_name_with_a_header_injection_is_refused(self):
         with self.assertRaises(ValidationError) as caught:
-            api.create_report_task(acting_user=factories.superuser(), name=EVIL_NAME, path=conf.GRADE_REPORT,
+            api.create_report_task(acting_user=factories.superuser(), name=EVIL_NAME,
+                                   path=catalog.GRADE_REPORT,
                                    requires_request=True)
         self.assertIn("U+000D", messages(caught.exception)["name"])
 
@@ -314,7 +315,7 @@ class ProfileColumnsTests(ReportFilesMixin, TestCase):
 
     def setUp(self):
         super().setUp()
-        self.task = factories.report_task(conf.PROFILE_REPORT)
+        self.task = factories.report_task(catalog.PROFILE_REPORT)
 
     def requested_features(self, course_id):
         row = InstructorTask.objects.get(course_id=course_id, task_type="profile_info_csv")

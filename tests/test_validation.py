@@ -5,11 +5,11 @@ from django.core.exceptions import ValidationError
 from django.test import TestCase, override_settings
 from django_celery_beat.models import PeriodicTask
 
-from periodic_instructor_reports import api, conf
+from periodic_instructor_reports import api, catalog
 from periodic_instructor_reports.models import PeriodicReportSchedule, PeriodicReportTask
 from tests import factories, reports
 
-TEST_PATHS = [conf.GRADE_REPORT, conf.PROBLEM_GRADE_REPORT, conf.PROFILE_REPORT] + reports.ALL + [
+TEST_PATHS = [catalog.GRADE_REPORT, catalog.PROBLEM_GRADE_REPORT, catalog.PROFILE_REPORT] + reports.ALL + [
     "lms.djangoapps.instructor_task.api.submit_calculate_may_enroll_csv",
     "lms.djangoapps.instructor_task.api.submit_export_ora2_data",
 ]
@@ -47,23 +47,23 @@ class ReportTaskValidationTests(TestCase):
 
     def test_function_takes_request_but_not_ticked(self):
         with self.assertRaises(ValidationError) as caught:
-            create_task(name="Bad", path=conf.GRADE_REPORT, requires_request=False)
+            create_task(name="Bad", path=catalog.GRADE_REPORT, requires_request=False)
         self.assertIn("tick “Requires request”", messages(caught.exception)["requires_request"])
 
     def test_path_change_must_fit_existing_schedules(self):
-        task = factories.report_task(conf.PROFILE_REPORT)
+        task = factories.report_task(catalog.PROFILE_REPORT)
         schedule = factories.schedule(task=task, keyword_arguments={"filename": "profiles"})
         task.path = "lms.djangoapps.instructor_task.api.submit_export_ora2_data"
         with self.assertRaises(ValidationError) as caught:
             api.save_report_task(task, acting_user=factories.superuser())
         self.assertIn(f"schedules {schedule.pk}", messages(caught.exception)["path"])
         task.refresh_from_db()
-        self.assertEqual(task.path, conf.PROFILE_REPORT)
+        self.assertEqual(task.path, catalog.PROFILE_REPORT)
 
     def test_duplicate_name_and_path(self):
-        factories.report_task(conf.GRADE_REPORT, name="Grades")
+        factories.report_task(catalog.GRADE_REPORT, name="Grades")
         with self.assertRaises(ValidationError):
-            create_task(name="Grades", path=conf.GRADE_REPORT, requires_request=True)
+            create_task(name="Grades", path=catalog.GRADE_REPORT, requires_request=True)
 
 
 @ddt.ddt
@@ -138,7 +138,7 @@ class ScheduleValidationTests(TestCase):
     def test_profile_features_given_twice(self):
         self.assert_refused(
             "arguments", "multiple values for argument 'features'",
-            task=factories.report_task(conf.PROFILE_REPORT),
+            task=factories.report_task(catalog.PROFILE_REPORT),
             arguments=[["id"]], keyword_arguments={"features": ["id"]},
         )
 
@@ -183,11 +183,11 @@ class ScheduleValidationTests(TestCase):
 
     def test_profile_report_needs_no_features(self):
         # The dispatcher gives the site's columns for each course at every run.
-        schedule = factories.schedule(task=factories.report_task(conf.PROFILE_REPORT))
+        schedule = factories.schedule(task=factories.report_task(catalog.PROFILE_REPORT))
         self.assertEqual(schedule.keyword_arguments, {})
 
     def test_profile_report_keeps_given_features(self):
-        task = factories.report_task(conf.PROFILE_REPORT)
+        task = factories.report_task(catalog.PROFILE_REPORT)
         self.assertEqual(
             factories.schedule(task=task, keyword_arguments={"features": ["id"]}).keyword_arguments,
             {"features": ["id"]},

@@ -9,12 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from periodic_instructor_reports import times
 from periodic_instructor_reports.models import PeriodicReportSchedule
 
-RUNS_ADMIN = "admin:periodic_instructor_reports_reportrun_changelist"
 # The start of the URL names of the schedules' admin pages (``_change``, ``_preview``, ...).
-SCHEDULES_ADMIN_PREFIX = "admin:periodic_instructor_reports_periodicreportschedule"
 # Schedules the history's schedule filter lists (each schedule's page links to all its runs).
 FILTER_SCHEDULES = 30
-RUN_COURSES_ADMIN = "admin:periodic_instructor_reports_reportruncourse_changelist"
 ADMIN_CSS = "periodic_instructor_reports/admin.css"
 # A row id as a URL's query gives it: ASCII digits that fit every database's integer.
 ROW_ID = re.compile(r"^[0-9]{1,18}$")

@@ -10,10 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import courses, platform, schedule_rules, validators
+from periodic_instructor_reports import courses, platform, schedule_rules, urlnames, validators
 from periodic_instructor_reports.models import PeriodicReportSchedule
 
-AUTOCOMPLETE_URL = reverse_lazy("admin:periodic_instructor_reports_periodicreportschedule_courses")
+AUTOCOMPLETE_URL = reverse_lazy(urlnames.SCHEDULE_COURSES)
 
 
 class AnyChoiceMultipleField(forms.MultipleChoiceField):

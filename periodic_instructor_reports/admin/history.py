@@ -9,9 +9,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import describe
+from periodic_instructor_reports import describe, urlnames
 from periodic_instructor_reports.admin.common import (
-    RUN_COURSES_ADMIN,
     ReadOnlyAdmin,
     RunCourseScheduleFilter,
     ScheduleFilter,
@@ -83,7 +82,7 @@ class ReportRunAdmin(StartEndCells, ReadOnlyAdmin):
     def course_table(self, obj):
         """List the run's courses with their outcome and report (the first ones; all of them a click away)."""
         rows = list(obj.courses.order_by("pk")[:COURSE_TABLE_ROWS])
-        url = reverse(RUN_COURSES_ADMIN) + f"?run__id__exact={obj.pk}"
+        url = reverse(urlnames.RUN_COURSES) + f"?run__id__exact={obj.pk}"
         total = obj.course_total if obj.course_total is not None else len(rows)
         link = format_html('<a href="{}">{}</a>', url, ngettext(
             "All %(count)d course of this run", "All %(count)d courses of this run", total,
@@ -103,7 +102,7 @@ class ReportRunAdmin(StartEndCells, ReadOnlyAdmin):
 
     @admin.display(description=_("Course rows"))
     def course_records(self, obj):
-        url = reverse(RUN_COURSES_ADMIN) + f"?run__id__exact={obj.pk}"
+        url = reverse(urlnames.RUN_COURSES) + f"?run__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("course records"))
 
 
@@ -129,7 +128,7 @@ class ReportRunCourseAdmin(StartEndCells, ReadOnlyAdmin):
 
     @admin.display(description=_("Run"), ordering="run_id")
     def run_link(self, obj):
-        url = reverse("admin:periodic_instructor_reports_reportrun_change", args=[obj.run_id])
+        url = reverse(urlnames.RUN, args=[obj.run_id])
         return format_html('<a href="{}">{}</a>', url, obj.run_id)
 
     @admin.display(description=_("Run"), ordering="run_id")
@@ -158,14 +157,14 @@ def report_cell(row):
     if row.outcome == Outcome.GENERATED and row.file_path:
         cell = format_html(
             '<a href="{}" class="pir-download">{}</a> ({})',
-            reverse("periodic_instructor_reports:download", args=[row.pk]), row.file_name,
+            reverse(urlnames.DOWNLOAD, args=[row.pk]), row.file_name,
             filesizeformat(row.file_size) if row.file_size is not None else _("size unknown"),
         )
         if not row.ungraded:
             return cell
         errors = format_html(
             '<a href="{}" class="pir-download">{}</a>',
-            reverse("periodic_instructor_reports:download_errors", args=[row.pk]), _("errors file"),
+            reverse(urlnames.DOWNLOAD_ERRORS, args=[row.pk]), _("errors file"),
         ) if row.error_file_path else _("errors file not found")
         missing = ngettext("generated with errors: %(count)d learner could not be graded",
                            "generated with errors: %(count)d learners could not be graded",
@@ -178,5 +177,5 @@ def schedule_link(run):
     """Link a run to its schedule's page, or name the schedule it had once that was deleted."""
     if run.schedule_id is None:
         return run.schedule_label
-    url = reverse("admin:periodic_instructor_reports_periodicreportschedule_change", args=[run.schedule_id])
+    url = reverse(urlnames.SCHEDULE, args=[run.schedule_id])
     return format_html('<a href="{}">{}</a>', url, run.schedule_label)

@@ -14,10 +14,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import beat, courses, describe, timing
+from periodic_instructor_reports import beat, courses, describe, timing, urlnames
 from periodic_instructor_reports.admin.common import (
-    RUNS_ADMIN,
-    SCHEDULES_ADMIN_PREFIX,
     counts_text,
     local_time,
     time_cell,
@@ -80,7 +78,7 @@ class ScheduleDisplay:
         started = obj._last_run_at  # pylint: disable=protected-access
         if started is None:
             return "-"
-        url = reverse("admin:periodic_instructor_reports_reportrun_change", args=[obj._last_run_id])  # pylint: disable=protected-access
+        url = reverse(urlnames.RUN, args=[obj._last_run_id])  # pylint: disable=protected-access
         counts = obj._last_run_counts  # pylint: disable=protected-access
         if isinstance(counts, str):  # a Subquery of a JSON field is text on some databases
             counts = json.loads(counts)
@@ -128,7 +126,7 @@ class ScheduleDisplay:
         body = folder_preview(obj, obj.course_ids or []) if obj.pk else _(
             "Fill in the report, the courses and the folder fields: the folders show here."
         )
-        url = reverse(f"{SCHEDULES_ADMIN_PREFIX}_preview")
+        url = reverse(f"{urlnames.SCHEDULES}_preview")
         return format_html('<div id="pir-folder-preview" data-url="{}">{}</div>', url, body)
 
     @admin.display(description=_("Courses selected now"))
@@ -156,14 +154,14 @@ class ScheduleDisplay:
             '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>'
         ), (
             (
-                reverse("admin:periodic_instructor_reports_reportrun_change", args=[run.pk]), run.pk,
+                reverse(urlnames.RUN, args=[run.pk]), run.pk,
                 local_time(run.started_at, zone), run.get_trigger_display(), run.get_status_display(),
                 counts_text(run.counts),
             )
             for run in runs
         ))
         link = format_html(
-            '<a href="{}">{}</a>', reverse(RUNS_ADMIN) + f"?schedule={obj.pk}",
+            '<a href="{}">{}</a>', reverse(urlnames.RUNS) + f"?schedule={obj.pk}",
             _("All runs of this schedule"),
         )
         if not rows:
@@ -184,7 +182,7 @@ class ScheduleDisplay:
                 "not running: its beat row was deleted outside the plugin. It is put back at the daily "
                 "reconcile, or now with the reconcile_report_schedules command."
             )
-        url = reverse("admin:django_celery_beat_periodictask_change", args=[obj.celery_task.pk])
+        url = reverse(urlnames.BEAT_ROW, args=[obj.celery_task.pk])
         state = _("enabled") if obj.celery_task.enabled else _("disabled")
         link = format_html('<a href="{}">{}</a> ({})', url, obj.celery_task.name, state)
         if problem:

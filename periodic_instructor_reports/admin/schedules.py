@@ -9,8 +9,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from periodic_instructor_reports import api, permissions, states
-from periodic_instructor_reports.admin.common import ADMIN_CSS, RUNS_ADMIN, SCHEDULES_ADMIN_PREFIX, row_id
+from periodic_instructor_reports import api, permissions, states, urlnames
+from periodic_instructor_reports.admin.common import ADMIN_CSS, row_id
 from periodic_instructor_reports.admin.forms import ScheduleForm, decode_json, search_courses
 from periodic_instructor_reports.admin.preview import folder_preview
 from periodic_instructor_reports.admin.schedule_display import ScheduleDisplay
@@ -67,7 +67,7 @@ class PeriodicReportScheduleAdmin(ScheduleDisplay, admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view
-        name = SCHEDULES_ADMIN_PREFIX.split(":", 1)[1]
+        name = urlnames.SCHEDULES.split(":", 1)[1]
         return [
             path("courses/", view(self.courses_view), name=f"{name}_courses"),
             path("preview/", view(self.preview_view), name=f"{name}_preview"),
@@ -158,9 +158,9 @@ class PeriodicReportScheduleAdmin(ScheduleDisplay, admin.ModelAdmin):
             self.message_user(request, _("No schedule has the id “%(id)s”; perhaps it was deleted.") % {
                 "id": pk,
             }, messages.WARNING)
-            return HttpResponseRedirect(reverse(f"{SCHEDULES_ADMIN_PREFIX}_changelist"))
+            return HttpResponseRedirect(reverse(f"{urlnames.SCHEDULES}_changelist"))
         act(request, PeriodicReportSchedule.objects.filter(pk=schedule.pk))
-        return HttpResponseRedirect(reverse(f"{SCHEDULES_ADMIN_PREFIX}_change", args=[schedule.pk]))
+        return HttpResponseRedirect(reverse(f"{urlnames.SCHEDULES}_change", args=[schedule.pk]))
 
     def run_now_view(self, request, pk):
         return self._button(request, pk, self.run_now)
@@ -202,7 +202,7 @@ class PeriodicReportScheduleAdmin(ScheduleDisplay, admin.ModelAdmin):
             ngettext(
                 "Queued a run of %(count)d schedule.", "Queued a run of %(count)d schedules.", count
             ) % {"count": count},
-            reverse(RUNS_ADMIN),
+            reverse(urlnames.RUNS),
             _("See the run history."),
         ), messages.SUCCESS)
 

@@ -110,7 +110,7 @@ def owner(stack, admin):
 @pytest.fixture(scope="session")
 def reports(stack, admin):
     """The three supported reports (the plugin's migration registers them): grade, problem_grade, profile."""
-    from periodic_instructor_reports import api, conf
+    from periodic_instructor_reports import api, catalog
     from periodic_instructor_reports.models import PeriodicReportTask
 
     def registered(name, path):
@@ -119,9 +119,9 @@ def reports(stack, admin):
         )
 
     return {
-        "grade": registered("Grade report", conf.GRADE_REPORT),
-        "problem_grade": registered("Problem grade report", conf.PROBLEM_GRADE_REPORT),
-        "profile": registered("Profile information report", conf.PROFILE_REPORT),
+        "grade": registered("Grade report", catalog.GRADE_REPORT),
+        "problem_grade": registered("Problem grade report", catalog.PROBLEM_GRADE_REPORT),
+        "profile": registered("Profile information report", catalog.PROFILE_REPORT),
     }
 
 

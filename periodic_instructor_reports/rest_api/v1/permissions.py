@@ -16,12 +16,9 @@ from rest_framework.permissions import BasePermission
 
 from periodic_instructor_reports import catalog, conf, courses, platform
 from periodic_instructor_reports import permissions as plugin_permissions
+from periodic_instructor_reports.validators import COURSE_ID_MAX_LENGTH
 
 log = logging.getLogger(__name__)
-
-# The platform's course id columns hold at most this many characters.
-COURSE_ID_MAX_LENGTH = 255
-
 
 def parse_course_key(course_id):
     """

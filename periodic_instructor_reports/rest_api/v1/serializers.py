@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django_celery_beat.models import PERIOD_CHOICES, CrontabSchedule, IntervalSchedule
 from rest_framework import serializers
 
-from periodic_instructor_reports import catalog, describe, timing
+from periodic_instructor_reports import catalog, describe, timing, urlnames
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
 from periodic_instructor_reports.states import FolderStructure, Notify, Outcome
 
@@ -330,7 +330,7 @@ class RunCourseSerializer(serializers.Serializer):
     def get_download_url(self, row) -> str | None:
         if row.outcome != Outcome.GENERATED or not row.file_path:
             return None
-        url = reverse("periodic_instructor_reports:download", args=[row.pk])
+        url = reverse(urlnames.DOWNLOAD, args=[row.pk])
         return self.context["request"].build_absolute_uri(url)
 
 
