@@ -46,7 +46,8 @@ DESCRIPTIONS = {
         PRUNE_TASK,
     ),
     FOLLOW_UP_BEAT_ROW: (
-        "Resume periodic instructor report runs whose worker stopped, and run due times that were missed.",
+        "Follow submitted periodic instructor reports to their files and e-mail finished runs; resume runs "
+        "whose worker stopped, and run due times that were missed.",
         FOLLOW_UP_TASK,
     ),
 }

@@ -100,11 +100,6 @@ class ReportRunAdmin(StartEndCells, ReadOnlyAdmin):
     def outcome_counts(self, obj):
         return counts_text(obj.counts)
 
-    @admin.display(description=_("Course rows"))
-    def course_records(self, obj):
-        url = reverse(urlnames.RUN_COURSES) + f"?run__id__exact={obj.pk}"
-        return format_html('<a href="{}">{}</a>', url, _("course records"))
-
 
 @admin.register(ReportRunCourse)
 class ReportRunCourseAdmin(StartEndCells, ReadOnlyAdmin):

@@ -280,15 +280,15 @@ def run_schedule(
 
     Arguments:
         schedule_id: primary key of a ``PeriodicReportSchedule``.
-        trigger: ``beat``, ``manual`` or ``cron`` (recorded on the run).
+        trigger: a ``Trigger`` (recorded on the run): ``beat``, ``cron`` and ``catch_up`` follow
+            the schedule's times, ``manual`` is run now.
         planned_at: the due time this run is for (defaults to the schedule's latest due time for
-            beat and cron, or now for a manual run); one run per due time.
+            the schedule's own triggers, or now for a manual run); one run per due time.
         only: course id strings to run, out of the schedule's courses (defaults to all).
         requested_by: the id of the user who asked for the run, recorded on it.
 
     Returns:
-        dict: ``status`` (done, retrying, refused, missing, disabled, too_soon, already_ran,
-        busy, ...), ``run_id`` and ``counts`` per outcome.
+        dict: ``status`` (a ``RunStatus`` or a ``Dispatch``), ``run_id`` and ``counts`` per outcome.
     """
     holder = lease.new_holder()
     started = start(schedule_id, trigger=trigger, holder=holder, planned_at=planned_at, only=only,

@@ -123,9 +123,9 @@ def _upsert(rows):
     Insert the rows, or update the outcome of those already there, in one statement.
 
     On PostgreSQL (and sqlite) Django's ``bulk_create`` sends each column as one array. On
-    MySQL/MariaDB it compiles a placeholder for every field of every row, which cost more than
-    the database's own work for the batch (``make bench``): there the statement is put together
-    here, from Django's own column values and conflict clause.
+    MySQL/MariaDB it compiles a placeholder for every field of every row, which costs more than
+    the database's own work for the batch (ADR 0014): there the statement is put together here,
+    from Django's own column values and conflict clause.
     """
     if connection.vendor != "mysql":
         target = ["run", "course_id"] if connection.features.supports_update_conflicts_with_target else None
@@ -202,7 +202,7 @@ def save_rows(rows, fields=OUTCOME_FIELDS):
 
     Written as an insert that updates the rows already there (``ON CONFLICT``/``ON DUPLICATE
     KEY``): Django's ``bulk_update`` builds a ``CASE`` per field and row, which costs more than
-    the submissions themselves at 500 rows, on MariaDB most.
+    the submissions themselves (ADR 0014).
     """
     if not rows:
         return
