@@ -19,6 +19,7 @@ permission the dashboard asks for it.
 import re
 from dataclasses import dataclass, field
 
+from django.core.management.color import no_style
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import UsageKey
 
@@ -186,6 +187,31 @@ REPORTS = [
 BY_PATH = {report.path: report for report in REPORTS}
 BY_TASK_TYPE = {report.task_type: report for report in REPORTS}
 PATHS = [report.path for report in REPORTS]
+
+
+def register(task_model, schema_editor, reports=REPORTS):
+    """
+    Add a report task row for each of ``reports`` whose path has none, named as in the catalog.
+
+    The migrations seed the task table with it, so the catalog stays the only list of reports;
+    ``task_model`` is the migration's historical model (``apps.get_model``). Rows that exist keep
+    their names. Every catalog function takes the request first, as the dashboard calls it.
+    Rows written with explicit ids (a restored or hand-made legacy table) leave PostgreSQL's
+    sequence behind them, so new ids start after the highest one (no-op on MySQL and sqlite).
+    """
+    for statement in schema_editor.connection.ops.sequence_reset_sql(no_style(), [task_model]):
+        schema_editor.execute(statement)
+    tasks = task_model.objects.using(schema_editor.connection.alias)
+    for report in reports:
+        if not tasks.filter(path=report.path).exists():
+            tasks.create(name=report.name, path=report.path, requires_request=True)
+
+
+def unregister(task_model, schema_editor, reports=REPORTS):
+    """Remove the rows ``register`` would add for ``reports`` that no schedule uses (undoing it)."""
+    tasks = task_model.objects.using(schema_editor.connection.alias)
+    for report in reports:
+        tasks.filter(name=report.name, path=report.path, schedules__isnull=True).delete()
 
 
 def get(path):

@@ -40,8 +40,8 @@ class MigrationsMatchModelsTests(TestCase):
         )
 
 
-class LegacyUpgradeTests(TransactionTestCase):
-    """Make the earlier implementation's tables and migration records, then migrate forward."""
+class MigrationTestCase(TransactionTestCase):
+    """Migrate the app's tables back and forth, and read what the database holds."""
 
     def migrate(self, targets, replace=True):
         executor = MigrationExecutor(connection)
@@ -62,22 +62,15 @@ class LegacyUpgradeTests(TransactionTestCase):
     def applied(self):
         return {name for app, name in MigrationRecorder(connection).applied_migrations() if app == APP}
 
-    def legacy_database(self, last):
-        """Drop the app's tables, then run the earlier implementation's migrations up to ``last``."""
-        self.migrate([(APP, None)])
-        self.assertEqual(self.applied(), set())
-        self.migrate([(APP, last)], replace=False)
-        self.assertEqual(self.applied(), set(LEGACY[: LEGACY.index(last) + 1]))
-
     def columns(self, table):
         with connection.cursor() as cursor:
             return {column.name for column in connection.introspection.get_table_description(cursor, table)}
 
-    def schema(self):
-        """Columns and constraints of the app's two legacy tables, without names or column order."""
+    def schema(self, tables=(TASK_TABLE, SCHEDULE_TABLE)):
+        """Columns and constraints of the app's ``tables``, without names or column order."""
         with connection.cursor() as cursor:
-            tables = {}
-            for table in (TASK_TABLE, SCHEDULE_TABLE):
+            schema = {}
+            for table in tables:
                 columns = {
                     column.name: (column.type_code, column.internal_size, column.null_ok, column.default)
                     for column in connection.introspection.get_table_description(cursor, table)
@@ -87,8 +80,19 @@ class LegacyUpgradeTests(TransactionTestCase):
                      tuple(c["foreign_key"] or ()), c["index"], bool(c["check"]))
                     for c in connection.introspection.get_constraints(cursor, table).values()
                 )
-                tables[table] = (columns, constraints)
-            return tables
+                schema[table] = (columns, constraints)
+            return schema
+
+
+class LegacyUpgradeTests(MigrationTestCase):
+    """Make the earlier implementation's tables and migration records, then migrate forward."""
+
+    def legacy_database(self, last):
+        """Drop the app's tables, then run the earlier implementation's migrations up to ``last``."""
+        self.migrate([(APP, None)])
+        self.assertEqual(self.applied(), set())
+        self.migrate([(APP, last)], replace=False)
+        self.assertEqual(self.applied(), set(LEGACY[: LEGACY.index(last) + 1]))
 
     def insert_owner_interval_and_task(self, cursor):
         """The rows every legacy schedule points at: its owner, interval and report task."""

@@ -1,28 +1,23 @@
-"""Register the three supported platform reports, unless rows for their paths already exist."""
+"""
+Register the reports the plugin ran at first, unless rows for their paths already exist: the
+catalog's native reports, which the platform writes in the schedule's folder (0012 adds the rest).
+"""
 
 from django.db import migrations
 
-SUPPORTED_REPORTS = [
-    ("Grade report", "lms.djangoapps.instructor_task.api.submit_calculate_grades_csv"),
-    ("Problem grade report", "lms.djangoapps.instructor_task.api.submit_problem_grade_report"),
-    (
-        "Profile information report",
-        "lms.djangoapps.instructor_task.api.submit_calculate_students_features_csv",
-    ),
-]
+from periodic_instructor_reports import catalog
+
+SUPPORTED_REPORTS = [report for report in catalog.REPORTS if report.support == catalog.NATIVE]
 
 
 def add_supported_reports(apps, schema_editor):
     task_model = apps.get_model("periodic_instructor_reports", "PeriodicReportTask")
-    for name, path in SUPPORTED_REPORTS:
-        if not task_model.objects.filter(path=path).exists():
-            task_model.objects.create(name=name, path=path, requires_request=True)
+    catalog.register(task_model, schema_editor, SUPPORTED_REPORTS)
 
 
 def remove_supported_reports(apps, schema_editor):
     task_model = apps.get_model("periodic_instructor_reports", "PeriodicReportTask")
-    for name, path in SUPPORTED_REPORTS:
-        task_model.objects.filter(name=name, path=path, schedules__isnull=True).delete()
+    catalog.unregister(task_model, schema_editor, SUPPORTED_REPORTS)
 
 
 class Migration(migrations.Migration):

@@ -16,7 +16,7 @@ LEGACY_DEFAULT_FEATURES = [
 ]
 
 
-def drop_saved_default_features(apps, schema_editor):
+def drop_saved_default_features(apps, schema_editor):  # noqa: ARG001 (RunPython's signature)
     """Remove the saved default ``features`` from profile schedules."""
     Schedule = apps.get_model("periodic_instructor_reports", "PeriodicReportSchedule")
     for schedule in Schedule.objects.filter(task__path=PROFILE_REPORT).iterator():

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def name_existing_schedules(apps, schema_editor):
+def name_existing_schedules(apps, schema_editor):  # noqa: ARG001 (RunPython's signature)
     """Name each existing schedule after its report and id, as the admin showed it."""
     Schedule = apps.get_model("periodic_instructor_reports", "PeriodicReportSchedule")
     for schedule in Schedule.objects.select_related("task").filter(name="").iterator():
