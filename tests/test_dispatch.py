@@ -249,7 +249,7 @@ class DispatchTests(ReportFilesMixin, TestCase):
         schedule = factories.schedule(course_ids=[COURSE, OTHER])
         calls = []
 
-        def broker_down_once(*args, **kwargs):
+        def broker_down_once(*_args, **kwargs):
             calls.append(kwargs["task_id"])
             if len(calls) == 1:
                 raise OSError("broker down")
