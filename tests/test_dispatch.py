@@ -10,19 +10,18 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from lms.djangoapps.ccx.models import CustomCourseForEdX
 from lms.djangoapps.instructor_task.models import InstructorTask
 
 from periodic_instructor_reports import api, conf, dispatch, folders, follow, tasks
 from periodic_instructor_reports.models import ReportRun, ReportRunCourse
 from tests import factories, reports
-from tests.base import ReportFilesMixin
+from tests.base import MIDDAY, ReportFilesMixin, at_midday
 
 COURSE, OTHER = factories.COURSE, factories.OTHER_COURSE
 CCX = "ccx-v1:edX+DemoX+Demo_Course+ccx@{}"
 STAMP = r"\d{4}-\d{2}-\d{2}-\d{4}"
-TODAY = timezone.localdate().isoformat()
+TODAY = MIDDAY.date().isoformat()  # the day ReportFileTests run on
 
 
 def sha1(text):
@@ -47,6 +46,7 @@ def make_ccx(master, coach):
     return CustomCourseForEdX.objects.create(course_id=master, display_name="CCX", coach=coach)
 
 
+@at_midday
 @ddt.ddt
 class ReportFileTests(ReportFilesMixin, TestCase):
     """What lands in the report store for each structure, through the platform stand-in."""

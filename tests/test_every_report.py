@@ -27,7 +27,7 @@ from periodic_instructor_reports import catalog, conf, dispatch, folders, follow
 from periodic_instructor_reports.models import ReportRun
 from periodic_instructor_reports.requests import build_report_request
 from tests import factories
-from tests.base import ReportFilesMixin
+from tests.base import ReportFilesMixin, at_midday
 
 COURSE = factories.COURSE
 PREFIX = "edX_DemoX_Demo_Course"
@@ -308,6 +308,7 @@ class WrappedReportTests(ReportFilesMixin, TestCase):
         self.assertIn(f'"report_name": "{row.file_name}"', task.task_output)
         return read_csv(os.path.join(self.report_dir, row.file_path))
 
+    @at_midday
     def test_issued_certificates(self):
         for mode, status in [("verified", "downloadable"), ("verified", "downloadable"),
                              ("honor", "downloadable"), ("verified", "notpassing")]:
@@ -353,6 +354,7 @@ class WrappedReportTests(ReportFilesMixin, TestCase):
                                 [str(learner.pk), learner.username, "Ada Lovelace"]])
         self.assertNotIn(outsider.username, {row[1] for row in rows})
 
+    @at_midday
     def test_certificate_exceptions_and_invalidations(self):
         from lms.djangoapps.certificates.models import CertificateAllowlist, CertificateInvalidation
 

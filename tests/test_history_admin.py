@@ -10,7 +10,7 @@ from django.utils import timezone
 from periodic_instructor_reports import conf, dispatch
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
 from tests import factories, reports
-from tests.base import QueryCountMixin
+from tests.base import QueryCountMixin, at_midday
 
 SCHEDULES = "admin:periodic_instructor_reports_periodicreportschedule"
 RUNS = "admin:periodic_instructor_reports_reportrun"
@@ -133,6 +133,7 @@ class ScheduleFormTests(HistoryAdminTestCase):
         self.assertContains(page, "Save the schedule to see its next run times.")
 
 
+@at_midday
 class RunHistoryAdminTests(HistoryAdminTestCase):
     def setUp(self):
         super().setUp()
