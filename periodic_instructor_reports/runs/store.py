@@ -30,9 +30,10 @@ def claim_run(schedule, *, trigger, planned_at, holder, requested_by=None):
     The database refuses a second run of one schedule for one due time: a caller that loses
     that race gets the existing run and ``created`` False. The run keeps the schedule's name,
     report and owner id (and who asked for it, ``requested_by``), so it still says what it was
-    once the schedule is deleted or renamed.
+    once the schedule is deleted or renamed, and when it should be over by the schedule's window.
     """
     now = timezone.now()
+    window = getattr(schedule, "finish_within", None)
     try:
         with transaction.atomic():
             # By id: the run must not hold on to the schedule and its (possibly long) course list.
@@ -42,6 +43,7 @@ def claim_run(schedule, *, trigger, planned_at, holder, requested_by=None):
                 report_path=schedule.task.path, owner_user_id=schedule.owner_id, trigger=trigger,
                 requested_by_user_id=requested_by,
                 planned_at=planned_at, started_at=now, holder=holder, heartbeat_at=now,
+                finish_by=planned_at + window if window else None,
             )
     except IntegrityError:
         return ReportRun.objects.get(schedule=schedule, planned_at=planned_at), False
@@ -104,17 +106,24 @@ def recorded_ids(run, course_ids):
     return set(rows.values_list("course_id", flat=True))
 
 
-def store_batch(batch, rows, *, done):
+def store_batch(batch, rows, *, done, rest=()):
     """
-    Store the rows of a batch's courses, then, when ``done``, take the batch off the queue.
+    Store the rows of a batch's courses, then, when ``done``, take them off the queue.
 
     The rows are new (a row already there for the course is updated instead: the latest outcome
-    wins). Stopped between the two, the batch stays queued with every course recorded: the next
-    attempt finds nothing left to submit in it.
+    wins). The batch is deleted, or keeps ``rest``, its courses not tried yet (a paced run's), as
+    a batch not started. Stopped between the two, the batch stays queued with its courses
+    recorded: the next attempt finds them done and submits the others.
     """
     if rows:
         _upsert(rows)
-    if done:
+    if not done:
+        return
+    if rest:
+        ReportRunBatch.objects.filter(pk=batch.pk).update(
+            course_ids=list(rest), size=len(rest), submitting_since=None,
+        )
+    else:
         ReportRunBatch.objects.filter(pk=batch.pk).delete()
 
 

@@ -42,6 +42,9 @@ PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL = 1
 # wait that long rather than the production defaults of 15 and 1 minutes.
 PERIODIC_INSTRUCTOR_REPORTS_RESUME_AFTER = 10
 PERIODIC_INSTRUCTOR_REPORTS_OUTAGE_DELAY = 3
+# Off unless a scenario of pacing turns it on (the others submit every course at once).
+PERIODIC_INSTRUCTOR_REPORTS_MAX_IN_FLIGHT = int(os.environ.get("PIR_IT_MAX_IN_FLIGHT", "0"))
+PERIODIC_INSTRUCTOR_REPORTS_PACE_SECONDS = float(os.environ.get("PIR_IT_PACE_SECONDS", "1"))
 # A report unfinished this long after its submission is recorded lost (a day by default): the
 # fault scenarios whose fault can take a report's message with it set it to 40 s.
 PERIODIC_INSTRUCTOR_REPORTS_LOST_AFTER = int(os.environ.get("PIR_IT_LOST_AFTER", "86400"))
