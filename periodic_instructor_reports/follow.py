@@ -249,28 +249,11 @@ class FileFinder:
         why); a grade report's errors file (learners the platform could not grade) is linked too.
         """
         folder = self.folder(row)
-        if not row.expected_name:
-            row.outcome, row.finished_at = Outcome.GENERATED, finished
-            row.error = error_text(f"the platform does not name this report's file: look in {folder}")
-            return True
-        if not self.copied(row) and (others := self.sharing(row)):
-            row.outcome, row.finished_at = Outcome.REPORT_FAILED, finished
-            row.error = error_text(
-                f"the platform wrote this report, but the report of {others[0]} in {folder} has the same "
-                f"file name ({row.expected_name}): it cannot be told apart and is not linked"
-            )
+        if self._not_linked(row, folder, finished):
             return True
         name, others = self.pick(row, folder, finished)
         if name is None:
-            if now - finished < FILE_GRACE:
-                return False
-            row.outcome, row.finished_at = Outcome.REPORT_FAILED, finished
-            extension = catalog.extension(getattr(row, "report_path", ""))
-            row.error = error_text(
-                f"the platform reported success, but no file {row.expected_name}_*.{extension} appeared "
-                f"in {folder}"
-            )
-            return True
+            return self._not_found(row, folder, finished, now)
         path = os.path.join(folder, name)
         self.taken.add(path)
         note = ""
@@ -278,11 +261,7 @@ class FileFinder:
             try:
                 row.platform_path, path = path, self.copy(row, path)
             except (OSError, ValueError) as err:
-                if now - finished < FILE_GRACE:
-                    return False
-                row.outcome, row.finished_at = Outcome.REPORT_FAILED, finished
-                row.error = error_text(f"could not copy {path} to {row.upload_parent_dir}: {err}")
-                return True
+                return self._not_copied(row, path, err, finished, now)
             if others:
                 note = (f"{len(others) + 1} files of this report were written in the course's folder during "
                         f"its run (another request of it there?): copied {name}, the first written since "
@@ -295,6 +274,43 @@ class FileFinder:
             row.file_size = None
         if ungraded:
             self.settle_errors(row, folder, name, ungraded)
+        return True
+
+    def _not_linked(self, row, folder, finished):
+        """Record the end of a report whose file cannot be named or told apart; return whether it ended."""
+        if not row.expected_name:
+            row.outcome, row.finished_at = Outcome.GENERATED, finished
+            row.error = error_text(f"the platform does not name this report's file: look in {folder}")
+            return True
+        if not self.copied(row) and (others := self.sharing(row)):
+            row.outcome, row.finished_at = Outcome.REPORT_FAILED, finished
+            row.error = error_text(
+                f"the platform wrote this report, but the report of {others[0]} in {folder} has the same "
+                f"file name ({row.expected_name}): it cannot be told apart and is not linked"
+            )
+            return True
+        return False
+
+    @staticmethod
+    def _not_found(row, folder, finished, now):
+        """Wait for a file that has not appeared yet; past the grace, record the report failed."""
+        if now - finished < FILE_GRACE:
+            return False
+        row.outcome, row.finished_at = Outcome.REPORT_FAILED, finished
+        extension = catalog.extension(getattr(row, "report_path", ""))
+        row.error = error_text(
+            f"the platform reported success, but no file {row.expected_name}_*.{extension} appeared "
+            f"in {folder}"
+        )
+        return True
+
+    @staticmethod
+    def _not_copied(row, path, err, finished, now):
+        """Try a failed copy again at the next check; past the grace, record the report failed."""
+        if now - finished < FILE_GRACE:
+            return False
+        row.outcome, row.finished_at = Outcome.REPORT_FAILED, finished
+        row.error = error_text(f"could not copy {path} to {row.upload_parent_dir}: {err}")
         return True
 
     def settle_errors(self, row, folder, name, ungraded):

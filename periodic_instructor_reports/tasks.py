@@ -1,5 +1,5 @@
 """
-Celery entry points: thin wrappers around ``dispatch``, ``recovery`` and ``retention``.
+Celery entry points: thin wrappers around the run engine (``runs``), ``follow`` and ``retention``.
 
 The dispatch tasks acknowledge their message only once done (``acks_late``) and give it back
 when their worker process is lost (``reject_on_worker_lost``): the message comes back with the

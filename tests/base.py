@@ -1,12 +1,27 @@
 """Test case bases shared by the suites."""
 
+import datetime
 import os
 import shutil
 import tempfile
 
+import time_machine
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+
+# Midday in the tests' time zone (UTC): far from both midnights.
+MIDDAY = datetime.datetime(2026, 3, 11, 12, tzinfo=datetime.UTC)
+
+
+def at_midday(test):
+    """
+    Start a test's clock (or a test class's, set-up included) at ``MIDDAY``; it still ticks.
+
+    For tests that compare "today" with the day the code computed: run at any hour, midnight
+    could fall between the two.
+    """
+    return time_machine.travel(MIDDAY)(test)
 
 
 class QueryCountMixin:

@@ -48,7 +48,7 @@ class Deferred:
         self.sent = []
         self.written = {}  # storage path -> the course whose platform task wrote it
 
-    def apply_async(self, task, args=None, kwargs=None, task_id=None, **options):
+    def apply_async(self, task, args=None, kwargs=None, task_id=None, **_options):  # noqa: ARG002  (Celery's)
         self.sent.append((task, args, task_id))
 
     def run(self, order):

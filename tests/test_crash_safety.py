@@ -361,7 +361,7 @@ class LeaseTests(ReportFilesMixin, TestCase):
     def test_a_batch_slower_than_resume_after_keeps_its_run(self):
         resumed = []
         # The follow-up job looks for stalled runs while each course is submitted.
-        summary, calls = self.run_slowly(lambda n, now: resumed.extend(recovery.resume_stalled(now=now)))
+        summary, calls = self.run_slowly(lambda _n, now: resumed.extend(recovery.resume_stalled(now=now)))
         self.assertEqual(resumed, [])
         self.assertEqual(summary["status"], "generating")
         run = ReportRun.objects.get()

@@ -55,7 +55,7 @@ class AddOtherTab:
     def __init__(self, filter_type, running_pipeline):
         pass
 
-    def run_filter(self, tabs, user, course_key, **kwargs):
+    def run_filter(self, tabs, user, course_key, **kwargs):  # noqa: ARG002  (the filter passes them by name)
         return {"tabs": [*tabs, {"tab_id": "other", "title": "Other", "url": "/x", "sort_order": 200}]}
 
 

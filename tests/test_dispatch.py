@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from lms.djangoapps.ccx.models import CustomCourseForEdX
 from lms.djangoapps.instructor_task.models import InstructorTask
 
@@ -19,12 +18,12 @@ from periodic_instructor_reports.models import ReportRun, ReportRunCourse
 from periodic_instructor_reports.runs import dispatch
 from periodic_instructor_reports.states import Trigger
 from tests import factories, reports
-from tests.base import ReportFilesMixin
+from tests.base import MIDDAY, ReportFilesMixin, at_midday
 
 COURSE, OTHER = factories.COURSE, factories.OTHER_COURSE
 CCX = "ccx-v1:edX+DemoX+Demo_Course+ccx@{}"
 STAMP = r"\d{4}-\d{2}-\d{2}-\d{4}"
-TODAY = timezone.localdate().isoformat()
+TODAY = MIDDAY.date().isoformat()  # the day ReportFileTests run on
 
 
 def sha1(text):
@@ -49,6 +48,7 @@ def make_ccx(master, coach):
     return CustomCourseForEdX.objects.create(course_id=master, display_name="CCX", coach=coach)
 
 
+@at_midday
 @ddt.ddt
 class ReportFileTests(ReportFilesMixin, TestCase):
     """What lands in the report store for each structure, through the platform stand-in."""
@@ -251,7 +251,7 @@ class DispatchTests(ReportFilesMixin, TestCase):
         schedule = factories.schedule(course_ids=[COURSE, OTHER])
         calls = []
 
-        def broker_down_once(*args, **kwargs):
+        def broker_down_once(*_args, **kwargs):
             calls.append(kwargs["task_id"])
             if len(calls) == 1:
                 raise OSError("broker down")

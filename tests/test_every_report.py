@@ -29,7 +29,7 @@ from periodic_instructor_reports.report_request import build_report_request
 from periodic_instructor_reports.runs import dispatch
 from periodic_instructor_reports.states import Trigger
 from tests import factories
-from tests.base import ReportFilesMixin
+from tests.base import ReportFilesMixin, at_midday
 
 COURSE = factories.COURSE
 PREFIX = "edX_DemoX_Demo_Course"
@@ -310,6 +310,7 @@ class WrappedReportTests(ReportFilesMixin, TestCase):
         self.assertIn(f'"report_name": "{row.file_name}"', task.task_output)
         return read_csv(os.path.join(self.report_dir, row.file_path))
 
+    @at_midday
     def test_issued_certificates(self):
         for mode, status in [("verified", "downloadable"), ("verified", "downloadable"),
                              ("honor", "downloadable"), ("verified", "notpassing")]:
@@ -355,6 +356,7 @@ class WrappedReportTests(ReportFilesMixin, TestCase):
                                 [str(learner.pk), learner.username, "Ada Lovelace"]])
         self.assertNotIn(outsider.username, {row[1] for row in rows})
 
+    @at_midday
     def test_certificate_exceptions_and_invalidations(self):
         from lms.djangoapps.certificates.models import CertificateAllowlist, CertificateInvalidation
 

@@ -12,7 +12,7 @@ from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
 from periodic_instructor_reports.runs import dispatch
 from periodic_instructor_reports.states import Trigger
 from tests import factories, reports
-from tests.base import QueryCountMixin
+from tests.base import QueryCountMixin, at_midday
 
 SCHEDULES = "admin:periodic_instructor_reports_periodicreportschedule"
 RUNS = "admin:periodic_instructor_reports_reportrun"
@@ -135,6 +135,7 @@ class ScheduleFormTests(HistoryAdminTestCase):
         self.assertContains(page, "Save the schedule to see its next run times.")
 
 
+@at_midday
 class RunHistoryAdminTests(HistoryAdminTestCase):
     def setUp(self):
         super().setUp()

@@ -20,7 +20,7 @@ from periodic_instructor_reports.exceptions import BrokerUnavailable
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
 from periodic_instructor_reports.runs import due
 from tests import factories, reports
-from tests.base import ReportFilesMixin
+from tests.base import ReportFilesMixin, at_midday
 
 COURSE, OTHER = factories.COURSE, factories.OTHER_COURSE
 ALLOWED = reports.ALL + [catalog.GRADE_REPORT]
@@ -84,6 +84,7 @@ class RunReportScheduleCommandTests(ReportFilesMixin, TestCase):
         self.assertFalse(ReportRun.objects.exists())
         self.assertFalse(InstructorTask.objects.exists())
 
+    @at_midday
     def test_dry_run_by_date_folder_and_course_filter(self):
         schedule = factories.schedule(course_ids=[COURSE, OTHER], upload_folder_structure="by_date",
                                       upload_folder_prefix="d/")

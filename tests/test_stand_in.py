@@ -42,6 +42,8 @@ from lms.djangoapps.instructor_task.tasks_helper.utils import (
 )
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
+from tests.base import at_midday
+
 COURSE_ID = "course-v1:edX+DemoX+Demo_Course"
 REPORT_NAME = re.compile(r"^edX_DemoX_Demo_Course_(?P<name>.+)_\d{4}-\d{2}-\d{2}-\d{4}\.csv$")
 
@@ -616,6 +618,7 @@ class AnalyticsTests(ReportDirTestCase):
         self.assertIs(header, features)
         self.assertEqual(rows, [[1, 2], [3]])  # a missing feature gives a shorter row
 
+    @at_midday
     def test_issued_certificates(self):
         import datetime as dt
 

@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
 ADMIN = ("admin", "admin")
 
 
-def pytest_ignore_collect(collection_path, config):
+def pytest_ignore_collect(collection_path, config):  # noqa: ARG001  (pytest passes hook arguments by name)
     """Leave this tree out of runs that did not ask for it."""
     return None if requested(config, HERE) else True
 

@@ -11,7 +11,7 @@ deleted; a learner gets the refusal page.
 What this does not cover: the real frontend-base shell and the instructor dashboard around the
 page (their tab bar, course information, route roles): see frontend/README.md.
 
-Screenshots (1366×900) are written only when ``PIR_SCREENSHOTS_DIR`` is set (``docs/img`` for the docs).
+Screenshots (1366×900) go where the admin's go: a temporary folder, or ``PIR_SCREENSHOTS_DIR`` (``docs/img``).
 """
 
 import csv
@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from demo.run import free_port, site_ready
+from tests.browser.helpers import shoot
 from tests.browser.viewport import VIEWPORT
 from tests.separate_tree import unavailable
 
@@ -33,14 +34,6 @@ HOST_PAGE = ROOT / "frontend" / "host" / "dist" / "index.html"
 COURSE = "course-v1:edX+DemoX+Demo_Course"
 TAB = f"/instructor-dashboard/{COURSE}/scheduled_reports"
 PHONE = {"width": 390, "height": 844}
-
-
-def shoot(page, name):
-    """Save a screenshot when asked (``PIR_SCREENSHOTS_DIR``), at the page's size."""
-    folder = os.environ.get("PIR_SCREENSHOTS_DIR")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / name), full_page=False)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +100,7 @@ def wait_for_run_file(page, name, count=1, timeout=240):
     return rows
 
 
-def test_a_data_researcher_schedules_downloads_pauses_runs_now_and_deletes(browser, tab_demo):
+def test_a_data_researcher_schedules_downloads_pauses_runs_now_and_deletes(browser, tab_demo, screenshots):
     from playwright.sync_api import expect
 
     page = open_tab_as(browser, tab_demo, "rhea")
@@ -136,7 +129,7 @@ def test_a_data_researcher_schedules_downloads_pauses_runs_now_and_deletes(brows
     expect(dialog.get_by_label("Time zone", exact=True)).to_have_value("UTC")
     dialog.get_by_label("E-mail the links to", exact=True).fill("rhea@example.com")
     expect(dialog.get_by_test_id("when-preview")).to_have_text(f"Runs every day at {due:%H:%M} (UTC).")
-    shoot(page, "course-team-tab-new-schedule.png")
+    shoot(page, screenshots, "course-team-tab-new-schedule")
     dialog.get_by_role("button", name="Save").click()
     expect(page.get_by_text("“Rhea's daily grades” is saved.")).to_be_visible()
     card = schedule_card(page, "Rhea's daily grades")
@@ -152,7 +145,7 @@ def test_a_data_researcher_schedules_downloads_pauses_runs_now_and_deletes(brows
     header = next(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert header, "the report has a header row"
     expect(card.get_by_text("done")).to_be_visible()
-    shoot(page, "course-team-tab.png")
+    shoot(page, screenshots, "course-team-tab")
 
     # Pause, run now, delete (confirmed).
     card.get_by_role("button", name="Pause “Rhea's daily grades”").click()
@@ -176,7 +169,7 @@ def test_a_data_researcher_schedules_downloads_pauses_runs_now_and_deletes(brows
     page.context.close()
 
 
-def test_a_learner_gets_the_refusal_page(browser, tab_demo):
+def test_a_learner_gets_the_refusal_page(browser, tab_demo, screenshots):
     from playwright.sync_api import expect
 
     page = open_tab_as(browser, tab_demo, "lee")
@@ -185,5 +178,5 @@ def test_a_learner_gets_the_refusal_page(browser, tab_demo):
         "You may not schedule reports of this course: that needs"
     )
     expect(page.get_by_role("button", name="New schedule")).to_have_count(0)
-    shoot(page, "course-team-tab-refused.png")
+    shoot(page, screenshots, "course-team-tab-refused")
     page.context.close()

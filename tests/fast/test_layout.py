@@ -46,34 +46,29 @@ def imports(name, path, known):
 
 
 def cycles(graph):
-    """Return the strongly connected groups of more than one module (Tarjan's algorithm)."""
-    index, low, stack, on_stack, groups = {}, {}, [], set(), []
-
-    def visit(node):
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for other in graph[node]:
-            if other not in index:
-                visit(other)
-                low[node] = min(low[node], low[other])
-            elif other in on_stack:
-                low[node] = min(low[node], index[other])
-        if low[node] == index[node]:
-            group = set()
-            while True:
-                other = stack.pop()
-                on_stack.discard(other)
-                group.add(other)
-                if other == node:
-                    break
-            if len(group) > 1:
-                groups.append(sorted(group))
-
+    """Return the groups of modules that import each other, of more than one (Tarjan's algorithm)."""
+    state = {"index": {}, "low": {}, "stack": [], "groups": []}
     for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return groups
+        if node not in state["index"]:
+            _visit(graph, node, state)
+    return state["groups"]
+
+
+def _visit(graph, node, state):
+    index, low, stack = state["index"], state["low"], state["stack"]
+    index[node] = low[node] = len(index)
+    stack.append(node)
+    for other in graph[node]:
+        if other not in index:
+            _visit(graph, other, state)
+            low[node] = min(low[node], low[other])
+        elif other in stack:
+            low[node] = min(low[node], index[other])
+    if low[node] == index[node]:
+        group = stack[stack.index(node):]
+        del stack[stack.index(node):]
+        if len(group) > 1:
+            state["groups"].append(sorted(group))
 
 
 class LayoutTests(SimpleTestCase):
@@ -89,6 +84,10 @@ class LayoutTests(SimpleTestCase):
         # The checks below mean something only if the imports are read: two known edges.
         self.assertIn(f"{NAME}.runs.store", self.graph[f"{NAME}.runs.dispatch"])
         self.assertIn(f"{NAME}.runs.dispatch", self.graph[f"{NAME}.tasks"])
+
+    def test_a_cycle_is_found(self):
+        graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+        self.assertEqual(cycles(graph), [["a", "b", "c"]])
 
     def test_no_import_cycle(self):
         self.assertEqual(cycles(self.graph), [])

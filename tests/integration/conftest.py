@@ -24,7 +24,7 @@ def _requested(config):
     return requested(config, HERE)
 
 
-def pytest_ignore_collect(collection_path, config):
+def pytest_ignore_collect(collection_path, config):  # noqa: ARG001  (pytest passes hook arguments by name)
     """Leave this tree out of runs that did not ask for it."""
     return None if _requested(config) else True
 
@@ -86,7 +86,7 @@ def stack(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def admin(stack):
+def admin(stack):  # noqa: ARG001  (the stack's database first)
     """The superuser who registers report tasks (the registry is for superusers only)."""
     from tests import factories
 
@@ -94,7 +94,7 @@ def admin(stack):
 
 
 @pytest.fixture(scope="session")
-def owner(stack, admin):
+def owner(stack, admin):  # noqa: ARG001  (the stack's database and the registry first)
     """
     The staff user who makes the schedules (so owns them) and requests the reports, plus two
     learners the reports list. Global staff may have every course's data.
@@ -108,7 +108,7 @@ def owner(stack, admin):
 
 
 @pytest.fixture(scope="session")
-def reports(stack, admin):
+def reports(stack, admin):  # noqa: ARG001  (the stack's database first)
     """The three supported reports (the plugin's migration registers them): grade, problem_grade, profile."""
     from periodic_instructor_reports import api, catalog
     from periodic_instructor_reports.models import PeriodicReportTask

@@ -9,6 +9,7 @@ schedule is paused (beat stops sending it), run now, and deleted, and the admin 
 
 from urllib.parse import urlsplit
 
+import pytest
 from common.djangoapps.student.models import CourseAccessRole
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
@@ -38,7 +39,8 @@ def generated_rows(client, **query):
     ]
 
 
-def test_a_researcher_schedules_downloads_pauses_runs_and_deletes_through_the_api(stack, reports):
+@pytest.mark.usefixtures("reports")
+def test_a_researcher_schedules_downloads_pauses_runs_and_deletes_through_the_api(stack):
     make_courses([COURSE])
     researcher = get_user_model().objects.create_user("api-researcher", "api-researcher@example.com")
     CourseAccessRole.objects.create(user=researcher, role="data_researcher", course_id=COURSE, org="Team")

@@ -79,7 +79,7 @@ def private_redis(tmp_path):
 
 
 @pytest.fixture
-def launch(own_processes, kind, tmp_path):
+def launch(own_processes, kind, tmp_path):  # noqa: ARG001  (after the scenario's own processes)
     """
     Return a function making the scenario's ``Children`` with extra environment variables.
 

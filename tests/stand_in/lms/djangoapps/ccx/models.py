@@ -37,7 +37,7 @@ class CustomCourseForEdX(models.Model):
 
 
 @receiver(post_save, sender=CustomCourseForEdX)
-def keep_an_overview(sender, instance, **kwargs):  # pylint: disable=unused-argument
+def keep_an_overview(sender, instance, **kwargs):  # pylint: disable=unused-argument  # noqa: ARG001  (a receiver's signature)
     """Keep the CCX's course overview, as the platform does once the CCX is loaded or published."""
     from openedx.core.djangoapps.content.course_overviews.models import (  # pylint: disable=import-outside-toplevel
         CourseOverview,

@@ -21,7 +21,7 @@ class BaseInstructorTask(Task):
 
     abstract = True
 
-    def on_success(self, task_progress, task_id, args, kwargs):  # pylint: disable=arguments-renamed
+    def on_success(self, task_progress, task_id, args, kwargs):  # pylint: disable=arguments-renamed  # noqa: ARG002  (Celery's)
         """Store the returned progress on the row as SUCCESS, unless the task made subtasks."""
         entry = InstructorTask.objects.get(pk=args[0])
         if len(entry.subtasks) == 0:
@@ -29,7 +29,7 @@ class BaseInstructorTask(Task):
             entry.task_state = SUCCESS
             entry.save_now()
 
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):  # noqa: ARG002  (Celery's signature)
         """Store the exception on the row as FAILURE (a missing row is logged)."""
         try:
             entry = InstructorTask.objects.get(pk=args[0])

@@ -26,7 +26,7 @@ def is_site_configuration_enabled():
     return bool(configuration and configuration.enabled)
 
 
-def get_value(val_name, default=None, **kwargs):
+def get_value(val_name, default=None, **kwargs):  # noqa: ARG001  (the platform's signature)
     """
     Return the current site's value ``val_name``, else ``default``.
 
