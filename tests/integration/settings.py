@@ -51,6 +51,8 @@ PERIODIC_INSTRUCTOR_REPORTS_LOST_AFTER = int(os.environ.get("PIR_IT_LOST_AFTER",
 # Seconds each submission to the platform stand-in takes: a fault scenario makes its own
 # processes' dispatch slow enough to be stopped part-way.
 STAND_IN_SUBMIT_DELAY = float(os.environ.get("PIR_IT_SUBMIT_DELAY", "0"))
+# Seconds each stand-in report stays PROGRESS before writing its file (a busy report worker).
+STAND_IN_REPORT_SECONDS = float(os.environ.get("PIR_IT_REPORT_SECONDS", "0"))
 # Seconds each query of the stand-in's course list takes: a fault scenario stops a worker while
 # it records a run's courses.
 STAND_IN_COURSE_LOOKUP_DELAY = float(os.environ.get("PIR_IT_COURSE_LOOKUP_DELAY", "0"))
