@@ -253,6 +253,7 @@ def _take_step(run, run_plan, holder, step, granted, pacer):
 
 def _wait_for_slots(run, holder, pacer):
     """Hand the run over to look for a free slot in ``PACE_SECONDS``, saying early if it will be late."""
+    pacer.pause()
     pacer.save()
     pacing.check_window(run, slots=pacer.figures.get("most_in_flight", 1))
     return ending.continue_later(run, holder, countdown=conf.get("PACE_SECONDS"),

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 IN_FLIGHT_STATES = ("QUEUING", "PROGRESS")
 # Ended reports of a run its expected end is foreseen from.
 FORESEE_SAMPLE = 50
+# Late runs told per follow-up check (the next check takes the rest).
+LATE_SWEEP = 100
 
 
 def in_flight_by_run(run_ids=None):
@@ -140,16 +142,18 @@ class Pacer:
         return max(0, granted), own
 
     def _note(self, granted, own):
-        """Count a wait for a slot, or the time waited once slots are granted; return ``granted``."""
-        figures, now = self.figures, timezone.now().timestamp()
+        """Note the most reports in flight, and the time waited once slots are granted; return ``granted``."""
+        figures = self.figures
         figures["most_in_flight"] = max(figures.get("most_in_flight", 0), own + granted)
-        if not granted:
-            figures["waits"] = figures.get("waits", 0) + 1
-            figures.setdefault("paused_at", now)
-        elif "paused_at" in figures:
-            waited = now - figures.pop("paused_at")
+        if granted and "paused_at" in figures:
+            waited = timezone.now().timestamp() - figures.pop("paused_at")
             figures["waited_seconds"] = round(figures.get("waited_seconds", 0) + waited, 1)
         return granted
+
+    def pause(self):
+        """Count a wait for a free slot: the run hands over and looks again later."""
+        self.figures["waits"] = self.figures.get("waits", 0) + 1
+        self.figures.setdefault("paused_at", timezone.now().timestamp())
 
     def release(self, holder):
         """Give back the reservation once the submissions it covered are stored (they count themselves)."""
@@ -213,3 +217,15 @@ def check_window(run, *, slots, now=None):
         run.warning = warning
         log.warning("Periodic report run %s: %s.", run.pk, warning)
     return warning
+
+
+def check_windows(*, now=None):
+    """
+    Say on each run past its window whose reports are not all generated that it ended late; return how many.
+
+    The follow-up job's part: a run that was on time while it submitted may still be late
+    while its last reports generate.
+    """
+    now = now or timezone.now()
+    late = ReportRun.objects.filter(status__in=states.IN_PROGRESS, finish_by__lt=now, warning="")
+    return sum(1 for run in late.order_by("pk")[:LATE_SWEEP] if check_window(run, slots=1, now=now))
