@@ -47,6 +47,9 @@ def describe_crontab(crontab):
     try:
         cron = crontab.schedule
     except ValueError:
+        cron = None
+    # Older celery releases accept a date no calendar has (31 February): the calendar decides.
+    if cron is None or timing.crontab_gap(crontab) is None:
         return _("never (the crontab matches no date)")
     every_day_of_month = cron.day_of_month == set(range(1, 32)) and cron.month_of_year == set(range(1, 13))
     times = sorted(hour * 60 + minute for hour in cron.hour for minute in cron.minute)

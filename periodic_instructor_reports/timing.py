@@ -54,7 +54,7 @@ _CALENDAR_START = datetime.date(2024, 1, 1)
 _CALENDAR_DAYS = 28 * 365 + 7
 
 
-def _crontab_gap(crontab):
+def crontab_gap(crontab):
     """Return the shortest time between two due times of ``crontab``, or None if it never fires."""
     return _gap_of_fields(
         crontab.minute, crontab.hour, crontab.day_of_week, crontab.day_of_month, crontab.month_of_year,
@@ -93,7 +93,7 @@ def shortest_gap(schedule):
     one gap in real time is not counted, at save or at run).
     """
     if schedule.crontab_id:
-        return _crontab_gap(schedule.crontab)
+        return crontab_gap(schedule.crontab)
     if schedule.interval_id:
         return interval_of(schedule)
     return None
