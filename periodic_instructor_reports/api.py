@@ -52,7 +52,7 @@ __all__ = [
 SCHEDULE_FIELDS = {
     "task", "owner", "interval", "crontab", "course_ids", "arguments", "keyword_arguments", "include_ccx",
     "only_ccx", "upload_folder_prefix", "upload_folder_structure", "enabled", "recipients", "notify",
-    "name", "course_orgs", "course_state", "course_state_days",
+    "name", "course_orgs", "course_state", "course_state_days", "max_in_flight", "finish_within",
 }
 
 

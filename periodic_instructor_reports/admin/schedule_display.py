@@ -42,7 +42,12 @@ class ScheduleDisplay:
 
     @admin.display(description=_("When"))
     def when_text(self, obj):
-        return describe.describe_when(obj)
+        """When it runs; under it, in short, its own cap and window when it has them."""
+        pacing = pacing_text(obj)
+        if not pacing:
+            return describe.describe_when(obj)
+        return format_html('{}<span class="pir-line pir-muted pir-pacing" title="{}">{}</span>',
+                           describe.describe_when(obj), pacing, pacing)
 
     @admin.display(description=_("Courses"))
     def courses_text(self, obj):
@@ -197,6 +202,18 @@ class ScheduleDisplay:
         """Return whether beat does not run the schedule as it is: its row is missing, disabled or changed."""
         problem = beat.row_problem(obj)
         return bool(problem) and not set(problem) <= {"description", "queue", "expire_seconds"}
+
+
+def pacing_text(schedule):
+    """Return a schedule's own cap and window in a few words (``≤ 3 at once, within 4 hours``), or ""."""
+    parts = []
+    if schedule.max_in_flight:
+        parts.append(_("≤ %(cap)d at once") % {"cap": schedule.max_in_flight})
+    if schedule.finish_within:
+        parts.append(_("within %(window)s") % {
+            "window": describe.duration_text(schedule.finish_within.total_seconds()),
+        })
+    return ", ".join(str(part) for part in parts)
 
 
 def describe_selection(schedule):
