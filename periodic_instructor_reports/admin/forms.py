@@ -102,7 +102,7 @@ class ScheduleForm(forms.ModelForm):
                          "recipients": BoundedJSONField}
         labels = {"max_in_flight": _("Reports at once, at most"), "finish_within": _("Finish within")}
         widgets = {
-            "max_in_flight": forms.NumberInput(attrs={"min": 1, "class": "vIntegerField"}),
+            "max_in_flight": forms.NumberInput(attrs={"class": "vIntegerField"}),
             "finish_within": forms.TextInput(attrs={"placeholder": "4:00:00", "size": 12}),
         }
 
@@ -113,6 +113,7 @@ class ScheduleForm(forms.ModelForm):
         self.fields["course_ids"].choices = [(value, labels.get(value, value)) for value in chosen]
         self.fields["course_orgs"].choices = [(org, org) for org in organisations(self.instance.course_orgs)]
         self.fields["max_in_flight"].help_text = cap_help()
+        self.fields["max_in_flight"].widget.attrs["min"] = 1
         self.fields["finish_within"].help_text = _(
             "How long after its due time a run should be over, as hours:minutes:seconds (or days "
             "hours:minutes:seconds): 4:00:00 for a 02:00 run to end by 06:00. At least a minute, at most "
