@@ -11,6 +11,7 @@ from django.urls import reverse
 from lms.djangoapps.instructor_task.models import InstructorTask
 
 from periodic_instructor_reports import api, delivery, progress
+from periodic_instructor_reports.admin.schedule_display import short_duration
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
 from periodic_instructor_reports.states import Outcome, RunStatus
 from tests import factories
@@ -66,9 +67,14 @@ class ScheduleFormTests(AdminTestCase):
         self.assertEqual((schedule.max_in_flight, schedule.finish_within),
                          (3, datetime.timedelta(minutes=30)))
         listed = self.client.get(reverse(f"{SCHEDULES}_changelist"))
-        self.assertContains(listed, "≤ 3 at once, within 30 minutes")
+        self.assertContains(listed, 'title="at most 3 of its reports at once; a run ends within 30 '
+                                    'minutes of its due time">cap 3 · 30m</span>')
         page = self.client.get(reverse(f"{SCHEDULES}_change", args=[schedule.pk]))
         self.assertContains(page, 'value="00:30:00"')
+
+    def test_the_lists_short_window(self):
+        self.assertEqual([short_duration(seconds) for seconds in (45, 1800, 5400, 14400, 90000)],
+                         ["45s", "30m", "1h30m", "4h", "1d1h"])
 
     def test_a_cap_of_zero_is_refused(self):
         self.assert_refused(self.add(max_in_flight="0"), "max_in_flight", "Enter at least 1")
