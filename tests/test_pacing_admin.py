@@ -12,7 +12,12 @@ from lms.djangoapps.instructor_task.models import InstructorTask
 
 from periodic_instructor_reports import api, delivery, progress
 from periodic_instructor_reports.admin.schedule_display import short_duration
-from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
+from periodic_instructor_reports.models import (
+    PeriodicReportSchedule,
+    ReportRun,
+    ReportRunBatch,
+    ReportRunCourse,
+)
 from periodic_instructor_reports.states import Outcome, RunStatus
 from tests import factories
 from tests.base import MIDDAY, QueryCountMixin
@@ -177,6 +182,12 @@ class RunProgressTests(AdminTestCase):
         self.assertEqual((found.waiting, found.in_flight, found.settling, found.finished), (6, 2, 1, 3))
         # 10 minutes a report, 2 at once, for the 2 pending and the 3 submitted (no batch is queued).
         self.assertEqual(found.expected_end, MIDDAY + datetime.timedelta(minutes=30))
+
+    def test_a_run_still_recording_its_courses_counts_its_queue(self):
+        ReportRun.objects.filter(pk=self.run.pk).update(course_total=None)
+        ReportRunBatch.objects.create(run=self.run, number=0, course_ids=["a", "b", "c"], size=3)
+        self.run.refresh_from_db()
+        self.assertEqual(progress.run_progress(self.run).waiting, 3 + 2)
 
     def test_the_run_page_shows_them_in_words(self):
         page = self.client.get(reverse(f"{RUNS}_change", args=[self.run.pk]))
