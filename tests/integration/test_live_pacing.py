@@ -10,7 +10,9 @@ processes keep pacing off. While the schedules run, the scenario samples every 0
 reports in flight (``pacing.in_flight_by_run``) and the platform's unfinished task rows of the
 scenario's courses (which also counts a submission not stored yet), and checks that neither ever
 went above the cap; at the end, from the platform's task rows, that every course was submitted
-and generated exactly once per due time.
+and generated exactly once per due time. The crash scenarios stop a dispatching worker (SIGKILL)
+or Redis while a run waits for a slot or submits; the recovery sweep resumes the run 10 s after
+its last progress (``RESUME_AFTER`` in ``tests/integration/settings.py``).
 """
 
 import datetime
@@ -30,7 +32,7 @@ from opaque_keys.edx.keys import CourseKey
 
 from demo import processes
 from demo.processes import wait_for
-from periodic_instructor_reports import api, states
+from periodic_instructor_reports import api, housekeeping, states
 from periodic_instructor_reports.models import PeriodicReportSchedule
 from periodic_instructor_reports.runs import pacing, store
 from periodic_instructor_reports.states import RunStatus
@@ -44,6 +46,7 @@ from tests.integration.harness import (
     make_courses,
     start_processes,
 )
+from tests.integration.test_live_faults import redis_stopped
 
 TASK_TYPE = "grade_course"  # the platform's task type of the grade report
 FOLLOW_UP_EVERY = 2
@@ -308,20 +311,24 @@ def test_a_small_schedule_gets_slots_while_a_big_one_fills_the_cap(launch, kind,
     assert small_ended < big_last, (small_ended, big_last)
 
 
-def waiting_for_a_slot(run):
-    """Whether the run is handed over to a continuation due later (its look for a free slot), holding none."""
-    return run.reserved == 0 and run.heartbeat_at is not None and run.heartbeat_at > timezone.now()
+def waiting_for_a_slot(run, ahead=0):
+    """
+    Whether the run is handed over to a continuation due later (its look for a free slot), holding
+    no slot, and due at least ``ahead`` seconds from now.
+    """
+    soon = timezone.now() + datetime.timedelta(seconds=ahead)
+    return run.reserved == 0 and run.heartbeat_at is not None and run.heartbeat_at > soon
 
 
-def submitting(run):
-    """Whether the run holds slots it reserved: a step is submitting its courses."""
-    return run.reserved > 0
+def submitting(run, courses):
+    """
+    Whether a step of the run is submitting with the slots it reserved, and has reached the
+    platform with a course it has not stored yet.
+    """
+    return run.reserved > 0 and platform_count(courses) > run.courses.count()
 
 
-MOMENTS = {"waiting": waiting_for_a_slot, "submitting": submitting}
-
-
-@pytest.mark.parametrize("moment", list(MOMENTS))
+@pytest.mark.parametrize("moment", ["waiting", "submitting"])
 def test_a_dispatch_worker_killed_while_pacing_is_resumed_each_course_once(
     moment, launch, kind, owner, reports, every,
 ):
@@ -341,7 +348,8 @@ def test_a_dispatch_worker_killed_while_pacing_is_resumed_each_course_once(
     def part_way_and_there():
         run = harness.runs(schedule).first()
         part_way = platform_count(courses, task_state="SUCCESS") >= 2 * CAP
-        return run is not None and part_way and MOMENTS[moment](run)
+        there = waiting_for_a_slot if moment == "waiting" else lambda run: submitting(run, courses)
+        return run is not None and part_way and there(run)
 
     watch(children, in_flight, part_way_and_there, f"the run part way and {moment}")
     harness.kill_group(children.processes.pop("dispatch-1"))
@@ -359,3 +367,51 @@ def test_a_dispatch_worker_killed_while_pacing_is_resumed_each_course_once(
     resumed = set(re.findall(rf"Periodic report run {run.pk}: (\S+) was submitted before the interruption",
                              children.log("dispatch-2")))
     print(f"courses found submitted before the interruption: {sorted(resumed)}")
+    if moment == "submitting":
+        assert resumed, "the course the interrupted step had submitted was not found in the platform"
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of the scenario's own, on a free port; stopped after the scenario's processes."""
+    server = harness.PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_redis_stopped_while_a_run_waits_for_a_slot(private_redis, launch, kind, owner, reports, every):
+    # A report whose message a stopped Redis takes with it holds its slot until recorded lost: 20 s
+    # here. The run looks for a slot every 2 s, time to stop Redis between its reports.
+    pace = 2
+    children = launch(PIR_IT_REDIS_URL=private_redis.url, PIR_IT_LOST_AFTER=20, PIR_IT_PACE_SECONDS=pace)
+    start_processes(children, kind=kind, workers=["worker"], beats=["beat"])
+    # Beat connects to the broker as it sends its first task (see test_live_faults).
+    wait_for(lambda: f"Sending due task {housekeeping.FOLLOW_UP_BEAT_ROW} " in children.log("beat"),
+             timeout=DEADLINE, what="beat to send the follow-up job", children=children)
+    courses = course_ids("Outage", 16)
+    schedule = hourly_schedule(reports, owner, every, courses, "outage")
+    due = due_together([schedule], 2)
+    in_flight = InFlight(courses)
+
+    def between_reports():
+        run = harness.runs(schedule).first()
+        part_way = platform_count(courses, task_state="SUCCESS") >= 2 * CAP
+        return run is not None and part_way and in_flight.samples[-1][1] == 0 and waiting_for_a_slot(run, 1)
+
+    watch(children, in_flight, between_reports, "the run waiting for a slot, none of its reports in flight")
+    # Redis stays down past the continuation's due time: its look for a slot meets the outage (or
+    # its message goes with Redis); the recovery sweep resumes the run once Redis is back.
+    back = time.monotonic() + pace + 3
+    with redis_stopped(private_redis, children, kind=kind):
+        watch(children, in_flight, lambda: time.monotonic() > back, "Redis to stay down a while")
+    wait_settled(children, in_flight, [schedule], timeout=DEADLINE + 20)
+
+    in_flight.assert_under_cap()
+    runs, _, refused = assert_once_per_due_time(schedule, courses, task_type=TASK_TYPE, lost_ok=True)
+    run = runs[0]
+    assert (len(runs), run.planned_at) == (1, due)
+    lost = run.counts.get("lost", 0)
+    workers = len(list(children.log_dir.glob("worker*.log")))
+    print(f"submissions Redis refused: {len(refused)}; reports lost: {lost}; resumptions: {run.resumptions}; "
+          f"workers that died: {workers - 1}")
