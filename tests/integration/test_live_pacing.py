@@ -266,8 +266,8 @@ def test_a_dashboard_report_mid_run_is_served_within_the_bound(launch, kind, own
     waited = time.monotonic() - clicked
     run = harness.runs(schedule).get()
     left = store.open_count(run.pk)
-    # The plugin's reports ahead of it in the queue (at most the cap) shared by the pool, and a
-    # run handing a pool process back within its pace.
+    # Ahead of it in the report queue: at most the cap's worth of the plugin's reports, shared by
+    # the pool's processes; then a run's pace (a pool process on a run's step) and Celery's latency.
     bound = math.ceil(CAP / POOL) * REPORT + PACE + MARGIN
     print(f"\nthe dashboard's report started {waited:.2f} s after its submission (bound {bound} s); "
           f"the run had {left} courses left")
