@@ -18,9 +18,10 @@ takes the whole cap. A schedule may also have a cap of its own.
 import datetime
 import logging
 import math
+from collections import Counter
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from periodic_instructor_reports import conf, platform, states, times
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # The platform's task states of a report that holds a slot.
 IN_FLIGHT_STATES = ("QUEUING", "PROGRESS")
+# Task ids looked up in the platform's table per query.
+ID_CHUNK = 1000
 # Ended reports of a run its expected end is foreseen from.
 FORESEE_SAMPLE = 50
 # Late runs told per follow-up check (the next check takes the rest).
@@ -42,17 +45,26 @@ def in_flight_by_run(run_ids=None):
     """
     Return ``{run id: reports in flight}``: the runs' submitted reports whose platform task is unfinished.
 
-    One query: the platform's unfinished task rows (few, and indexed by state) matched to the
-    plugin's submitted course rows. Every run when ``run_ids`` is None.
+    The plugin's submitted courses of runs not over (their reports are the only ones that can
+    still be unfinished), then the platform's rows of their task ids that are unfinished, by its
+    task id index: two queries (and one more per ``ID_CHUNK`` reports), whatever the size of
+    either table. Every run when ``run_ids`` is None.
     """
     model = platform.instructor_task_model()
     if model is None:
         return {}
-    unfinished = model.objects.filter(task_state__in=IN_FLIGHT_STATES).values("task_id")
-    rows = ReportRunCourse.objects.filter(outcome=Outcome.SUBMITTED, task_id__in=unfinished)
+    rows = ReportRunCourse.objects.filter(outcome=Outcome.SUBMITTED, run__status__in=states.IN_PROGRESS)
     if run_ids is not None:
         rows = rows.filter(run_id__in=run_ids)
-    return dict(rows.values_list("run_id").annotate(n=Count("pk")).values_list("run_id", "n"))
+    run_of_task = dict(rows.exclude(task_id="").values_list("task_id", "run_id"))
+    task_ids = list(run_of_task)
+    counts = Counter()
+    for start in range(0, len(task_ids), ID_CHUNK):
+        unfinished = model.objects.filter(
+            task_id__in=task_ids[start:start + ID_CHUNK], task_state__in=IN_FLIGHT_STATES,
+        ).values_list("task_id", flat=True)
+        counts.update(run_of_task[task_id] for task_id in unfinished)
+    return dict(counts)
 
 
 def _waiting_runs(now):
