@@ -84,7 +84,7 @@ def submit_queued(run_plan, run, lease, *, batch, limit=None):
     else:
         store.begin_batch(batch)
     course_ids, rest = course_ids[:limit], course_ids[len(course_ids[:limit]):]
-    queued = [ReportRunCourse(run_id=run.pk, course_id=course_id, attempt=1) for course_id in course_ids]
+    queued = store.new_rows(course_ids, run_id=run.pk, attempt=1)
     calls = _prepare(run_plan, queued)
     already_running, queue_error = platform.report_errors()
     outage = ""
