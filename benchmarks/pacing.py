@@ -197,6 +197,8 @@ def print_table(options, rows):
             print(f"{row['database']}, cap {row['cap']}: dashboard bound {row['dashboard_bound_s']:.2f} s; "
                   f"dispatch tasks done by each dispatcher worker {row['dispatch_tasks']}; "
                   f"the runs' pacing figures {row['pacing']} (one schedule), {row['pacing_two']} (two)")
+    loads = ", ".join(f"{row['load']:.1f}" for row in rows)
+    print(f"load average (1 min) at the end of each row: {loads}")
 
 
 def ratio(value, base):
@@ -305,7 +307,7 @@ class Bench:
         bound = dashboard_bound(cap, self.options.workers, self.options.report_seconds)
         emit(database=DATABASES[self.kind], server=self.server, cap=cap, **one, dashboard_bound_s=bound,
              most_two=two and two["most"], most_two_recorded=two and two["recorded"], dispatch_tasks=tasks,
-             pacing_two=two and two["pacing"])
+             pacing_two=two and two["pacing"], load=os.getloadavg()[0])
 
     def schedule(self, course_ids):
         from periodic_instructor_reports import api
