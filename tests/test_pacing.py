@@ -9,12 +9,16 @@ from unittest import mock
 from django.db import connection
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.utils import timezone
+from lms.djangoapps.instructor_task import api as platform_api
 from lms.djangoapps.instructor_task import tasks as platform_tasks
 from lms.djangoapps.instructor_task.models import InstructorTask
+from opaque_keys.edx.keys import CourseKey
 
 from periodic_instructor_reports import tasks
 from periodic_instructor_reports.models import ReportRun, ReportRunBatch, ReportRunCourse, SlotGate
+from periodic_instructor_reports.report_request import build_report_request as request_as
 from periodic_instructor_reports.runs import dispatch, handoff, pacing
+from periodic_instructor_reports.runs.lease import take as lease_take
 from periodic_instructor_reports.states import Dispatch, Outcome, RunStatus, Trigger
 from tests import factories
 
@@ -210,6 +214,67 @@ class FeedingTests(TestCase):
                 end_reports()
         submitted = sorted(map(str, InstructorTask.objects.values_list("course_id", flat=True)))
         self.assertEqual(submitted, sorted(COURSES[:5]))
+
+
+@CAP
+class WakeTests(TestCase):
+    """A report that ends hands a run waiting for a slot on at once, to one holder only."""
+
+    def setUp(self):
+        self.schedule = factories.schedule(course_ids=COURSES[:5])
+        self.sent = []
+
+    def send(self, run_id, holder, *, countdown):
+        self.sent.append((run_id, holder, countdown))
+        return True
+
+    def parked_run(self):
+        with mock.patch.object(handoff, "send_continuation", self.send), hold_reports():
+            result = dispatch.run_schedule(self.schedule.pk, trigger=Trigger.MANUAL)
+        run = ReportRun.objects.get(pk=result["run_id"])
+        self.assertTrue(run.parked)
+        return run
+
+    def test_a_report_that_ends_wakes_the_waiting_run_now(self):
+        run = self.parked_run()
+        waiting_holder = run.holder
+        end_reports(1)
+        with mock.patch.object(handoff, "send_continuation", self.send):
+            self.assertEqual(pacing.wake_parked(), 1)
+        woken_run, woken_holder, countdown = self.sent[-1]
+        self.assertEqual((woken_run, countdown), (run.pk, 0))
+        run.refresh_from_db()
+        self.assertEqual((run.holder, run.parked), (woken_holder, False))
+        # The countdown's continuation, when it comes, finds the run held by another and does nothing.
+        with hold_reports(), self.assertLogs("periodic_instructor_reports.runs", "INFO"):
+            self.assertEqual(dispatch.work(run.pk, holder=waiting_holder)["status"], Dispatch.BUSY)
+        with hold_reports(), mock.patch.object(handoff, "send_continuation", self.send):
+            dispatch.work(run.pk, holder=woken_holder)
+        self.assertEqual(ReportRunCourse.objects.filter(run=run).count(), 3)
+
+    def test_a_continuation_that_started_is_never_woken_over(self):
+        run = self.parked_run()
+        # Its countdown ended: it took the run (``take`` clears ``parked``) and works on it.
+        self.assertIsNotNone(lease_take(run.pk, run.holder))
+        with mock.patch.object(handoff, "send_continuation", self.send):
+            self.assertEqual(pacing.wake_parked(), 0)
+        self.assertEqual(ReportRun.objects.get(pk=run.pk).holder, run.holder)
+
+    def test_the_platform_s_report_task_ending_in_a_worker_wakes_it(self):
+        run = self.parked_run()
+        end_reports()
+        with mock.patch.object(handoff, "send_continuation", self.send):
+            # A dashboard report, run by the worker (eagerly here): its end wakes the run.
+            platform_api.submit_calculate_grades_csv(request_as(factories.user(is_staff=True)),
+                                                     CourseKey.from_string(COURSES[6]))
+        self.assertEqual(self.sent[-1][:1], (run.pk,))
+        self.assertFalse(ReportRun.objects.get(pk=run.pk).parked)
+
+    def test_the_plugin_s_own_tasks_do_not_wake_runs(self):
+        self.parked_run()
+        with mock.patch.object(pacing, "wake_parked") as wake:
+            tasks.follow_up.apply().get()
+        wake.assert_not_called()
 
 
 class WindowTests(TestCase):

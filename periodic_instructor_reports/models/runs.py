@@ -62,6 +62,10 @@ class ReportRun(models.Model):
         null=True, blank=True, editable=False,
         help_text=_("When the run last made progress, or when it is due to go on (a retry)."),
     )
+    parked = models.BooleanField(
+        default=False, editable=False,
+        help_text=_("Waiting for a free slot: a report that ends hands the run on at once."),
+    )
     reserved = models.PositiveIntegerField(
         default=0, editable=False,
         help_text=_("Slots of the site's cap the run holds for the submissions it is making now."),

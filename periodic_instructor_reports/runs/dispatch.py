@@ -257,7 +257,7 @@ def _wait_for_slots(run, holder, pacer):
     pacer.save()
     pacing.check_window(run, slots=pacer.figures.get("most_in_flight", 1))
     return ending.continue_later(run, holder, countdown=conf.get("PACE_SECONDS"),
-                                 reason="waiting for a free slot")
+                                 reason="waiting for a free slot", parked=True)
 
 
 def _between_steps(run, holder):

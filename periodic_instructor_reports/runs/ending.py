@@ -115,9 +115,9 @@ def end_pass(run, holder):
     return finish(run, holder)
 
 
-def continue_later(run, holder, *, countdown, reason, status=Dispatch.HANDED_OVER):
-    """Hand the run over to a continuation in ``countdown`` seconds; return the summary."""
-    handed = handoff.hand_off(run, holder, countdown=countdown)
+def continue_later(run, holder, *, countdown, reason, status=Dispatch.HANDED_OVER, parked=False):
+    """Hand the run to a continuation in ``countdown`` seconds (or once woken, parked); return the summary."""
+    handed = handoff.hand_off(run, holder, countdown=countdown, parked=parked)
     if handed == Dispatch.TAKEN_OVER:
         return result(Dispatch.TAKEN_OVER, schedule_id=run.schedule_id, run_id=run.pk)
     if handed == Dispatch.BROKER_UNAVAILABLE:

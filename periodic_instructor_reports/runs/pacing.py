@@ -27,6 +27,7 @@ from django.utils import timezone
 from periodic_instructor_reports import conf, platform, states, times
 from periodic_instructor_reports.lengths import error_text
 from periodic_instructor_reports.models import ReportRun, ReportRunBatch, ReportRunCourse, SlotGate
+from periodic_instructor_reports.runs import handoff, lease
 from periodic_instructor_reports.states import Outcome
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 IN_FLIGHT_STATES = ("QUEUING", "PROGRESS")
 # Task ids looked up in the platform's table per query.
 ID_CHUNK = 1000
+# Waiting runs woken when a report ends (the others wait their own countdown).
+WAKE_LIMIT = 20
 # Ended reports of a run its expected end is foreseen from.
 FORESEE_SAMPLE = 50
 # Late runs told per follow-up check (the next check takes the rest).
@@ -241,3 +244,26 @@ def check_windows(*, now=None):
     now = now or timezone.now()
     late = ReportRun.objects.filter(status__in=states.IN_PROGRESS, finish_by__lt=now, warning="")
     return sum(1 for run in late.order_by("pk")[:LATE_SWEEP] if check_window(run, slots=1, now=now))
+
+
+def wake_parked(*, now=None):
+    """
+    Hand the runs waiting for a free slot to continuations queued now; return how many.
+
+    Called when a report ends (a slot of the cap may be free), so a waiting run goes on within
+    moments rather than at the end of its ``PACE_SECONDS``. Each run is taken from its
+    continuation only while that has not started (``lease.unpark``); the share is decided
+    again when the new continuation asks for slots, and a run that gets none waits again.
+    """
+    now = now or timezone.now()
+    parked = ReportRun.objects.filter(parked=True, status__in=states.UNFINISHED).order_by("heartbeat_at")
+    woken = 0
+    for run_id, holder in parked.values_list("pk", "holder")[:WAKE_LIMIT]:
+        new_holder = lease.new_holder()
+        if not lease.unpark(run_id, holder, new_holder, now=now):
+            continue
+        if handoff.send_continuation(run_id, new_holder, countdown=0):
+            woken += 1
+        else:
+            lease.release(ReportRun(pk=run_id), new_holder, until=now)
+    return woken
