@@ -33,9 +33,9 @@ from opaque_keys.edx.keys import CourseKey
 from demo import processes
 from demo.processes import wait_for
 from periodic_instructor_reports import api, housekeeping, states
-from periodic_instructor_reports.models import PeriodicReportSchedule
+from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRunCourse
 from periodic_instructor_reports.runs import pacing, store
-from periodic_instructor_reports.states import RunStatus
+from periodic_instructor_reports.states import Outcome, RunStatus
 from tests import factories
 from tests.integration import harness
 from tests.integration.harness import (
@@ -146,9 +146,12 @@ class InFlight:
 
     def sample(self):
         plugin = sum(pacing.in_flight_by_run().values())
+        # A report whose message an outage took never leaves QUEUING: once the plugin records it
+        # lost (LOST_AFTER) it holds no slot, and it is not counted here either.
+        lost = ReportRunCourse.objects.filter(outcome=Outcome.LOST).values("task_id")
         platform = InstructorTask.objects.filter(
             course_id__in=self.courses, task_state__in=pacing.IN_FLIGHT_STATES
-        ).count()
+        ).exclude(task_id__in=lost).count()
         self.samples.append((plugin, platform))
 
     @property
@@ -361,9 +364,13 @@ def test_a_dispatch_worker_killed_while_pacing_is_resumed_each_course_once(
     wait_settled(children, in_flight, [schedule])
     in_flight.assert_under_cap()
     run = assert_paced_once(schedule, courses, due)
-    # The follow-up job on the new worker took the run over once it made no progress for 10 s.
-    assert run.resumptions == 1, run.resumptions
-    assert f"Periodic report run {run.pk} is resumed by" in children.log("dispatch-2")
+    # Killed mid-step, the follow-up job on the new worker takes the run over once it made no
+    # progress for 10 s. Killed while it waited for a slot (its continuation lost with the worker),
+    # the end of one of its reports may wake it first, and then it is not resumed at all.
+    allowed = (0, 1) if moment == "waiting" else (1,)
+    assert run.resumptions in allowed, run.resumptions
+    if run.resumptions:
+        assert f"Periodic report run {run.pk} is resumed by" in children.log("dispatch-2")
     resumed = set(re.findall(rf"Periodic report run {run.pk}: (\S+) was submitted before the interruption",
                              children.log("dispatch-2")))
     print(f"courses found submitted before the interruption: {sorted(resumed)}")
@@ -397,9 +404,10 @@ def test_redis_stopped_while_a_run_waits_for_a_slot(private_redis, launch, kind,
     def between_reports():
         run = harness.runs(schedule).first()
         part_way = platform_count(courses, task_state="SUCCESS") >= 2 * CAP
-        return run is not None and part_way and in_flight.samples[-1][1] == 0 and waiting_for_a_slot(run, 1)
+        return run is not None and part_way and waiting_for_a_slot(run, 1)
 
-    watch(children, in_flight, between_reports, "the run waiting for a slot, none of its reports in flight")
+    # A report that ends wakes the run at once, so it waits with reports of its own in flight.
+    watch(children, in_flight, between_reports, "the run waiting for a slot")
     # Redis stays down past the continuation's due time: its look for a slot meets the outage (or
     # its message goes with Redis); the recovery sweep resumes the run once Redis is back.
     back = time.monotonic() + pace + 3
