@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help requirements test test-django test-pytest test-integration test-browser demo demo-check \
-	quality bench test-tutor tutor-frontend-tarball test-lms test-floors test-wheel test-frontend tox upgrade clean docs dist-check FORCE
+	quality bench bench-dispatch bench-pacing bench-check test-tutor tutor-frontend-tarball test-lms test-floors test-wheel test-frontend tox upgrade clean docs dist-check FORCE
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -140,8 +140,19 @@ demo: $(VENV)/.installed frontend/host/dist/index.html ## run the admin, the cou
 demo-check: $(VENV)/.installed ## run the demo until reports exist in all three folder structures
 	$(BIN)/python demo/run.py --check --port $(DEMO_CHECK_PORT)
 
-bench: $(VENV)/.services ## the dispatcher against the platform's own submissions, on PostgreSQL and MariaDB
+bench: bench-dispatch bench-pacing ## both benchmarks below, with their defaults
+
+bench-dispatch: $(VENV)/.services ## the dispatcher against the platform's own submissions, on PostgreSQL and MariaDB
 	$(BIN)/python benchmarks/dispatch.py $(BENCH_ARGS)
+
+bench-pacing: $(VENV)/.services ## a dashboard report's wait while a schedule runs, with the cap off and on (real workers)
+	$(BIN)/python benchmarks/pacing.py $(PACING_ARGS)
+
+# 40 courses of 0.5 s reports on 2 worker processes, cap 2: fails when the plugin's reports in
+# flight exceed the cap or a dashboard report waits longer than the bound (benchmarks/pacing.py).
+bench-check: $(VENV)/.services ## the pacing benchmark, small: fails when the cap or the dashboard's bound is broken
+	$(BIN)/python benchmarks/pacing.py --check --courses 40 --workers 2 --caps 2 --report-seconds 0.5 \
+		--dashboard-after 2 $(PACING_ARGS)
 
 quality: $(VENV)/.installed ## lint
 	$(BIN)/ruff check --no-cache .

@@ -165,6 +165,9 @@ LMS_BASE = "lms.test:8000"
 # Schedules of a minute are allowed here (the default minimum is an hour); tests of the rule
 # set it themselves.
 PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL = 60
+# The site's cap on reports in flight is on by default; the tests of pacing turn it on themselves
+# (tests/test_pacing.py), the others submit every course at once as without it.
+PERIODIC_INSTRUCTOR_REPORTS_MAX_IN_FLIGHT = 0
 # No APM agent is installed here.
 OPENEDX_TELEMETRY = []
 # The platform stand-in logs a warning with every submission, as the platform does: not in test output.

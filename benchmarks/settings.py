@@ -7,7 +7,10 @@ the warning the platform logs with every submission. Logging is configured as th
 it on Tutor (``get_logger_config`` with Tutor's file handler): everything at INFO and above, in
 the standard format, to the console stream and to a file; here both streams are files in a
 temporary folder (emptied at each start), so the figures printed stay readable. The database is
-``PIR_TEST_DB``'s, named ``test_pir_bench`` (created and dropped by the benchmark).
+``PIR_TEST_DB``'s, named ``test_pir_bench`` (``test_`` and ``PIR_DB_NAME``, if set; created and
+dropped by the benchmark). The site-wide cap on reports in flight is off, as in the test
+settings, unless ``PIR_BENCH_MAX_IN_FLIGHT`` sets it (high enough not to wait, it shows what
+pacing costs).
 """
 
 import os
@@ -18,6 +21,7 @@ os.environ.setdefault("PIR_DB_NAME", "pir_bench")
 from test_settings import *  # noqa: E402,F401,F403
 
 CELERY_ALWAYS_EAGER = False
+PERIODIC_INSTRUCTOR_REPORTS_MAX_IN_FLIGHT = int(os.environ.get("PIR_BENCH_MAX_IN_FLIGHT", "0"))
 BROKER_URL = os.environ.get("PIR_BENCH_BROKER", "redis://127.0.0.1:6379/12")
 
 LOG_DIR = os.path.join(tempfile.gettempdir(), "pir-bench-logs")

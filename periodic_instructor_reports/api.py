@@ -52,7 +52,7 @@ __all__ = [
 SCHEDULE_FIELDS = {
     "task", "owner", "interval", "crontab", "course_ids", "arguments", "keyword_arguments", "include_ccx",
     "only_ccx", "upload_folder_prefix", "upload_folder_structure", "enabled", "recipients", "notify",
-    "name", "course_orgs", "course_state", "course_state_days",
+    "name", "course_orgs", "course_state", "course_state_days", "max_in_flight", "finish_within",
 }
 
 
@@ -113,8 +113,8 @@ def create_schedule(*, acting_user, **fields) -> PeriodicReportSchedule:
     Keyword arguments are the schedule's fields: ``task``, ``owner``, ``interval`` or
     ``crontab`` (exactly one), ``course_ids`` and optionally ``arguments``,
     ``keyword_arguments``, ``include_ccx``, ``only_ccx``, ``upload_folder_prefix``,
-    ``upload_folder_structure``, ``enabled``. Only a superuser may name another user as
-    ``owner``; anyone else becomes the owner.
+    ``upload_folder_structure``, ``enabled``, ``max_in_flight``, ``finish_within``. Only a
+    superuser may name another user as ``owner``; anyone else becomes the owner.
 
     Raises:
         PermissionDenied: a non-superuser named someone else as the owner.

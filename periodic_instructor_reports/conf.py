@@ -55,6 +55,18 @@ SETTINGS = {
         5,
         "How many times a run is resumed before it ends as ``error``.",
     ),
+    "MAX_IN_FLIGHT": (
+        4,
+        "How many of the plugin's reports may be generating at once in the whole site (their "
+        "platform task QUEUING or PROGRESS); a run submits as slots free up, shared fairly "
+        "between runs. ``0`` turns the cap off. Reports the dashboard submits are never counted "
+        "nor delayed.",
+    ),
+    "PACE_SECONDS": (
+        5,
+        "Seconds a run waiting for a free slot waits before it looks again (in a Celery "
+        "countdown: no worker is kept busy meanwhile).",
+    ),
     "OUTAGE_DELAY": (
         60,
         "Seconds a run waits before going on when the platform could not queue a report "

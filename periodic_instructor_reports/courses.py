@@ -74,17 +74,21 @@ def missing_courses(keys):
     # a count says so; else their ids come out as text: parsing every id would cost more.
     found = overview.objects.filter(id__in=masters)
     if masters and found.count() == len(masters):
-        known = {str(key) for key in masters}
+        known = None  # every master course is there
     else:
         known = set(found.annotate(text=Cast("id", CharField())).values_list("text", flat=True))
     ccxs = [key for key in keys if is_ccx(key)]
+    if known is None and not ccxs:
+        return []
     known_ccx = set()
     model = platform.ccx_model()
     if ccxs and model is not None:
         numbers = [int(key.ccx) for key in ccxs if str(key.ccx).isdigit()]
         for ccx in model.objects.filter(id__in=numbers):
             known_ccx.add(str(ccx.locator))
-    return [key for key in keys if str(key) not in (known_ccx if is_ccx(key) else known)]
+    return [key for key in ccxs if str(key) not in known_ccx] if known is None else [
+        key for key in keys if str(key) not in (known_ccx if is_ccx(key) else known)
+    ]
 
 
 def selected_courses(schedule, *, now=None, lazily=False):

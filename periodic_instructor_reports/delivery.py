@@ -154,6 +154,9 @@ def _body(schedule, run, listed, total):
         },
         "",
     ]
+    warning = ReportRun.objects.filter(pk=run.pk).values_list("warning", flat=True).first() or run.warning
+    if warning:
+        lines += [_("This run will not finish within its window: %(warning)s.") % {"warning": warning}, ""]
     for row_id, course_id, outcome, ungraded, error_file in listed:
         label = Outcome(outcome).label if outcome in Outcome.values else outcome
         if outcome == Outcome.GENERATED and ungraded:

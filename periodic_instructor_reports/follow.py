@@ -23,13 +23,16 @@ from django.db import DatabaseError
 from django.db.models import F, Q
 from django.utils import timezone
 
-from periodic_instructor_reports import catalog, conf, delivery, folders, platform, task_output
+from periodic_instructor_reports import catalog, conf, delivery, folders, platform, states, task_output
 from periodic_instructor_reports.lengths import error_text, exception_text
 from periodic_instructor_reports.models import ReportRun, ReportRunCourse
 from periodic_instructor_reports.runs import store
 from periodic_instructor_reports.states import Outcome, RunStatus
 
 log = logging.getLogger(__name__)
+
+# Runs whose submitted courses are followed: generating, or still submitting others.
+FOLLOWED_RUNS = (RunStatus.GENERATING, *states.UNFINISHED)
 
 # Submitted courses looked at per check (the next check takes the rest).
 BATCH_SIZE = 1000
@@ -47,9 +50,14 @@ ENDED_FIELDS = [
 
 
 def followed_rows(run_ids=None):
-    """Return the queryset of courses being generated: submitted, with a platform task to follow."""
+    """
+    Return the queryset of courses being generated: submitted, with a platform task to follow.
+
+    Those of runs still submitting too: a paced run submits for hours, and its page shows the
+    courses already generated.
+    """
     rows = ReportRunCourse.objects.filter(
-        outcome=Outcome.SUBMITTED, run__status=RunStatus.GENERATING,
+        outcome=Outcome.SUBMITTED, run__status__in=FOLLOWED_RUNS,
     ).exclude(task_id="")
     return rows.filter(run_id__in=run_ids) if run_ids is not None else rows
 

@@ -1,10 +1,13 @@
 """Text cut to the length of the model field it is stored in, read from the field itself."""
 
+import functools
+
 from periodic_instructor_reports.models import ReportRunCourse
 
 
+@functools.cache
 def max_length(model, field_name):
-    """Return the ``max_length`` of ``model``'s field ``field_name``."""
+    """Return the ``max_length`` of ``model``'s field ``field_name`` (read once: fields do not change)."""
     return model._meta.get_field(field_name).max_length
 
 

@@ -199,6 +199,12 @@ def instructor_task_base():
     return BaseInstructorTask
 
 
+def is_report_task(task):
+    """Return whether ``task`` is one of the platform's report tasks (never outside the LMS)."""
+    base = instructor_task_base()
+    return base.__module__ != "celery.app.task" and isinstance(task, base)
+
+
 def submit_instructor_task(request, task_type, task_class, course_key, task_input):
     """
     Submit a report task through the platform's ``submit_task``; return its ``InstructorTask`` row.

@@ -6,6 +6,7 @@ run them: the write path (``api.py``) does with ``check_report_task`` and ``chec
 and the admin forms do. Bad input changes nothing.
 """
 
+import datetime
 import re
 from functools import partial
 
@@ -30,6 +31,8 @@ from periodic_instructor_reports.states import CourseState
 ORG_NAME = re.compile(r"^[A-Za-z0-9_.~-]{1,255}$")
 # Keyword arguments the platform turns into a file name.
 FILENAME_ARGUMENTS = ("filename",)
+# The shortest window a schedule's run may be given to finish in.
+MIN_WINDOW = datetime.timedelta(minutes=1)
 
 
 def check_report_task(task):
@@ -122,6 +125,8 @@ def validate_schedule(schedule):
     arguments = schedule.arguments if schedule.arguments is not None else []
     keyword_arguments = schedule.keyword_arguments if schedule.keyword_arguments is not None else {}
     errors = {**_timing_problems(schedule), **_argument_problems(schedule, arguments, keyword_arguments)}
+    if not errors.get("interval") and not errors.get("crontab"):
+        errors.update(pacing_problems(schedule))
     if (schedule.include_ccx or schedule.only_ccx) and not platform.ccx_model():
         errors["include_ccx"] = _(
             "CCX is not enabled on this site (the lms.djangoapps.ccx app is not installed)."
@@ -162,6 +167,35 @@ def frequency_problem(schedule):
             "a crontab with fewer times."
         ) % {"gap": describe.duration_text(gap.total_seconds()), "minimum": describe.duration_text(minimum)}
     return None
+
+
+def pacing_problems(schedule):
+    """
+    Return what is wrong with the schedule's own cap and window.
+
+    A cap of 0 would be no cap at all, so at least 1 (empty: none). The window ends the run
+    early enough to be useful: at least a minute, at most the time between two runs (a longer one
+    would still be open when the next run is due).
+    """
+    errors = {}
+    if schedule.max_in_flight is not None and schedule.max_in_flight < 1:
+        errors["max_in_flight"] = _("Enter at least 1, or leave it empty: the site's cap alone then applies.")
+    window = schedule.finish_within
+    if window is None:
+        return errors
+    if window < MIN_WINDOW:
+        errors["finish_within"] = _(
+            "Enter a window of at least a minute, for example 4:00:00 for four hours."
+        )
+        return errors
+    gap = timing.shortest_gap(schedule)
+    if gap is not None and window > gap:
+        errors["finish_within"] = _(
+            "Enter at most %(gap)s, the time between two runs of this schedule: a run should be over "
+            "before the next is due (%(window)s was given)."
+        ) % {"gap": describe.duration_text(gap.total_seconds()),
+             "window": describe.duration_text(window.total_seconds())}
+    return errors
 
 
 def _argument_problems(schedule, arguments, keyword_arguments):

@@ -13,7 +13,7 @@ from celery import shared_task
 from django.db import DatabaseError, connections
 
 from periodic_instructor_reports import beat, conf, follow, housekeeping, platform, retention, wrapped
-from periodic_instructor_reports.runs import dispatch, ending, handoff, lease, recovery
+from periodic_instructor_reports.runs import dispatch, ending, handoff, lease, pacing, recovery
 from periodic_instructor_reports.states import Dispatch
 
 log = logging.getLogger(__name__)
@@ -81,12 +81,13 @@ def continue_report_run(self, run_id):
 @shared_task(name=housekeeping.FOLLOW_UP_TASK)
 def follow_up():
     """
-    Follow submitted reports to their files, resume stalled runs, catch up missed due times.
+    Follow submitted reports to their files, tell runs past their window, resume stalled runs, catch up.
 
     Each part runs even when the other failed (a report store down, say): its error is logged.
     """
     followed = _logged_failure(follow.follow_reports, "following reports")
-    return {"followed": followed, **_logged_failure(recovery.sweep, "recovery")}
+    late = _logged_failure(pacing.check_windows, "window checks")
+    return {"followed": followed, "late": late, **_logged_failure(recovery.sweep, "recovery")}
 
 
 def _logged_failure(part, name):

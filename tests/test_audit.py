@@ -81,7 +81,8 @@ class AuditTests(TestCase):
         data = {name: form[name].value() for name in form.fields}
         data.update(owner=self.bob.pk, course_ids=[COURSE], arguments="[]", keyword_arguments="{}",
                     recipients="[]", course_orgs=[], interval=schedule.interval_id, crontab="",
-                    course_state="", course_state_days=30, enabled="on", notify=schedule.notify)
+                    course_state="", course_state_days=30, enabled="on", notify=schedule.notify,
+                    max_in_flight="", finish_within="")
         response = self.client.post(reverse(f"{SCHEDULES}_change", args=[schedule.pk]), data, follow=True)
         self.assertContains(response, "The owner changed from alice to bob")
         history = self.client.get(reverse(f"{SCHEDULES}_history", args=[schedule.pk]))

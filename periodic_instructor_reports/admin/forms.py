@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import courses, platform, schedule_rules, urlnames, validators
+from periodic_instructor_reports import conf, courses, platform, schedule_rules, urlnames, validators
 from periodic_instructor_reports.models import PeriodicReportSchedule
 
 AUTOCOMPLETE_URL = reverse_lazy(urlnames.SCHEDULE_COURSES)
@@ -95,10 +95,16 @@ class ScheduleForm(forms.ModelForm):
         fields = (
             "name", "task", "owner", "interval", "crontab", "enabled", "course_ids", "include_ccx",
             "only_ccx", "course_orgs", "course_state", "course_state_days", "arguments", "keyword_arguments",
-            "upload_folder_prefix", "upload_folder_structure", "recipients", "notify",
+            "upload_folder_prefix", "upload_folder_structure", "recipients", "notify", "max_in_flight",
+            "finish_within",
         )
         field_classes = {"arguments": BoundedJSONField, "keyword_arguments": BoundedJSONField,
                          "recipients": BoundedJSONField}
+        labels = {"max_in_flight": _("Reports at once, at most"), "finish_within": _("Finish within")}
+        widgets = {
+            "max_in_flight": forms.NumberInput(attrs={"class": "vIntegerField"}),
+            "finish_within": forms.TextInput(attrs={"placeholder": "4:00:00", "size": 12}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,6 +112,14 @@ class ScheduleForm(forms.ModelForm):
         labels = course_labels(chosen)
         self.fields["course_ids"].choices = [(value, labels.get(value, value)) for value in chosen]
         self.fields["course_orgs"].choices = [(org, org) for org in organisations(self.instance.course_orgs)]
+        self.fields["max_in_flight"].help_text = cap_help()
+        self.fields["max_in_flight"].widget.attrs["min"] = 1
+        self.fields["finish_within"].help_text = _(
+            "How long after its due time a run should be over, as hours:minutes:seconds (or days "
+            "hours:minutes:seconds): 4:00:00 for a 02:00 run to end by 06:00. At least a minute, at most "
+            "the time between two runs; empty for no window. A run foreseen to end later says so early, "
+            "on its page and in its e-mail."
+        )
 
     def _post_clean(self):
         """Check the schedule's rules on the form too (they are not the model's), as ``api.py`` will."""
@@ -119,6 +133,16 @@ class ScheduleForm(forms.ModelForm):
         if self.is_bound:
             return [value for value in self.data.getlist("course_ids") if isinstance(value, str)]
         return [value for value in (self.instance.course_ids or []) if isinstance(value, str)]
+
+
+def cap_help():
+    """Return the cap's help text, with the site's own cap (the setting) the schedule's works within."""
+    site = conf.get("MAX_IN_FLIGHT") or 0
+    site_text = _("the site's cap is %(cap)d") % {"cap": site} if site else _("the site has no cap")
+    return _(
+        "At most this many of this schedule's reports generating at once; it never lifts the site's "
+        "cap (PERIODIC_INSTRUCTOR_REPORTS_MAX_IN_FLIGHT: %(site)s). Empty for no cap of its own."
+    ) % {"site": site_text}
 
 
 def course_labels(course_ids):

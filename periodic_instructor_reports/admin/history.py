@@ -17,6 +17,7 @@ from periodic_instructor_reports.admin.common import (
     counts_text,
     time_cell,
 )
+from periodic_instructor_reports.admin.run_progress import progress_block
 from periodic_instructor_reports.models import ReportRun, ReportRunCourse
 from periodic_instructor_reports.states import Outcome
 
@@ -45,8 +46,8 @@ class ReportRunAdmin(StartEndCells, ReadOnlyAdmin):
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-pk")
     fields = ("schedule_link", "report_name", "owner", "trigger", "requested_by", "due", "started",
-              "finished", "duration", "status", "outcome_counts", "missed", "error", "notified", "note",
-              "course_table")
+              "finished", "duration", "status", "outcome_counts", "progress", "missed", "error", "notified",
+              "note", "course_table")
     readonly_fields = fields
 
     @admin.display(description=_("Schedule"), ordering="schedule_id")
@@ -99,6 +100,11 @@ class ReportRunAdmin(StartEndCells, ReadOnlyAdmin):
     @admin.display(description=_("Outcomes"))
     def outcome_counts(self, obj):
         return counts_text(obj.counts)
+
+    @admin.display(description=_("Progress"))
+    def progress(self, obj):
+        """Its courses waiting, in flight and finished, its expected end and window, its pacing."""
+        return progress_block(obj)
 
 
 @admin.register(ReportRunCourse)

@@ -94,13 +94,24 @@ class ScheduleDisplay:
 
     @admin.display(description=_("Next run"))
     def next_run(self, obj):
-        """The next due time, or why there is none: the schedule is paused or beat does not run it."""
+        """
+        The next due time, or why there is none: the schedule is paused or beat does not run it.
+
+        Under it, in short, the schedule's own cap and window when it has them (in words in the
+        tooltip): the time takes two lines, so the row stays within three.
+        """
         if not obj.enabled:
-            return _("paused")
-        if self._not_running(obj):
-            return _("not running")
-        upcoming = self._next_run(obj, timezone.now())
-        return time_cell(upcoming, timing.time_zone(obj)) if upcoming else "-"
+            cell = _("paused")
+        elif self._not_running(obj):
+            cell = _("not running")
+        else:
+            upcoming = self._next_run(obj, timezone.now())
+            cell = time_cell(upcoming, timing.time_zone(obj)) if upcoming else "-"
+        short, words = pacing_text(obj)
+        if not short:
+            return cell
+        return format_html('{}<span class="pir-line pir-muted pir-pacing" title="{}">{}</span>',
+                           cell, words, short)
 
     # The schedule page.
 
@@ -197,6 +208,31 @@ class ScheduleDisplay:
         """Return whether beat does not run the schedule as it is: its row is missing, disabled or changed."""
         problem = beat.row_problem(obj)
         return bool(problem) and not set(problem) <= {"description", "queue", "expire_seconds"}
+
+
+def pacing_text(schedule):
+    """Return ``(short, words)``: a schedule's own cap and window, as ``cap 2 · 4h`` and in words."""
+    short, words = [], []
+    if schedule.max_in_flight:
+        short.append(_("cap %(cap)d") % {"cap": schedule.max_in_flight})
+        words.append(_("at most %(cap)d of its reports at once") % {"cap": schedule.max_in_flight})
+    if schedule.finish_within:
+        seconds = schedule.finish_within.total_seconds()
+        short.append(short_duration(seconds))
+        words.append(_("a run ends within %(window)s of its due time") % {
+            "window": describe.duration_text(seconds),
+        })
+    return " · ".join(str(part) for part in short), "; ".join(str(part) for part in words)
+
+
+def short_duration(seconds):
+    """Return a duration in the fewest characters: ``4h``, ``1h30m``, ``2d``, ``45s``."""
+    seconds, parts = int(seconds), []
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m"), (1, "s")):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
 
 
 def describe_selection(schedule):

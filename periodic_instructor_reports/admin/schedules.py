@@ -49,6 +49,10 @@ class PeriodicReportScheduleAdmin(ScheduleDisplay, admin.ModelAdmin):
             "upload_folder_prefix", "upload_folder_structure", "folder_preview",
         )}),
         (_("Delivery"), {"fields": ("recipients", "notify")}),
+        (_("Pacing"), {"fields": ("max_in_flight", "finish_within"), "description": _(
+            "How many of its reports may generate at once, and when a run should be over. Runs share the "
+            "site's cap fairly; a run's page shows its progress and when it is expected to end."
+        )}),
         (_("Status"), {"fields": ("beat_row", "upcoming_runs", "created", "modified")}),
         (_("Recent runs"), {"fields": ("recent_runs",)}),
     )

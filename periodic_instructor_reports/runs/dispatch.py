@@ -19,7 +19,7 @@ from edx_django_utils.monitoring import set_custom_attribute
 
 from periodic_instructor_reports import beat, conf, courses, delivery, housekeeping, states, timing
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
-from periodic_instructor_reports.runs import due, ending, lease, store, submit
+from periodic_instructor_reports.runs import due, ending, lease, pacing, store, submit
 from periodic_instructor_reports.runs.lease import Lease, LeaseLost
 from periodic_instructor_reports.runs.plan import plan
 from periodic_instructor_reports.states import Dispatch, RunStatus, Trigger
@@ -212,24 +212,52 @@ def _submit_all(run, run_plan, holder):
     retrying = run.status == RunStatus.RETRYING
     if retrying:
         ReportRun.objects.filter(pk=run.pk, holder=holder).update(status=RunStatus.RUNNING)
-    for number, step in enumerate(_steps(run, retrying)):
+    pacer = pacing.Pacer(run, run_plan.schedule.max_in_flight)
+    for number, (size, step) in enumerate(_steps(run, retrying)):
         if number:  # the first step comes right after taking the run and reading its schedule
             ended = _between_steps(run, holder)
             if ended:
                 return ended
-        try:
-            outage = step(run_plan, run, Lease(run, holder))
-        except SoftTimeLimitExceeded:
-            log.warning("Periodic report run %s reached its time limit; handing the rest over.", run.pk)
-            return ending.continue_later(run, holder, countdown=0, reason="time limit")
-        except LeaseLost:
-            # The new holder settles this batch's courses from the platform's own task rows.
-            log.warning("Periodic report run %s was taken over by another worker during a batch; %s stops.",
-                        run.pk, holder)
-            return ending.result(Dispatch.TAKEN_OVER, schedule_id=run.schedule_id, run_id=run.pk)
-        if outage:
-            return ending.continue_later(run, holder, countdown=conf.get("OUTAGE_DELAY"), reason=outage)
+        granted = pacer.grant(size)
+        if not granted:
+            return _wait_for_slots(run, holder, pacer)
+        ended = _take_step(run, run_plan, holder, step, granted, pacer)
+        if ended:
+            return ended
+        if granted < size:
+            return _wait_for_slots(run, holder, pacer)
+    pacer.save()
     return ending.end_pass(run, holder)
+
+
+def _take_step(run, run_plan, holder, step, granted, pacer):
+    """Submit up to ``granted`` courses of one step; return the summary if the run stops or moves on."""
+    try:
+        outage = step(run_plan, run, Lease(run, holder), limit=granted)
+    except SoftTimeLimitExceeded:
+        log.warning("Periodic report run %s reached its time limit; handing the rest over.", run.pk)
+        pacer.save()
+        return ending.continue_later(run, holder, countdown=0, reason="time limit")
+    except LeaseLost:
+        # The new holder settles this batch's courses from the platform's own task rows.
+        log.warning("Periodic report run %s was taken over by another worker during a batch; %s stops.",
+                    run.pk, holder)
+        return ending.result(Dispatch.TAKEN_OVER, schedule_id=run.schedule_id, run_id=run.pk)
+    finally:
+        pacer.release(holder)
+    if outage:
+        pacer.save()
+        return ending.continue_later(run, holder, countdown=conf.get("OUTAGE_DELAY"), reason=outage)
+    return None
+
+
+def _wait_for_slots(run, holder, pacer):
+    """Hand the run over to look for a free slot in ``PACE_SECONDS``, saying early if it will be late."""
+    pacer.pause()
+    pacer.save()
+    pacing.check_window(run, slots=pacer.figures.get("most_in_flight", 1))
+    return ending.continue_later(run, holder, countdown=conf.get("PACE_SECONDS"),
+                                 reason="waiting for a free slot", parked=True)
 
 
 def _between_steps(run, holder):
@@ -244,7 +272,7 @@ def _between_steps(run, holder):
 
 def _steps(run, retrying):
     """
-    Yield the run's work, one batch at a time, as ``submit(run_plan, run, lease)`` calls.
+    Yield the run's work, one batch at a time: ``(courses, submit(run_plan, run, lease, limit=...))``.
 
     First the rows to submit again (courses the broker refused, then, when ``retrying``, those
     refused as already running), then the batches of courses never tried, in order.
@@ -252,11 +280,11 @@ def _steps(run, retrying):
     last_pk = 0
     while rows := store.open_rows(run, after_pk=last_pk, retrying=retrying):
         last_pk = rows[-1].pk
-        yield functools.partial(submit.submit_rows, rows=rows)
+        yield len(rows), functools.partial(submit.submit_rows, rows=rows)
     number = -1
     while batch := store.next_batch(run, after=number):
         number = batch.number
-        yield functools.partial(submit.submit_queued, batch=batch)
+        yield len(batch.course_ids), functools.partial(submit.submit_queued, batch=batch)
 
 
 def _stop_reason(run, schedule):

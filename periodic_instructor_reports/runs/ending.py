@@ -74,9 +74,23 @@ def finish(run, holder, *, error=""):
     counts = store.finish_run(run, status=status, error=error, holder=holder)
     if counts is None:
         return result(Dispatch.TAKEN_OVER, schedule_id=run.schedule_id, run_id=run.pk)
+    log_pacing(run)
     if status == RunStatus.DONE:
         delivery.deliver(run)
     return result(status, schedule_id=run.schedule_id, run_id=run.pk, counts=counts, error=error)
+
+
+def log_pacing(run):
+    """Log, once the run's courses are all submitted, how it was paced (nothing for an unpaced run)."""
+    figures = run.pacing or {}
+    if not figures:
+        return
+    caps = f"the site's cap {figures.get('cap') or 'off'}"
+    if figures.get("schedule_cap"):
+        caps += f" and its schedule's {figures['schedule_cap']}"
+    log.info("Periodic report run %s was paced by %s: %s waits for a free slot, %s s waiting in all, "
+             "at most %s of its reports generating at once.", run.pk, caps, figures.get("waits", 0),
+             figures.get("waited_seconds", 0), figures.get("most_in_flight", 0))
 
 
 def refuse_rest(run, holder, error):
@@ -101,9 +115,9 @@ def end_pass(run, holder):
     return finish(run, holder)
 
 
-def continue_later(run, holder, *, countdown, reason, status=Dispatch.HANDED_OVER):
-    """Hand the run over to a continuation in ``countdown`` seconds; return the summary."""
-    handed = handoff.hand_off(run, holder, countdown=countdown)
+def continue_later(run, holder, *, countdown, reason, status=Dispatch.HANDED_OVER, parked=False):
+    """Hand the run to a continuation in ``countdown`` seconds (or once woken, parked); return the summary."""
+    handed = handoff.hand_off(run, holder, countdown=countdown, parked=parked)
     if handed == Dispatch.TAKEN_OVER:
         return result(Dispatch.TAKEN_OVER, schedule_id=run.schedule_id, run_id=run.pk)
     if handed == Dispatch.BROKER_UNAVAILABLE:

@@ -51,18 +51,19 @@ def send_continuation(run_id, holder, *, countdown):
     return True
 
 
-def hand_off(run, holder, *, countdown=0, until=None):
+def hand_off(run, holder, *, countdown=0, until=None, parked=False):
     """
     Pass the run from ``holder`` to a continuation queued in ``countdown`` seconds; return what came of it.
 
     ``until`` is when the run is next expected to make progress (default: when the continuation
-    is due). Returns ``Dispatch.HANDED_OVER``; ``Dispatch.TAKEN_OVER`` when ``holder`` no longer
-    held the run (nothing is queued); or ``Dispatch.BROKER_UNAVAILABLE`` when the continuation
-    could not be queued (the run is left for the recovery sweep, from ``until``).
+    is due); ``parked``: it waits for a free slot, and a report that ends may wake it earlier
+    (``pacing.wake_parked``). Returns ``Dispatch.HANDED_OVER``; ``Dispatch.TAKEN_OVER`` when
+    ``holder`` no longer held the run (nothing is queued); or ``Dispatch.BROKER_UNAVAILABLE`` when
+    the continuation could not be queued (the run is left for the recovery sweep, from ``until``).
     """
     until = until or timezone.now() + datetime.timedelta(seconds=countdown)
     continuation = lease.new_holder()
-    if not lease.hand_over(run, holder, continuation, until=until):
+    if not lease.hand_over(run, holder, continuation, until=until, parked=parked):
         return Dispatch.TAKEN_OVER
     if not send_continuation(run.pk, continuation, countdown=countdown):
         lease.release(run, continuation, until=until)

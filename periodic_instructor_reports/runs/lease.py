@@ -35,13 +35,13 @@ def take(run_id, holder, *, now=None):
     """
     now = now or timezone.now()
     unfinished = ReportRun.objects.filter(pk=run_id, status__in=states.UNFINISHED)
-    if unfinished.filter(holder=holder).update(heartbeat_at=now):
+    if unfinished.filter(holder=holder).update(heartbeat_at=now, parked=False):
         return ReportRun.objects.get(pk=run_id)
     stale = now - datetime.timedelta(seconds=conf.get("RESUME_AFTER"))
     taken = unfinished.filter(
         Q(holder="", heartbeat_at__lte=now) | Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)
     ).exclude(holder=holder)
-    if not taken.update(holder=holder, heartbeat_at=now, resumptions=F("resumptions") + 1):
+    if not taken.update(holder=holder, heartbeat_at=now, parked=False, resumptions=F("resumptions") + 1):
         return None
     log.info("Periodic report run %s is resumed by %s.", run_id, holder)
     return ReportRun.objects.get(pk=run_id)
@@ -67,16 +67,33 @@ def checkpoint(run, holder):
     return True, {"enabled": row["schedule__enabled"]}
 
 
-def hand_over(run, old_holder, new_holder, *, until):
-    """Pass the run from ``old_holder`` to ``new_holder`` (a continuation); return whether it moved."""
+def hand_over(run, old_holder, new_holder, *, until, parked=False):
+    """
+    Pass the run from ``old_holder`` to ``new_holder`` (a continuation); return whether it moved.
+
+    ``parked``: the run waits for a free slot, and may be woken before ``until`` (``unpark``).
+    """
     return bool(ReportRun.objects.filter(pk=run.pk, holder=old_holder).update(
-        holder=new_holder, heartbeat_at=until,
+        holder=new_holder, heartbeat_at=until, parked=parked,
+    ))
+
+
+def unpark(run_id, holder, new_holder, *, now=None):
+    """
+    Take a run waiting for a slot from its continuation that has not started; return whether it moved.
+
+    The continuation's ``take`` clears ``parked`` when it starts, so the run moves only while
+    nobody works on it: one conditional update, whichever comes first. That continuation, when
+    its countdown ends, finds the run held by another and does nothing.
+    """
+    return bool(ReportRun.objects.filter(pk=run_id, holder=holder, parked=True).update(
+        holder=new_holder, heartbeat_at=now or timezone.now(), parked=False,
     ))
 
 
 def release(run, holder, *, until):
     """Leave the run without a holder; the recovery sweep resumes it from ``until``."""
-    ReportRun.objects.filter(pk=run.pk, holder=holder).update(holder="", heartbeat_at=until)
+    ReportRun.objects.filter(pk=run.pk, holder=holder).update(holder="", heartbeat_at=until, parked=False)
 
 
 class LeaseLost(Exception):

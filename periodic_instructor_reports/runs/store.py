@@ -7,7 +7,7 @@ claim of a due time, the recording of the courses, the batches' intents and rows
 
 import logging
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.constants import OnConflict
 from django.utils import timezone
@@ -30,9 +30,10 @@ def claim_run(schedule, *, trigger, planned_at, holder, requested_by=None):
     The database refuses a second run of one schedule for one due time: a caller that loses
     that race gets the existing run and ``created`` False. The run keeps the schedule's name,
     report and owner id (and who asked for it, ``requested_by``), so it still says what it was
-    once the schedule is deleted or renamed.
+    once the schedule is deleted or renamed, and when it should be over by the schedule's window.
     """
     now = timezone.now()
+    window = getattr(schedule, "finish_within", None)
     try:
         with transaction.atomic():
             # By id: the run must not hold on to the schedule and its (possibly long) course list.
@@ -42,6 +43,7 @@ def claim_run(schedule, *, trigger, planned_at, holder, requested_by=None):
                 report_path=schedule.task.path, owner_user_id=schedule.owner_id, trigger=trigger,
                 requested_by_user_id=requested_by,
                 planned_at=planned_at, started_at=now, holder=holder, heartbeat_at=now,
+                finish_by=planned_at + window if window else None,
             )
     except IntegrityError:
         return ReportRun.objects.get(schedule=schedule, planned_at=planned_at), False
@@ -104,30 +106,38 @@ def recorded_ids(run, course_ids):
     return set(rows.values_list("course_id", flat=True))
 
 
-def store_batch(batch, rows, *, done):
+def store_batch(batch, rows, *, done, rest=()):
     """
-    Store the rows of a batch's courses, then, when ``done``, take the batch off the queue.
+    Store the rows of a batch's courses, then, when ``done``, take them off the queue.
 
     The rows are new (a row already there for the course is updated instead: the latest outcome
-    wins). Stopped between the two, the batch stays queued with every course recorded: the next
-    attempt finds nothing left to submit in it.
+    wins). The batch is deleted, or keeps ``rest``, its courses not tried yet (a paced run's), as
+    a batch not started. Stopped between the two, the batch stays queued with its courses
+    recorded: the next attempt finds them done and submits the others.
     """
     if rows:
         _upsert(rows)
-    if done:
+    if not done:
+        return
+    if rest:
+        ReportRunBatch.objects.filter(pk=batch.pk).update(
+            course_ids=list(rest), size=len(rest), submitting_since=None,
+        )
+    else:
         ReportRunBatch.objects.filter(pk=batch.pk).delete()
 
 
 def _upsert(rows):
     """
-    Insert the rows, or update the outcome of those already there, in one statement.
+    Insert the rows, or update the outcome of those already there, in one statement per ``BATCH_SIZE``.
 
-    On PostgreSQL (and sqlite) Django's ``bulk_create`` sends each column as one array. On
-    MySQL/MariaDB it compiles a placeholder for every field of every row, which costs more than
-    the database's own work for the batch (ADR 0014): there the statement is put together here,
-    from Django's own column values and conflict clause.
+    On PostgreSQL and MySQL/MariaDB the statement is put together here, from Django's own column
+    values and conflict clause: Django's ``bulk_create`` prepares every field of every row
+    through the compiler, which costs more than the database's own work for the batch (ADR 0014,
+    ADR 0024). PostgreSQL gets each column as one array (``UNNEST``), as ``bulk_create`` sends
+    it; MySQL/MariaDB a placeholder per value. Elsewhere (sqlite) ``bulk_create`` does it.
     """
-    if connection.vendor != "mysql":
+    if connection.vendor not in ("postgresql", "mysql"):
         target = ["run", "course_id"] if connection.features.supports_update_conflicts_with_target else None
         ReportRunCourse.objects.bulk_create(
             rows, batch_size=BATCH_SIZE, update_conflicts=True, unique_fields=target,
@@ -137,19 +147,69 @@ def _upsert(rows):
     meta, ops = ReportRunCourse._meta, connection.ops
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     conflict = ops.on_conflict_suffix_sql(
-        fields, OnConflict.UPDATE, [meta.get_field(name).column for name in OUTCOME_FIELDS], None,
+        fields, OnConflict.UPDATE, [meta.get_field(name).column for name in OUTCOME_FIELDS],
+        [meta.get_field("run").column, meta.get_field("course_id").column],
     )
     columns = ", ".join(ops.quote_name(field.column) for field in fields)
-    one = f"({', '.join(['%s'] * len(fields))})"
+    insert = f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns})"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH_SIZE):
-            chunk = rows[start:start + BATCH_SIZE]
-            values = [field.get_db_prep_save(getattr(row, field.attname), connection)
-                      for row in chunk for field in fields]
-            cursor.execute(
-                f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns}) VALUES "
-                f"{', '.join([one] * len(chunk))} {conflict}", values,
-            )
+            values = _db_values(fields, rows[start:start + BATCH_SIZE])
+            if connection.vendor == "postgresql":
+                arrays = ", ".join(f"(%s)::{field.db_type(connection).split('(')[0]}[]" for field in fields)
+                cursor.execute(f"{insert} SELECT * FROM UNNEST({arrays}) {conflict}",
+                               [list(column) for column in zip(*values, strict=True)])
+            else:
+                one = f"({', '.join(['%s'] * len(fields))})"
+                cursor.execute(f"{insert} VALUES {', '.join([one] * len(values))} {conflict}",
+                               [value for row in values for value in row])
+
+
+def _db_values(fields, rows):
+    """
+    Return each row's values of ``fields`` as the database takes them (``get_db_prep_save``).
+
+    A text field's ``str``, an integer field's ``int`` and their None are taken as they are: their
+    ``get_db_prep_save`` gives the same value (PostgreSQL's typed integers: ``UNNEST`` casts them).
+    """
+    db = connections[DEFAULT_DB_ALIAS]
+    as_is = [_PLAIN.get(type(field)) for field in fields]
+    values = []
+    for row in rows:
+        row_values = []
+        for field, plain in zip(fields, as_is, strict=True):
+            value = getattr(row, field.attname)
+            if plain is None or (value is not None and type(value) is not plain):
+                value = field.get_db_prep_save(value, db)
+            row_values.append(value)
+        values.append(row_values)
+    return values
+
+
+# The field classes whose values of one type the database takes as they are (see _db_values).
+_PLAIN = {
+    models.CharField: str, models.ForeignKey: int, models.IntegerField: int, models.BigIntegerField: int,
+    models.PositiveIntegerField: int, models.PositiveSmallIntegerField: int,
+}
+
+
+def new_rows(course_ids, **values):
+    """
+    Return a new (unsaved) row per course id, with ``values`` and the model's (constant) defaults.
+
+    Built from positional values, which Django's model takes in a third of the time of keywords.
+    """
+    fields = ReportRunCourse._meta.concrete_fields
+    template = [values.pop(field.attname) if field.attname in values else field.get_default()
+                for field in fields]
+    if values:
+        raise TypeError(f"not fields of a course row: {', '.join(values)}")
+    at = [field.attname for field in fields].index("course_id")
+    rows = []
+    for course_id in course_ids:
+        template[at] = course_id
+        rows.append(ReportRunCourse(*template))
+    return rows
 
 
 def refuse_courses(run, course_ids, error):
@@ -276,10 +336,8 @@ def close_open_rows(run, error, outcome=Outcome.SKIPPED):
     batch = next_batch(run, after=-1)
     while batch is not None:
         done = recorded_ids(run, batch.course_ids) if batch.submitting_since else set()
-        rows = [
-            ReportRunCourse(run_id=run.pk, course_id=course_id, outcome=outcome, error=error, finished_at=now)
-            for course_id in batch.course_ids if course_id not in done
-        ]
+        rows = new_rows([course_id for course_id in batch.course_ids if course_id not in done],
+                        run_id=run.pk, outcome=outcome, error=error, finished_at=now)
         store_batch(batch, rows, done=True)
         closed += len(rows)
         batch = next_batch(run, after=batch.number)

@@ -29,11 +29,12 @@ from periodic_instructor_reports.states import Outcome
 log = logging.getLogger(__name__)
 
 
-def submit_rows(run_plan, run, lease, *, rows):
+def submit_rows(run_plan, run, lease, *, rows, limit=None):
     """
     Submit again courses that have a row (left pending or submitting, or to retry); return an outage or "".
 
-    Rows whose submission was in flight are first looked up in the platform's task table.
+    Rows whose submission was in flight are first looked up in the platform's task table. At
+    most ``limit`` courses are submitted (the slots the run was granted); the others stay open.
 
     Raises:
         LeaseLost: another holder took the run over; nothing more is submitted or saved.
@@ -41,7 +42,7 @@ def submit_rows(run_plan, run, lease, *, rows):
     in_flight = [row for row in rows if row.outcome == Outcome.SUBMITTING]
     if in_flight:
         settle.settle_in_flight(run_plan, in_flight)
-    to_submit = [row for row in rows if row.outcome != Outcome.SUBMITTED]
+    to_submit = [row for row in rows if row.outcome != Outcome.SUBMITTED][:limit]
     store.mark_submitting(to_submit)
     calls = _prepare(run_plan, to_submit)
     already_running, queue_error = platform.report_errors()
@@ -62,12 +63,13 @@ def submit_rows(run_plan, run, lease, *, rows):
     return outage
 
 
-def submit_queued(run_plan, run, lease, *, batch):
+def submit_queued(run_plan, run, lease, *, batch, limit=None):
     """
-    Submit the courses of a queued batch, store their rows and take it off the queue; return an outage or "".
+    Submit a queued batch's courses, store their rows and take them off the queue; return an outage or "".
 
     A batch whose intent an interrupted attempt recorded first settles its courses without a row
-    from the platform's task table. After an outage, the courses not tried stay queued.
+    from the platform's task table. After an outage, the courses not tried stay queued. At most
+    ``limit`` courses are submitted (the slots the run was granted): the rest stay in the batch.
 
     Raises:
         LeaseLost: another holder took the run over; nothing more is submitted or saved.
@@ -81,7 +83,8 @@ def submit_queued(run_plan, run, lease, *, batch):
         course_ids = [course_id for course_id in course_ids if course_id not in settled]
     else:
         store.begin_batch(batch)
-    queued = [ReportRunCourse(run_id=run.pk, course_id=course_id, attempt=1) for course_id in course_ids]
+    course_ids, rest = course_ids[:limit], course_ids[len(course_ids[:limit]):]
+    queued = store.new_rows(course_ids, run_id=run.pk, attempt=1)
     calls = _prepare(run_plan, queued)
     already_running, queue_error = platform.report_errors()
     outage = ""
@@ -98,7 +101,7 @@ def submit_queued(run_plan, run, lease, *, batch):
     except SoftTimeLimitExceeded:
         store.store_batch(batch, rows, done=False)
         raise
-    store.store_batch(batch, rows, done=not outage)
+    store.store_batch(batch, rows, done=not outage, rest=rest)
     _log_batch(run, f"batch {batch.number}", rows)
     return outage
 

@@ -42,12 +42,17 @@ PERIODIC_INSTRUCTOR_REPORTS_MIN_INTERVAL = 1
 # wait that long rather than the production defaults of 15 and 1 minutes.
 PERIODIC_INSTRUCTOR_REPORTS_RESUME_AFTER = 10
 PERIODIC_INSTRUCTOR_REPORTS_OUTAGE_DELAY = 3
+# Off unless a scenario of pacing turns it on (the others submit every course at once).
+PERIODIC_INSTRUCTOR_REPORTS_MAX_IN_FLIGHT = int(os.environ.get("PIR_IT_MAX_IN_FLIGHT", "0"))
+PERIODIC_INSTRUCTOR_REPORTS_PACE_SECONDS = float(os.environ.get("PIR_IT_PACE_SECONDS", "1"))
 # A report unfinished this long after its submission is recorded lost (a day by default): the
 # fault scenarios whose fault can take a report's message with it set it to 40 s.
 PERIODIC_INSTRUCTOR_REPORTS_LOST_AFTER = int(os.environ.get("PIR_IT_LOST_AFTER", "86400"))
 # Seconds each submission to the platform stand-in takes: a fault scenario makes its own
 # processes' dispatch slow enough to be stopped part-way.
 STAND_IN_SUBMIT_DELAY = float(os.environ.get("PIR_IT_SUBMIT_DELAY", "0"))
+# Seconds each stand-in report stays PROGRESS before writing its file (a busy report worker).
+STAND_IN_REPORT_SECONDS = float(os.environ.get("PIR_IT_REPORT_SECONDS", "0"))
 # Seconds each query of the stand-in's course list takes: a fault scenario stops a worker while
 # it records a run's courses.
 STAND_IN_COURSE_LOOKUP_DELAY = float(os.environ.get("PIR_IT_COURSE_LOOKUP_DELAY", "0"))

@@ -9,14 +9,13 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_celery_beat.models import PERIOD_CHOICES, CrontabSchedule, IntervalSchedule
 from rest_framework import serializers
 
-from periodic_instructor_reports import catalog, describe, timing, urlnames
+from periodic_instructor_reports import catalog, describe, timing
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
-from periodic_instructor_reports.states import FolderStructure, Notify, Outcome
+from periodic_instructor_reports.states import FolderStructure, Notify
 
 # How deep the JSON of a report's arguments may nest (the catalog's arguments are at most a list).
 MAX_ARGUMENT_DEPTH = 5
@@ -150,6 +149,16 @@ class ScheduleInputSerializer(serializers.Serializer):
         choices=[value for value, _label in Notify.choices],
         required=False,
     )
+    max_in_flight = serializers.IntegerField(
+        required=False, allow_null=True,
+        help_text="At most this many of its reports generating at once, within the site's cap; "
+        "null for none.",
+    )
+    finish_within = serializers.DurationField(
+        required=False, allow_null=True,
+        help_text="How long after its due time a run should be over: an ISO 8601 duration (PT4H), "
+        "[DD] HH:MM:SS or seconds; at least a minute, at most the time between two runs; null for none.",
+    )
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -262,6 +271,8 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "upload_folder_structure",
             "recipients",
             "notify",
+            "max_in_flight",
+            "finish_within",
             "enabled",
             "created",
             "modified",
@@ -309,70 +320,6 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "month_of_year": crontab.month_of_year,
             "timezone": str(crontab.timezone),
         }
-
-
-class RunCourseSerializer(serializers.Serializer):
-    """One course of a run (this course or one of its CCXs): its outcome and its file's link."""
-
-    course_id = serializers.CharField()
-    outcome = serializers.ChoiceField(choices=Outcome.choices)
-    outcome_display = serializers.CharField(source="get_outcome_display")
-    attempt = serializers.IntegerField()
-    error = serializers.CharField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
-    file_name = serializers.CharField()
-    file_size = serializers.IntegerField(allow_null=True)
-    download_url = serializers.SerializerMethodField(
-        help_text="The plugin's download link of the file (asks the permission again), or null.",
-    )
-
-    def get_download_url(self, row) -> str | None:
-        if row.outcome != Outcome.GENERATED or not row.file_path:
-            return None
-        url = reverse(urlnames.DOWNLOAD, args=[row.pk])
-        return self.context["request"].build_absolute_uri(url)
-
-
-class RunSerializer(serializers.ModelSerializer):
-    """A run that had this course, newest first; read-only when its schedule is not one of the course's."""
-
-    schedule = serializers.SerializerMethodField(help_text="The course's schedule it ran, or null.")
-    report = serializers.SerializerMethodField()
-    read_only = serializers.SerializerMethodField(
-        help_text="True for runs of schedules made by administrators for many courses or an organisation.",
-    )
-    status_display = serializers.CharField(source="get_status_display")
-    courses = RunCourseSerializer(many=True, source="course_rows")
-
-    class Meta:
-        model = ReportRun
-        fields = [
-            "id",
-            "schedule",
-            "schedule_name",
-            "report",
-            "report_name",
-            "read_only",
-            "trigger",
-            "status",
-            "status_display",
-            "planned_at",
-            "started_at",
-            "finished_at",
-            "courses",
-        ]
-        read_only_fields = fields
-
-    def get_schedule(self, run) -> int | None:
-        return run.schedule_id if run.schedule_id in self.context["course_schedule_ids"] else None
-
-    def get_report(self, run) -> str | None:
-        report = catalog.get(run.report_path)
-        return report.task_type if report else None
-
-    def get_read_only(self, run) -> bool:
-        return run.schedule_id not in self.context["course_schedule_ids"]
 
 
 class CourseSettingsSerializer(serializers.Serializer):

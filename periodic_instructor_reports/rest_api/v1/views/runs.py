@@ -7,7 +7,8 @@ from edx_rest_framework_extensions.paginators import DefaultPagination
 from rest_framework import exceptions
 
 from periodic_instructor_reports.models import ReportRun, ReportRunCourse
-from periodic_instructor_reports.rest_api.v1 import serializers
+from periodic_instructor_reports.progress import progress_by_run
+from periodic_instructor_reports.rest_api.v1 import run_serializers
 from periodic_instructor_reports.rest_api.v1.views.course import CourseView, course_rows_q, course_schedules
 from periodic_instructor_reports.rest_api.v1.views.docs import ERROR_RESPONSES, docs
 
@@ -35,7 +36,7 @@ class RunPagination(DefaultPagination):
         parameters=[
             OpenApiParameter("schedule", int, description="Only the runs of this schedule of the course."),
         ],
-        responses={200: serializers.RunSerializer(many=True), **ERROR_RESPONSES},
+        responses={200: run_serializers.RunSerializer(many=True), **ERROR_RESPONSES},
     )
 )
 class RunListView(CourseView):
@@ -70,5 +71,7 @@ class RunListView(CourseView):
             )
         )
         page = self.paginate_queryset(runs)
-        context = {"request": request, "course_schedule_ids": schedule_ids}
-        return self.get_paginated_response(serializers.RunSerializer(page, many=True, context=context).data)
+        context = {"request": request, "course_schedule_ids": schedule_ids, "progress": progress_by_run(page)}
+        return self.get_paginated_response(
+            run_serializers.RunSerializer(page, many=True, context=context).data
+        )
