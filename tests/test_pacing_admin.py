@@ -60,7 +60,7 @@ class ScheduleFormTests(AdminTestCase):
 
     def test_the_page_has_a_pacing_fieldset_saying_the_sites_cap(self):
         page = self.client.get(reverse(f"{SCHEDULES}_add"))
-        self.assertContains(page, 'class="fieldset-heading">Pacing</h2>')
+        self.assertRegex(page.content.decode(), r"<h2[^>]*>Pacing</h2>")  # Django 5's has a class
         self.assertRegex(page.content.decode(), r'<input type="number" name="max_in_flight"[^>]* min="1"')
         self.assertContains(page, 'placeholder="4:00:00"')
         self.assertContains(page, "MAX_IN_FLIGHT: the site's cap is 4")

@@ -70,6 +70,19 @@ def check_argument_names(report, arguments):
         )
 
 
+class WindowField(serializers.DurationField):
+    """DRF's duration field, with a duration too large for Python refused as a bad value (not a 500)."""
+
+    def to_internal_value(self, value):
+        try:
+            return super().to_internal_value(value)
+        except OverflowError:  # DRF before 3.15 lets it through; its later message, on every version
+            raise serializers.ValidationError(
+                _("The number of days must be between %(min)s and %(max)s.")
+                % {"min": datetime.timedelta.min.days, "max": datetime.timedelta.max.days}
+            ) from None
+
+
 class ReportSerializer(serializers.Serializer):
     """A report of the catalog the caller may schedule on the course."""
 
@@ -154,7 +167,7 @@ class ScheduleInputSerializer(serializers.Serializer):
         help_text="At most this many of its reports generating at once, within the site's cap; "
         "null for none.",
     )
-    finish_within = serializers.DurationField(
+    finish_within = WindowField(
         required=False, allow_null=True,
         help_text="How long after its due time a run should be over: an ISO 8601 duration (PT4H), "
         "[DD] HH:MM:SS or seconds; at least a minute, at most the time between two runs; null for none.",
