@@ -10,8 +10,9 @@ import logging
 from dataclasses import dataclass
 
 from ccx_keys.locator import CCXLocator
-from django.db.models import CharField, Q
+from django.db.models import CharField, F, Q
 from django.db.models.functions import Cast
+from django.db.models.lookups import In
 from django.utils import timezone
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 CCX_PREFIX = CCXLocator.CANONICAL_NAMESPACE + ":"
 # Listed ids looked up per query while a run is recorded.
 BATCH_SIZE = 500
+# Why a listed id that names no course is skipped.
+NO_SUCH_COURSE = "no such course: the platform has no course or CCX with this id"
 # The most days "starting within" and "ended within" may mean (a century): more is refused at save.
 MAX_STATE_DAYS = 36500
 
@@ -91,14 +94,22 @@ def missing_courses(keys):
     ]
 
 
-def selected_courses(schedule, *, now=None, lazily=False):
+def selected_courses(schedule, *, now=None):
     """
     Return the keys of the platform's courses the schedule selects by organisation and state, now.
 
     The platform keeps an overview of each CCX, with the CCX's own dates: a CCX is selected with
     ``include_ccx``, only CCXs are with ``only_ccx``, and none otherwise, as for listed courses.
-    An empty list when it selects none, or outside the LMS (no course list). With ``lazily``, an
-    iterator that reads them from the database in chunks.
+    An empty list when it selects none, or outside the LMS (no course list).
+    """
+    return [CourseKey.from_string(course_id) for course_id in selected_ids(schedule, now=now)]
+
+
+def selected_ids(schedule, *, now=None, lazily=False):
+    """
+    Return ``selected_courses``' ids as text, as the platform lists them (its keys are not parsed).
+
+    With ``lazily``, an iterator that reads them from the database in chunks.
     """
     overview = platform.course_overview_model()
     if overview is None or not schedule.selects_courses:
@@ -122,56 +133,51 @@ def selected_courses(schedule, *, now=None, lazily=False):
         rows = rows.filter(id__startswith=CCX_PREFIX)
     elif not schedule.include_ccx:
         rows = rows.exclude(id__startswith=CCX_PREFIX)
-    course_ids = rows.order_by("id").values_list("id", flat=True)
-    if lazily:
-        return (CourseKey.from_string(str(course_id)) for course_id in course_ids.iterator(BATCH_SIZE))
-    return [CourseKey.from_string(str(course_id)) for course_id in course_ids]
+    course_ids = rows.annotate(text=Cast("id", CharField())).order_by("id").values_list("text", flat=True)
+    return course_ids.iterator(BATCH_SIZE) if lazily else list(course_ids)
 
 
 def target_courses(schedule, only=None, *, now=None):
     """Return ``(course keys to run, [Skipped])`` for a schedule: ``target_batches`` put together."""
     keys, skipped = [], []
-    for batch_keys, batch_skipped in target_batches(schedule, only, now=now):
-        keys += batch_keys
+    for batch_ids, batch_skipped in target_batches(schedule, only, now=now):
+        keys += [CourseKey.from_string(course_id) for course_id in batch_ids]
         skipped += batch_skipped
     return keys, skipped
 
 
 def target_batches(schedule, only=None, *, now=None, size=BATCH_SIZE):
     """
-    Yield ``(course keys to run, [Skipped])`` for a schedule, ``size`` listed ids at a time.
+    Yield ``(course ids to run, [Skipped])`` for a schedule, ``size`` listed ids at a time.
 
     Listed ids run as given (an id that no longer names a course is skipped); with ``include_ccx``
     the CCXs of listed master courses run after their master, and with ``only_ccx`` the masters
     themselves are left out. Then the courses the schedule selects by organisation and state.
-    Each course comes once. ``only`` (course id strings) keeps just those. A run of 50,000
-    courses holds their ids, never all their keys or rows at once (a few queries per batch).
+    Each course comes once, its id as the platform writes it. ``only`` (course id strings) keeps
+    just those. A run of 50,000 courses holds their ids, never all their keys or rows at once (a
+    few queries per batch). Ids the platform lists as they are written are not parsed: the run
+    parses each course's key once, when it submits the course (ADR 0025).
     """
     wanted = set(only) if only is not None else None
     seen = set()
 
-    def fresh(keys):
+    def fresh(course_ids):
         new = []
-        for key in keys:
-            text = str(key)
-            if text not in seen and (wanted is None or text in wanted):
-                seen.add(text)
-                new.append(key)
+        for course_id in course_ids:
+            if course_id not in seen and (wanted is None or course_id in wanted):
+                seen.add(course_id)
+                new.append(course_id)
         return new
 
     listed = schedule.course_ids or []
     for start in range(0, len(listed), size):
-        keys, skipped = _listed_courses(schedule, listed[start:start + size])
-        gone = set(missing_courses(keys))
-        if gone:
-            skipped += [Skipped(str(key), "no such course: the platform has no course or CCX with this id")
-                        for key in keys if key in gone]
+        course_ids, skipped = _listed_ids(schedule, listed[start:start + size])
         if wanted is not None:
             skipped = [outcome for outcome in skipped if outcome.course_id in wanted]
-        yield fresh([key for key in keys if key not in gone]), skipped
+        yield fresh(course_ids), skipped
     batch = []
-    for key in selected_courses(schedule, now=now, lazily=True):
-        batch.append(key)
+    for course_id in selected_ids(schedule, now=now, lazily=True):
+        batch.append(course_id)
         if len(batch) == size:
             yield fresh(batch), []
             batch = []
@@ -179,15 +185,73 @@ def target_batches(schedule, only=None, *, now=None, size=BATCH_SIZE):
         yield fresh(batch), []
 
 
+def known_ids(course_ids):
+    """
+    Return the ids, of master course ids, the platform's course list has exactly as written (one query).
+
+    The ids go in as text: the course list's key field would parse each (twice, to strip its
+    branch and version). When all are there, as is usual, a count says so. Nothing outside the LMS
+    (no course list): every id is then parsed.
+    """
+    overview = platform.course_overview_model()
+    if overview is None or not course_ids:
+        return set()
+    rows = overview.objects.filter(_TextIn(F("id"), list(course_ids)))
+    if rows.count() == len(set(course_ids)):
+        return set(course_ids)
+    return set(rows.annotate(text=Cast("id", CharField())).values_list("text", flat=True))
+
+
+class _TextIn(In):
+    """``IN`` taking its values as the column's text, never through the field (a key field parses)."""
+
+    prepare_rhs = False
+
+
+def _listed_ids(schedule, course_ids):
+    """
+    Return ``(ids to run, [Skipped])`` of a slice of the listed ids, in their order.
+
+    A master course's id the platform lists as it is written runs as it is. Any other id is
+    parsed: one that is not a key is skipped, and a key is looked for as the platform would
+    (``missing_courses``), then runs under the platform's spelling of it. With the CCX choices
+    every id is parsed (its CCXs are looked up by key).
+    """
+    if schedule.include_ccx or schedule.only_ccx:
+        keys, skipped = _listed_courses(schedule, course_ids)
+        return _found(keys, skipped)
+    listed = list(dict.fromkeys(course_ids))
+    known = known_ids([course_id for course_id in listed
+                       if isinstance(course_id, str) and not course_id.startswith(CCX_PREFIX)])
+    if len(known) == len(listed):
+        return listed, []
+    keys, skipped = {}, []
+    for course_id in listed:
+        if course_id not in known:
+            try:
+                keys[course_id] = CourseKey.from_string(course_id)
+            except InvalidKeyError as err:
+                skipped.append(_invalid(course_id, err))
+    gone = set(missing_courses(list(keys.values())))
+    skipped += [Skipped(str(key), NO_SUCH_COURSE) for key in keys.values() if key in gone]
+    return [course_id if course_id in known else str(keys[course_id]) for course_id in listed
+            if course_id in known or (course_id in keys and keys[course_id] not in gone)], skipped
+
+
+def _found(keys, skipped):
+    gone = set(missing_courses(keys))
+    skipped = skipped + [Skipped(str(key), NO_SUCH_COURSE) for key in keys if key in gone]
+    return [str(key) for key in keys if key not in gone], skipped
+
+
 def _listed_courses(schedule, course_ids):
+    """Return ``(keys, [Skipped])`` of listed ids with the CCX choices: each CCX after its master."""
     keys, skipped = [], []
     for course_id in course_ids:
         try:
             keys.append(CourseKey.from_string(course_id))
         except InvalidKeyError as err:
-            skipped.append(Skipped(str(course_id), error_text(f"invalid_course: InvalidKeyError: {err}")))
-    if not (schedule.include_ccx or schedule.only_ccx):
-        return list(dict.fromkeys(keys)), skipped
+            skipped.append(_invalid(course_id, err))
     masters = [key for key in keys if not is_ccx(key)]
     try:
         ccx_keys = ccx_keys_by_master(masters) if masters else {}
@@ -206,3 +270,7 @@ def _listed_courses(schedule, course_ids):
         else:
             expanded.append(key)
     return list(dict.fromkeys(expanded)), skipped
+
+
+def _invalid(course_id, err):
+    return Skipped(str(course_id), error_text(f"invalid_course: InvalidKeyError: {err}"))

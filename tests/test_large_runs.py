@@ -1,5 +1,7 @@
 """Runs of many courses: recorded and submitted batch by batch, never holding every course at once."""
 
+from unittest import mock
+
 from django.db import DatabaseError, connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
@@ -50,6 +52,27 @@ class TargetBatchesTests(TestCase):
         keys, skipped = courses.target_courses(self.schedule)
         self.assertEqual([str(key) for key in keys], [MASTER, CCX, MITX[0], MITX[1]])
         self.assertEqual(sorted(item.course_id for item in skipped), sorted([GONE, "not a course"]))
+
+    def test_ids_the_course_list_has_as_written_are_not_parsed(self):
+        schedule = factories.schedule(course_ids=[MASTER, *MITX])
+        with mock.patch.object(courses.CourseKey, "from_string", side_effect=AssertionError("parsed")), \
+                CaptureQueriesContext(connection) as context:
+            self.assertEqual(list(courses.target_batches(schedule)), [([MASTER, *MITX], [])])
+        # One count of the listed ids, given as text.
+        self.assertEqual(len(context), 1, context.captured_queries)
+
+    def test_only_the_ids_the_course_list_lacks_are_parsed(self):
+        schedule = factories.schedule(course_ids=[MITX[0]], make_courses=False)
+        PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(
+            course_ids=["not a course", MITX[0], GONE, MITX[0]],
+        )
+        schedule.refresh_from_db()
+        with mock.patch.object(courses.CourseKey, "from_string", wraps=CourseKey.from_string) as parse:
+            batches = list(courses.target_batches(schedule))
+        self.assertEqual(sorted(call.args[0] for call in parse.call_args_list), [GONE, "not a course"])
+        self.assertEqual([course_ids for course_ids, _ in batches], [[MITX[0]]])
+        self.assertEqual([(item.course_id, item.error.split(":")[0]) for item in batches[0][1]],
+                         [("not a course", "invalid_course"), (GONE, "no such course")])
 
     def test_only_keeps_just_those(self):
         self.assertEqual(self.batches(only=[CCX, GONE, MITX[1]]), [

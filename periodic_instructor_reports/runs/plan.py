@@ -38,6 +38,15 @@ class Plan:
     features_by_org: dict = field(default_factory=dict)
     features_left_out: set = field(default_factory=set)
 
+    @functools.cached_property
+    def path(self):
+        """The report's dotted path, read once: the plan asks it for every course."""
+        return self.schedule.task.path
+
+    @functools.cached_property
+    def owner(self):
+        return self.schedule.owner
+
     def call_for(self, course_key):
         """
         Return ``(keyword arguments, folder or None)`` of the call for one course.
@@ -61,7 +70,7 @@ class Plan:
             return kwargs, folder
         kwargs[reports.UPLOAD_PARENT_DIR] = folder
         if folders.shared_by_courses(structure=schedule.upload_folder_structure, folder=folder):
-            filename = reports.shared_folder_filename(schedule.task.path, course_key, kwargs)
+            filename = reports.shared_folder_filename(self.path, course_key, kwargs)
             if filename:
                 kwargs["filename"] = filename
         return kwargs, folder
@@ -70,14 +79,14 @@ class Plan:
     def _shared_arguments(self):
         """The keyword arguments of every course's call: the schedule's, then the report's fixed ones."""
         kwargs = dict(self.keyword_arguments)
-        report = catalog.get(self.schedule.task.path)
+        report = catalog.get(self.path)
         for name, value in (report.fixed if report else {}).items():
             kwargs.setdefault(name, value)
         return kwargs
 
     @functools.cached_property
     def _site_features(self):
-        return "features" in reports.PROVIDED_ARGUMENTS.get(self.schedule.task.path, ())
+        return "features" in reports.PROVIDED_ARGUMENTS.get(self.path, ())
 
     @functools.cached_property
     def _shared_folder(self):
@@ -116,7 +125,7 @@ class Plan:
 
     def refusal_for(self, course_key, folder):
         """Return why this course may not run: the owner's access to its data, its folder; or ""."""
-        refusal = permissions.request_refusal(self.schedule.owner, course_key, self.schedule.task.path)
+        refusal = permissions.request_refusal(self.owner, course_key, self.path)
         if refusal:
             return refusal
         if folder is None:

@@ -97,5 +97,5 @@ def record_call(run_plan, row, key):
     kwargs, folder = run_plan.call_for(key)
     row.upload_parent_dir = fit(ReportRunCourse, "upload_parent_dir", folder or "")
     row.expected_name = fit(ReportRunCourse, "expected_name",
-                            reports.expected_name(run_plan.schedule.task.path, key, kwargs))
+                            reports.expected_name(run_plan.path, key, kwargs))
     return kwargs, folder

@@ -5,9 +5,11 @@ Every write of the run engine to those rows is here, each in a bounded number of
 claim of a due time, the recording of the courses, the batches' intents and rows, the counts.
 """
 
+import datetime
+import json
 import logging
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.constants import OnConflict
 from django.utils import timezone
@@ -54,7 +56,7 @@ def record_courses(run, batches):
     """
     Record the run's courses as its queue, one batch row per 500 (ids that cannot run as skipped rows).
 
-    ``batches`` yields ``(course keys, [Skipped])`` (``courses.target_batches``). All or nothing
+    ``batches`` yields ``(course ids, [Skipped])`` (``courses.target_batches``). All or nothing
     (one transaction): a run interrupted while recording is recorded again from the start. The
     run's row is locked first: a second dispatch of the due time waits for the recording rather
     than deadlocking with it (the batch rows' foreign key would share-lock it).
@@ -62,8 +64,8 @@ def record_courses(run, batches):
     total = number = 0
     with transaction.atomic():
         ReportRun.objects.select_for_update().filter(pk=run.pk).values_list("pk", flat=True).first()
-        for keys, skipped in batches:
-            course_ids = [fit(ReportRunCourse, "course_id", str(key)) for key in keys]
+        for listed, skipped in batches:
+            course_ids = [fit(ReportRunCourse, "course_id", str(course_id)) for course_id in listed]
             if course_ids:
                 ReportRunBatch.objects.create(run_id=run.pk, number=number, course_ids=course_ids,
                                               size=len(course_ids))
@@ -129,13 +131,14 @@ def store_batch(batch, rows, *, done, rest=()):
 
 def _upsert(rows):
     """
-    Insert the rows, or update the outcome of those already there, in one statement per ``BATCH_SIZE``.
+    Insert the new rows, or update the outcome of those already there, in one statement per ``BATCH_SIZE``.
 
-    On PostgreSQL and MySQL/MariaDB the statement is put together here, from Django's own column
-    values and conflict clause: Django's ``bulk_create`` prepares every field of every row
-    through the compiler, which costs more than the database's own work for the batch (ADR 0014,
-    ADR 0024). PostgreSQL gets each column as one array (``UNNEST``), as ``bulk_create`` sends
-    it; MySQL/MariaDB a placeholder per value. Elsewhere (sqlite) ``bulk_create`` does it.
+    A new row sets ``INSERT_FIELDS``; its other columns take the model's defaults, sent once per
+    statement. On PostgreSQL and MySQL/MariaDB the statement is put together here with Django's
+    conflict clause: Django's ``bulk_create`` prepares every field of every row through the
+    compiler, which costs more than the database's own work (ADR 0014, ADR 0024, ADR 0025).
+    PostgreSQL gets a batch's values as one JSON text (``json_array_elements``), which its driver
+    sends as it is; MySQL/MariaDB a placeholder per value. Elsewhere (sqlite) ``bulk_create``.
     """
     if connection.vendor not in ("postgresql", "mysql"):
         target = ["run", "course_id"] if connection.features.supports_update_conflicts_with_target else None
@@ -145,52 +148,46 @@ def _upsert(rows):
         )
         return
     meta, ops = ReportRunCourse._meta, connection.ops
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    sent = [meta.get_field(name) for name in INSERT_FIELDS]
+    fixed = [field for field in meta.concrete_fields if not field.primary_key and field not in sent]
+    defaults = [field.get_db_prep_save(field.get_default(), connection) for field in fixed]
     conflict = ops.on_conflict_suffix_sql(
-        fields, OnConflict.UPDATE, [meta.get_field(name).column for name in OUTCOME_FIELDS],
+        sent, OnConflict.UPDATE, [meta.get_field(name).column for name in OUTCOME_FIELDS],
         [meta.get_field("run").column, meta.get_field("course_id").column],
     )
-    columns = ", ".join(ops.quote_name(field.column) for field in fields)
+    columns = ", ".join(ops.quote_name(field.column) for field in [*fixed, *sent])
     insert = f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns})"
+    names = [field.attname for field in sent]
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH_SIZE):
-            values = _db_values(fields, rows[start:start + BATCH_SIZE])
+            values = [[getattr(row, name) for name in names] for row in rows[start:start + BATCH_SIZE]]
             if connection.vendor == "postgresql":
-                arrays = ", ".join(f"(%s)::{field.db_type(connection).split('(')[0]}[]" for field in fields)
-                cursor.execute(f"{insert} SELECT * FROM UNNEST({arrays}) {conflict}",
-                               [list(column) for column in zip(*values, strict=True)])
+                # Without its length: a value too long is refused by the insert, not cut by the cast.
+                cast = ", ".join(f"(value->>{at})::{field.db_type(connection).split('(')[0]}"
+                                 for at, field in enumerate(sent))
+                cursor.execute(
+                    f"{insert} SELECT {', '.join(['%s'] * len(fixed))}, {cast} "
+                    f"FROM json_array_elements(%s::json) AS value {conflict}",
+                    [*defaults, json.dumps(values, default=_datetime_value)],
+                )
             else:
-                one = f"({', '.join(['%s'] * len(fields))})"
-                cursor.execute(f"{insert} VALUES {', '.join([one] * len(values))} {conflict}",
-                               [value for row in values for value in row])
+                one = f"({', '.join(['%s'] * (len(fixed) + len(sent)))})"
+                cursor.execute(
+                    f"{insert} VALUES {', '.join([one] * len(values))} {conflict}",
+                    [value for row in values for value in (*defaults, *map(_mysql_value, row))],
+                )
 
 
-def _db_values(fields, rows):
-    """
-    Return each row's values of ``fields`` as the database takes them (``get_db_prep_save``).
-
-    A text field's ``str``, an integer field's ``int`` and their None are taken as they are: their
-    ``get_db_prep_save`` gives the same value (PostgreSQL's typed integers: ``UNNEST`` casts them).
-    """
-    db = connections[DEFAULT_DB_ALIAS]
-    as_is = [_PLAIN.get(type(field)) for field in fields]
-    values = []
-    for row in rows:
-        row_values = []
-        for field, plain in zip(fields, as_is, strict=True):
-            value = getattr(row, field.attname)
-            if plain is None or (value is not None and type(value) is not plain):
-                value = field.get_db_prep_save(value, db)
-            row_values.append(value)
-        values.append(row_values)
-    return values
+def _datetime_value(value):
+    """Return a datetime as the database takes it in text (a JSON value); refuse any other type."""
+    if not isinstance(value, datetime.datetime):
+        raise TypeError(f"a course row's value of type {type(value).__name__} is not stored as JSON")
+    value = connection.ops.adapt_datetimefield_value(value)
+    return value.isoformat() if isinstance(value, datetime.datetime) else value
 
 
-# The field classes whose values of one type the database takes as they are (see _db_values).
-_PLAIN = {
-    models.CharField: str, models.ForeignKey: int, models.IntegerField: int, models.BigIntegerField: int,
-    models.PositiveIntegerField: int, models.PositiveSmallIntegerField: int,
-}
+def _mysql_value(value):
+    return _datetime_value(value) if isinstance(value, datetime.datetime) else value
 
 
 def new_rows(course_ids, **values):
@@ -254,6 +251,8 @@ OUTCOME_FIELDS = [
     "outcome", "task_id", "upload_parent_dir", "error", "started_at", "finished_at", "attempt",
     "expected_name",
 ]
+# What a new course row sets (``new_rows``, a settled submission): its other fields are defaults.
+INSERT_FIELDS = ["run", "course_id", *OUTCOME_FIELDS]
 
 
 def save_rows(rows, fields=OUTCOME_FIELDS):

@@ -29,16 +29,20 @@ class TargetTestCase(SimpleTestCase):
     ccxs = {}
 
     def setUp(self):
-        for name in ("missing_courses", "selected_courses", "ccx_keys_by_master"):
+        for name in ("known_ids", "missing_courses", "selected_ids", "ccx_keys_by_master"):
             patcher = mock.patch.object(courses, name, side_effect=getattr(self, name))
             patcher.start()
             self.addCleanup(patcher.stop)
 
+    def known_ids(self, course_ids):
+        return {course_id for course_id in course_ids
+                if course_id.startswith("course-v1:") and course_id not in self.missing}
+
     def missing_courses(self, keys):
         return [k for k in keys if str(k) in self.missing]
 
-    def selected_courses(self, _schedule, **_kwargs):
-        return iter([key(course_id) for course_id in self.selected])
+    def selected_ids(self, _schedule, **_kwargs):
+        return iter(self.selected)
 
     def ccx_keys_by_master(self, masters):
         if isinstance(self.ccxs, Exception):
