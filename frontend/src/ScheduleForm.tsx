@@ -55,6 +55,8 @@ const ScheduleForm = ({
     Object.fromEntries(Object.entries(schedule?.arguments ?? {}).map(([key, value]) => [key, argumentText(value)])),
   );
   const [recipients, setRecipients] = useState((schedule?.recipients ?? []).join('\n'));
+  const [maxInFlight, setMaxInFlight] = useState(schedule?.max_in_flight?.toString() ?? '');
+  const [finishWithin, setFinishWithin] = useState(schedule?.finish_within ?? '');
   const [error, setError] = useState<ApiError | null>(null);
   const [saving, setSaving] = useState(false);
   const chosen = reports.find((item) => item.id === report);
@@ -88,6 +90,9 @@ const ScheduleForm = ({
         argumentNames.filter((key) => (args[key] ?? '').trim() !== '').map((key) => [key, argumentValue(args[key])]),
       ),
       recipients: recipients.split(/[\s,;]+/).map((item) => item.trim()).filter(Boolean),
+      // Empty is none (the site's cap alone; no window): sent as null so a change clears them.
+      max_in_flight: maxInFlight.trim() === '' ? null : Number(maxInFlight),
+      finish_within: finishWithin.trim() || null,
     };
     setSaving(true);
     setError(null);
@@ -210,6 +215,24 @@ const ScheduleForm = ({
             <Form.Text>{intl.formatMessage(messages.recipientsHelp, { max: settings.max_recipients })}</Form.Text>
             {fieldErrors.recipients?.map((text) => <Form.Control.Feedback key={text} type="invalid">{text}</Form.Control.Feedback>)}
           </Form.Group>
+          <fieldset className="mb-3">
+            <legend className="h5">{intl.formatMessage(messages.pacing)}</legend>
+            <p className="small">{intl.formatMessage(messages.pacingHelp)}</p>
+            <div className="d-flex flex-wrap" style={{ gap: '0 1rem' }}>
+              <Form.Group controlId="pir-max-in-flight" isInvalid={!!fieldErrors.max_in_flight} style={{ flex: '1 1 14rem' }}>
+                <Form.Label>{intl.formatMessage(messages.maxInFlight)}</Form.Label>
+                <Form.Control type="number" min={1} step={1} value={maxInFlight} aria-invalid={!!fieldErrors.max_in_flight} onChange={(e: any) => setMaxInFlight(e.target.value)} />
+                <Form.Text>{intl.formatMessage(messages.maxInFlightHelp)}</Form.Text>
+                {fieldErrors.max_in_flight?.map((text) => <Form.Control.Feedback key={text} type="invalid">{text}</Form.Control.Feedback>)}
+              </Form.Group>
+              <Form.Group controlId="pir-finish-within" isInvalid={!!fieldErrors.finish_within} style={{ flex: '1 1 14rem' }}>
+                <Form.Label>{intl.formatMessage(messages.finishWithin)}</Form.Label>
+                <Form.Control value={finishWithin} placeholder="4:00:00" maxLength={40} aria-invalid={!!fieldErrors.finish_within} onChange={(e: any) => setFinishWithin(e.target.value)} />
+                <Form.Text>{intl.formatMessage(messages.finishWithinHelp)}</Form.Text>
+                {fieldErrors.finish_within?.map((text) => <Form.Control.Feedback key={text} type="invalid">{text}</Form.Control.Feedback>)}
+              </Form.Group>
+            </div>
+          </fieldset>
         </Form>
       </ModalDialog.Body>
       <ModalDialog.Footer>

@@ -101,6 +101,9 @@ describe('ScheduledReportsPage', () => {
     await user.click(within(dialog).getByLabelText('features'));
     await user.paste('["username", "email"]');
     await user.type(within(dialog).getByLabelText('E-mail the links to'), 'a@example.com, b@example.com');
+    await user.type(within(dialog).getByLabelText('Reports at once, at most'), '3');
+    expect(within(dialog).getByText(/4:00:00 for a 02:00 run to end by 06:00/)).toBeInTheDocument();
+    await user.type(within(dialog).getByLabelText('Finish within'), ' 4:00:00 ');
     await user.click(within(dialog).getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     expect(calls.find((call) => call.method === 'POST')?.body).toEqual({
@@ -112,6 +115,8 @@ describe('ScheduledReportsPage', () => {
       },
       arguments: { features: ['username', 'email'] },
       recipients: ['a@example.com', 'b@example.com'],
+      max_in_flight: 3,
+      finish_within: '4:00:00',
     });
     expect(await screen.findByText('“Profiles” is saved.')).toBeInTheDocument();
     expect(screen.getByRole('heading', { name: /Profiles/ })).toBeInTheDocument();
@@ -148,22 +153,116 @@ describe('ScheduledReportsPage', () => {
         minute: '0', hour: '7', day_of_week: '1-5', day_of_month: '*', month_of_year: '*', timezone: 'UTC',
       },
       when: 'at 07:00 Monday through Friday (UTC)',
+      max_in_flight: 2,
+      finish_within: '1 04:30:00',
     });
     const calls = lms([odd], [], (method, path) => (method === 'PATCH' && path === 'schedules/7/'
       ? { status: 200, data: { ...odd, name: 'Weekdays' } } : undefined));
     await showPage();
+    expect(screen.getByText('at most 2 of its reports at once; a run ends within 1 day 4 hours 30 minutes of its due time')).toBeInTheDocument();
     const user = userEvent.setup({ delay: null });
     await user.click(screen.getByRole('button', { name: 'Edit “Weekly grades”' }));
     const dialog = await screen.findByRole('dialog', { name: 'Edit “Weekly grades”' });
     expect(within(dialog).getByLabelText('Repeats')).toHaveValue('custom');
     expect(within(dialog).getByLabelText('Report')).toBeDisabled();
+    expect(within(dialog).getByLabelText('Reports at once, at most')).toHaveValue(2);
+    expect(within(dialog).getByLabelText('Finish within')).toHaveValue('1 04:30:00');
     await user.clear(within(dialog).getByLabelText('Name'));
     await user.type(within(dialog).getByLabelText('Name'), 'Weekdays');
+    await user.clear(within(dialog).getByLabelText('Reports at once, at most'));
+    await user.type(within(dialog).getByLabelText('Reports at once, at most'), '5');
+    await user.clear(within(dialog).getByLabelText('Finish within'));
     await user.click(within(dialog).getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(calls.some((call) => call.method === 'PATCH')).toBe(true));
     expect(calls.find((call) => call.method === 'PATCH')?.body).toEqual({
-      name: 'Weekdays', report: 'grade_course', arguments: {}, recipients: ['team@example.com'],
+      name: 'Weekdays', report: 'grade_course', arguments: {}, recipients: ['team@example.com'], max_in_flight: 5, finish_within: null,
     });
+  });
+
+  it('clears the cap when its field is emptied on a change', async () => {
+    const capped = schedule({ max_in_flight: 2, finish_within: '04:00:00' });
+    const calls = lms([capped], [], (method, path) => (method === 'PATCH' && path === 'schedules/7/'
+      ? { status: 200, data: { ...capped, max_in_flight: null } } : undefined));
+    await showPage();
+    expect(screen.getByText('at most 2 of its reports at once; a run ends within 4 hours of its due time')).toBeInTheDocument();
+    const user = userEvent.setup({ delay: null });
+    await user.click(screen.getByRole('button', { name: 'Edit “Weekly grades”' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Edit “Weekly grades”' });
+    await user.clear(within(dialog).getByLabelText('Reports at once, at most'));
+    await user.click(within(dialog).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(calls.some((call) => call.method === 'PATCH')).toBe(true));
+    expect(calls.find((call) => call.method === 'PATCH')?.body).toMatchObject({ max_in_flight: null, finish_within: '04:00:00' });
+  });
+
+  it('shows the API’s refusal of a cap and a window beside their fields', async () => {
+    lms([], [], (method, path) => (method === 'POST' && path === 'schedules/' ? {
+      status: 400,
+      data: {
+        message: 'The request is not valid: max_in_flight: Enter at least 1, or leave it empty: the site\'s cap alone then applies.',
+        code: 'invalid',
+        errors: {
+          max_in_flight: ['Enter at least 1, or leave it empty: the site\'s cap alone then applies.'],
+          finish_within: ['Enter at most 2 hours, the time between two runs of this schedule: a run should be over before the next is due (3 hours was given).'],
+        },
+      },
+    } : undefined));
+    await showPage();
+    const user = userEvent.setup({ delay: null });
+    await user.click(screen.getByRole('button', { name: 'New schedule' }));
+    const dialog = await screen.findByRole('dialog');
+    await user.selectOptions(within(dialog).getByLabelText('Report'), 'grade_course');
+    await user.selectOptions(within(dialog).getByLabelText('Repeats'), 'hours');
+    await user.clear(within(dialog).getByLabelText('Every how many hours'));
+    await user.type(within(dialog).getByLabelText('Every how many hours'), '2');
+    await user.type(within(dialog).getByLabelText('Reports at once, at most'), '0');
+    await user.type(within(dialog).getByLabelText('Finish within'), 'PT3H');
+    await user.click(within(dialog).getByRole('button', { name: 'Save' }));
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent('The schedule was not saved: The request is not valid: max_in_flight: Enter at least 1');
+    const cap = within(dialog).getByLabelText('Reports at once, at most');
+    expect(cap).toHaveAttribute('aria-invalid', 'true');
+    expect(cap).toHaveAccessibleDescription(/Enter at least 1, or leave it empty: the site's cap alone then applies\./);
+    const window = within(dialog).getByLabelText('Finish within');
+    expect(window).toHaveAttribute('aria-invalid', 'true');
+    expect(window).toHaveAccessibleDescription(/Enter at most 2 hours, the time between two runs of this schedule/);
+    expect(window).toHaveValue('PT3H'); // kept to correct
+  });
+
+  it('shows a run’s progress while it is in progress, its window and its warning', async () => {
+    lms([], [
+      run({
+        id: 5,
+        status: 'generating',
+        status_display: 'generating reports',
+        finished_at: null,
+        finish_by: '2026-12-01T10:00:00Z',
+        warning: 'expected to end about 11:20, after its window ends at 10:00',
+        progress: {
+          waiting: 2, in_flight: 2, finished: 1, expected_end: '2026-12-01T11:20:00Z',
+        },
+      }),
+      run({
+        id: 6, status: 'running', status_display: 'running', finished_at: null, progress: {
+          waiting: 4, in_flight: 1, finished: 0, expected_end: null,
+        },
+      }),
+      run({ id: 3, finish_by: '2026-11-30T10:00:00Z' }),
+    ]);
+    await showPage();
+    const [generating, running, done] = within(screen.getByRole('table')).getAllByRole('row').slice(1);
+    const progress = within(generating).getByRole('list', { name: 'Progress of all its courses' });
+    expect(within(progress).getAllByRole('listitem').map((item) => item.textContent)).toEqual([
+      'Waiting for a slot: 2', 'In flight: 2', 'Finished: 1', expect.stringMatching(/^Expected end: \w{3} \d+, 2026, \d\d:\d\d (AM|PM)$/),
+    ]);
+    expect(within(generating).getByText(/^Window ends: \w{3} \d+, 2026/)).toBeInTheDocument();
+    const warning = within(generating).getByText('This run will not finish within its window: expected to end about 11:20, after its window ends at 10:00.');
+    expect(warning).toHaveClass('alert-warning');
+    expect(within(running).getByText('Waiting for a slot: 4')).toBeInTheDocument();
+    expect(within(running).getByText('Expected end: foreseen once one of its reports has ended')).toBeInTheDocument();
+    expect(within(running).queryByText(/Window ends/)).toBeNull();
+    expect(within(running).queryByText(/will not finish/)).toBeNull();
+    // Over: no progress, still its window.
+    expect(within(done).queryByRole('list', { name: 'Progress of all its courses' })).toBeNull();
+    expect(within(done).getByText(/^Window ends: \w{3} \d+, 2026/)).toBeInTheDocument();
   });
 
   it('shows the refusal page with the API’s message to someone without the permission', async () => {

@@ -13,6 +13,7 @@ import ScheduleForm from './ScheduleForm';
 import type {
   CourseSettings, Report, Run, Schedule, ScheduleInput,
 } from './types';
+import { windowParts } from './when';
 
 type Load = { state: 'loading' } | { state: 'ready' } | { state: 'failed', error: ApiError };
 type Notice = { variant: 'success' | 'danger', text: string } | null;
@@ -20,6 +21,8 @@ type Notice = { variant: 'success' | 'danger', text: string } | null;
 const STATUS_VARIANT: Record<string, string> = {
   done: 'success', error: 'danger', refused: 'danger', running: 'info', generating: 'info', retrying: 'warning', skipped: 'light',
 };
+/** The statuses of a run that is not over (states.IN_PROGRESS): its progress is shown. */
+const IN_PROGRESS = ['running', 'retrying', 'generating'];
 
 /** The "Scheduled reports" tab's page: the course of the route's `courseId`. */
 const ScheduledReportsPage = () => {
@@ -141,6 +144,21 @@ const ScheduledReportsPage = () => {
 
   const siteZone = settings?.time_zone ?? 'UTC';
   const full = settings?.max_schedules != null && schedules.length >= settings.max_schedules;
+  /** A schedule's own cap and window in words, as the admin says them; '' when it has neither. */
+  const pacing = (schedule: Schedule) => {
+    const words: string[] = [];
+    if (schedule.max_in_flight) {
+      words.push(intl.formatMessage(messages.pacingCap, { cap: schedule.max_in_flight }));
+    }
+    if (schedule.finish_within) {
+      const parts = windowParts(schedule.finish_within);
+      const within = parts
+        ? parts.map(([unit, count]) => intl.formatMessage(messages[unit], { count })).join(' ')
+        : schedule.finish_within;
+      words.push(intl.formatMessage(messages.pacingWindow, { window: within }));
+    }
+    return words.join('; ');
+  };
   const label = (action: typeof messages.pause, schedule: Schedule) => intl.formatMessage(
     messages.actionLabel, { action: intl.formatMessage(action), name: schedule.name },
   );
@@ -244,6 +262,12 @@ const ScheduledReportsPage = () => {
                     <dd className="col-sm-9 col-lg-10 text-break">
                       {schedule.recipients.length ? schedule.recipients.join(', ') : intl.formatMessage(messages.nobody)}
                     </dd>
+                    {pacing(schedule) && (
+                      <>
+                        <dt className="col-sm-3 col-lg-2">{intl.formatMessage(messages.pacing)}</dt>
+                        <dd className="col-sm-9 col-lg-10">{pacing(schedule)}</dd>
+                      </>
+                    )}
                   </dl>
                 </Card.Section>
               </Card>
@@ -276,7 +300,30 @@ const ScheduledReportsPage = () => {
                         {run.read_only && <span className="d-block small text-gray-700">{intl.formatMessage(messages.byAdministrator)}</span>}
                       </td>
                       <td>{time(run.started_at)}</td>
-                      <td><Badge variant={STATUS_VARIANT[run.status] ?? 'light'}>{run.status_display}</Badge></td>
+                      <td>
+                        <Badge variant={STATUS_VARIANT[run.status] ?? 'light'}>{run.status_display}</Badge>
+                        {IN_PROGRESS.includes(run.status) && run.progress && (
+                          <ul className="list-unstyled small mb-0 mt-1" aria-label={intl.formatMessage(messages.runProgress)}>
+                            <li>{intl.formatMessage(messages.runWaiting, { count: run.progress.waiting })}</li>
+                            <li>{intl.formatMessage(messages.runInFlight, { count: run.progress.in_flight })}</li>
+                            <li>{intl.formatMessage(messages.runFinished, { count: run.progress.finished })}</li>
+                            <li>
+                              {run.progress.expected_end
+                                ? intl.formatMessage(messages.runExpectedEnd, { time: time(run.progress.expected_end) })
+                                : intl.formatMessage(messages.runExpectedLater)}
+                            </li>
+                          </ul>
+                        )}
+                        {run.finish_by && (
+                          <span className="d-block small mt-1">{intl.formatMessage(messages.runWindowEnds, { time: time(run.finish_by) })}</span>
+                        )}
+                        {run.warning && (
+                          // Styled as a warning, without the alert role: it is read in its place, not announced.
+                          <p className="alert alert-warning small p-2 mt-1 mb-0">
+                            {intl.formatMessage(messages.runWarning, { warning: run.warning })}
+                          </p>
+                        )}
+                      </td>
                       <td className="text-break">
                         <ul className="list-unstyled mb-0">
                           {run.courses.map((row) => (

@@ -95,6 +95,8 @@ export function schedule(fields: Record<string, unknown> = {}) {
     arguments: {},
     recipients: ['team@example.com'],
     notify: 'always',
+    max_in_flight: null,
+    finish_within: null,
     enabled: true,
     ...fields,
   };
@@ -112,6 +114,11 @@ export function run(fields: Record<string, unknown> = {}) {
     status_display: 'done',
     started_at: '2026-11-30T06:00:01Z',
     finished_at: '2026-11-30T06:01:00Z',
+    finish_by: null,
+    warning: '',
+    progress: {
+      waiting: 0, in_flight: 0, finished: 1, expected_end: null,
+    },
     courses: [{
       course_id: COURSE, outcome: 'generated', outcome_display: 'generated', error: '', file_name: 'grades.csv', file_size: 120, download_url: `${LMS}/periodic-reports/download/11/`,
     }],

@@ -47,6 +47,10 @@ export interface Schedule {
   arguments: Record<string, unknown>,
   recipients: string[],
   notify: string,
+  /** At most this many of its reports generating at once (within the site's cap), or null. */
+  max_in_flight: number | null,
+  /** How long after its due time a run should be over, as "[DD ]HH:MM:SS", or null. */
+  finish_within: string | null,
   enabled: boolean,
 }
 
@@ -60,6 +64,14 @@ export interface RunCourse {
   download_url: string | null,
 }
 
+/** How far a run is, over all its courses (not only this course's). */
+export interface Progress {
+  waiting: number,
+  in_flight: number,
+  finished: number,
+  expected_end: string | null,
+}
+
 export interface Run {
   id: number,
   schedule: number | null,
@@ -71,6 +83,9 @@ export interface Run {
   status_display: string,
   started_at: string,
   finished_at: string | null,
+  finish_by: string | null,
+  warning: string,
+  progress: Progress,
   courses: RunCourse[],
 }
 
@@ -98,4 +113,6 @@ export interface ScheduleInput {
   crontab?: Crontab | null,
   arguments?: Record<string, unknown>,
   recipients?: string[],
+  max_in_flight?: number | null,
+  finish_within?: string | null,
 }

@@ -80,3 +80,19 @@ export function timeZones(...first: string[]): string[] {
     ? (Intl as any).supportedValuesOf('timeZone') : [];
   return Array.from(new Set([...first.filter(Boolean), 'UTC', ...known]));
 }
+
+export type DurationUnit = 'days' | 'hours' | 'minutes' | 'seconds';
+
+/**
+ * A schedule's window as the API writes it ("[DD ]HH:MM:SS[.ffffff]", Django's duration string),
+ * in its non-zero units, largest first, for saying it in words; null if it does not read as one.
+ */
+export function windowParts(text: string): [DurationUnit, number][] | null {
+  const match = /^(?:(\d+) )?(\d+):(\d{2}):(\d{2})(?:\.\d+)?$/.exec(text.trim());
+  if (!match) {
+    return null;
+  }
+  const [days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0));
+  const parts: [DurationUnit, number][] = [['days', days], ['hours', hours], ['minutes', minutes], ['seconds', seconds]];
+  return parts.filter(([, count]) => count > 0);
+}

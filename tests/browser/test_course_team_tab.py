@@ -5,8 +5,9 @@ A host page (frontend/host, built with Vite from the package) mounts the tab's p
 instructor dashboard's route with the real ``@edx/frontend-platform`` authentication service:
 the page gets its JWT cookie from the demo LMS's ``/login_refresh`` after the session's login,
 and its CSRF token from ``/csrf/api/v1/token``. A data researcher of the sample course creates a
-schedule in words, beat runs it, the file is downloaded, the schedule is paused, run now and
-deleted; a learner gets the refusal page.
+schedule in words with a cap and a window (a window the API refuses first, its message beside
+the field), beat runs it, the file is downloaded, the schedule is paused, run now and deleted;
+a learner gets the refusal page.
 
 What this does not cover: the real frontend-base shell and the instructor dashboard around the
 page (their tab bar, course information, route roles): see frontend/README.md.
@@ -18,6 +19,7 @@ import csv
 import datetime
 import io
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -129,12 +131,26 @@ def test_a_data_researcher_schedules_downloads_pauses_runs_now_and_deletes(brows
     expect(dialog.get_by_label("Time zone", exact=True)).to_have_value("UTC")
     dialog.get_by_label("E-mail the links to", exact=True).fill("rhea@example.com")
     expect(dialog.get_by_test_id("when-preview")).to_have_text(f"Runs every day at {due:%H:%M} (UTC).")
+    # Pacing: a window shorter than a minute is refused by the API, its message beside the field.
+    dialog.get_by_label("Reports at once, at most", exact=True).fill("2")
+    window = dialog.get_by_label("Finish within", exact=True)
+    window.fill("0:00:30")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("The schedule was not saved")
+    too_short = "Enter a window of at least a minute, for example 4:00:00 for four hours."
+    expect(dialog.get_by_text(too_short, exact=True)).to_be_visible()
+    expect(window).to_have_accessible_description(re.compile(re.escape(too_short)))
+    expect(window).to_have_attribute("aria-invalid", "true")
+    window.fill("1:00:00")
     shoot(page, screenshots, "course-team-tab-new-schedule")
     dialog.get_by_role("button", name="Save").click()
     expect(page.get_by_text("“Rhea's daily grades” is saved.")).to_be_visible()
     card = schedule_card(page, "Rhea's daily grades")
     expect(card.get_by_text("rhea (you)")).to_be_visible()
     expect(card.get_by_text("rhea@example.com")).to_be_visible()
+    expect(card.get_by_text(
+        "at most 2 of its reports at once; a run ends within 1 hour of its due time", exact=True
+    )).to_be_visible()
 
     # Beat runs it at its time; the file is downloaded through the link the API gave.
     rows = wait_for_run_file(page, "Rhea's daily grades")
@@ -145,6 +161,7 @@ def test_a_data_researcher_schedules_downloads_pauses_runs_now_and_deletes(brows
     header = next(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert header, "the report has a header row"
     expect(card.get_by_text("done")).to_be_visible()
+    expect(rows.first.get_by_text("Window ends:")).to_be_visible()  # its due time and the hour after
     shoot(page, screenshots, "course-team-tab")
 
     # Pause, run now, delete (confirmed).
