@@ -153,7 +153,8 @@ class ReportRunCourse(models.Model):
     .. no_pii:
     """
 
-    run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="courses")
+    # No index of its own: the unique (run, course_id) one serves every lookup by run (ADR 0025).
+    run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="courses", db_index=False)
     course_id = models.CharField(max_length=255)
     attempt = models.PositiveSmallIntegerField(
         default=0, help_text=_("How many times the report was requested for this course in this run."),
