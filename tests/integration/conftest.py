@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from demo import processes
+from tests.integration import harness
 from tests.integration.harness import SETTINGS
 from tests.separate_tree import requested
 
@@ -148,3 +150,49 @@ def delete_schedules_after(request):
 
     for schedule in PeriodicReportSchedule.objects.all():
         api.delete_schedule(schedule, acting_user=factories.superuser())
+
+
+@pytest.fixture(scope="module")
+def kind(stack):
+    """The database the suite runs on: postgres or mysql."""
+    return stack.kind
+
+
+@pytest.fixture(scope="module")
+def own_processes(stack):
+    """Stop the suite's beat and worker for the module; run the follow-up job every few seconds meanwhile."""
+    with stack.paused(), harness.follow_up(every=harness.FOLLOW_UP_EVERY):
+        yield
+
+
+@pytest.fixture
+def launch(request, own_processes, kind, tmp_path):  # noqa: ARG001  (after the module's own processes)
+    """
+    Return a function making the scenario's ``Children`` with extra environment variables.
+
+    The module's ``LAUNCH_ENV`` (a dict) comes first, then the function's. Whatever they still
+    run is stopped after the scenario (beats first, as started last).
+    """
+    made = []
+
+    def children(**env):
+        environ = processes.project_env(
+            SETTINGS, PIR_IT_DB=kind, PIR_IT_REPORTS_DIR=os.environ["PIR_IT_REPORTS_DIR"],
+            **{**getattr(request.module, "LAUNCH_ENV", {}), **env},
+        )
+        made.append(processes.Children(tmp_path / "logs", environ))
+        return made[-1]
+
+    yield children
+    for each in reversed(made):
+        each.stop()
+        print(f"\nprocess logs of this scenario: {each.log_dir}")
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of the scenario's own, on a free port; stopped after the scenario's processes."""
+    server = harness.PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()

@@ -38,6 +38,8 @@ DRIVERS = {"redis": "redis", "postgres": "psycopg", "mysql": "MySQLdb"}
 # Long enough for any condition the scenarios wait for on a slow, busy CI machine.
 DEADLINE = 60
 SETTINGS = "tests.integration.settings"
+# Seconds between follow-up jobs while a module runs processes of its own (``own_processes``).
+FOLLOW_UP_EVERY = 2
 
 
 def require_services(kind):
@@ -366,18 +368,29 @@ def due_in(schedule, seconds):
     Move the grid of an hourly ``schedule`` so a due time comes ``seconds`` from now (negative:
     one passed that long ago), and its beat row with it: beat fires it then, and once an hour after.
     """
+    return due_together([schedule], seconds)
+
+
+def due_together(schedules, seconds):
+    """``due_in`` for several hourly schedules at once: a due time of each comes at one moment."""
     from django.utils import timezone
     from django_celery_beat.models import PeriodicTask
 
     from periodic_instructor_reports.models import PeriodicReportSchedule
 
     anchor = timezone.now() - datetime.timedelta(hours=1) + datetime.timedelta(seconds=seconds)
-    PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(anchor=anchor)
-    row = PeriodicTask.objects.get(pk=schedule.celery_task_id)
-    row.last_run_at = anchor
-    row.save()
-    schedule.refresh_from_db()
+    for schedule in schedules:
+        PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(anchor=anchor)
+        row = PeriodicTask.objects.get(pk=schedule.celery_task_id)
+        row.last_run_at = anchor
+        row.save()
+        schedule.refresh_from_db()
     return anchor + datetime.timedelta(hours=1)
+
+
+def course_ids(suite, name, count):
+    """Return ``count`` course ids of the scenario ``name`` of ``suite`` (each has courses of its own)."""
+    return [f"course-v1:{suite}+{name}{number:03d}+2026" for number in range(count)]
 
 
 # -- processes: found, killed and their sockets read through /proc (Linux) -------------------------

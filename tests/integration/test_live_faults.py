@@ -21,11 +21,9 @@ import re
 import signal
 import time
 
-import pytest
 from django_celery_beat.models import IntervalSchedule
 from lms.celery import APP
 
-from demo import processes
 from demo.processes import wait_for
 from periodic_instructor_reports import api, beat, housekeeping
 from tests.integration import harness
@@ -40,7 +38,6 @@ from tests.integration.harness import (
 )
 
 TASK_TYPE = "grade_course"  # the platform's task type of the grade report
-FOLLOW_UP_EVERY = 2
 # Enough courses, each submission slow enough, for a fault to land while a dispatch is under way
 # (60 x 0.1 s: about 6 s), and how many submissions to wait for before injecting it.
 COURSES = 60
@@ -49,56 +46,11 @@ PART_WAY = 15
 # Seconds after which a report still unfinished is recorded lost, for this module's processes (a
 # day in production): a fault may take a report's message with it.
 LOST_AFTER = 40
+LAUNCH_ENV = {"PIR_IT_LOST_AFTER": LOST_AFTER}
 
 
 def course_ids(name, count=COURSES):
-    """Return ``count`` course ids of the scenario ``name`` (each scenario has courses of its own)."""
-    return [f"course-v1:Faults+{name}{number:03d}+2026" for number in range(count)]
-
-
-@pytest.fixture(scope="module")
-def kind(stack):
-    """The database the suite runs on: postgres or mysql."""
-    return stack.kind
-
-
-@pytest.fixture(scope="module")
-def own_processes(stack):
-    """Stop the suite's beat and worker for this module; run the follow-up job every 2 s meanwhile."""
-    with stack.paused(), harness.follow_up(every=FOLLOW_UP_EVERY):
-        yield
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    """A redis-server of the scenario's own, on a free port; stopped after the scenario's processes."""
-    server = harness.PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def launch(own_processes, kind, tmp_path):  # noqa: ARG001  (after the scenario's own processes)
-    """
-    Return a function making the scenario's ``Children`` with extra environment variables.
-
-    Whatever they still run is stopped after the scenario (beats first, as started last).
-    """
-    made = []
-
-    def children(**env):
-        environ = processes.project_env(
-            harness.SETTINGS, PIR_IT_DB=kind, PIR_IT_REPORTS_DIR=os.environ["PIR_IT_REPORTS_DIR"],
-            PIR_IT_LOST_AFTER=LOST_AFTER, **env,
-        )
-        made.append(processes.Children(tmp_path / "logs", environ))
-        return made[-1]
-
-    yield children
-    for each in reversed(made):
-        each.stop()
-        print(f"\nprocess logs of this scenario: {each.log_dir}")
+    return harness.course_ids("Faults", name, count)
 
 
 def hourly_schedule(reports, owner, every, courses, folder, *, due_after):

@@ -16,8 +16,8 @@ its last progress (``RESUME_AFTER`` in ``tests/integration/settings.py``).
 """
 
 import datetime
+import functools
 import math
-import os
 import re
 import time
 
@@ -25,7 +25,7 @@ import pytest
 from common.djangoapps.student.models import CourseAccessRole
 from django.test import RequestFactory
 from django.utils import timezone
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import IntervalSchedule
 from lms.djangoapps.instructor_task.api import submit_calculate_grades_csv
 from lms.djangoapps.instructor_task.models import InstructorTask
 from opaque_keys.edx.keys import CourseKey
@@ -49,11 +49,10 @@ from tests.integration.harness import (
 from tests.integration.test_live_faults import redis_stopped
 
 TASK_TYPE = "grade_course"  # the platform's task type of the grade report
-FOLLOW_UP_EVERY = 2
 CAP = 2
 PACE = 1
 REPORT = 0.3
-PACED = {"PIR_IT_MAX_IN_FLIGHT": CAP, "PIR_IT_PACE_SECONDS": PACE, "PIR_IT_REPORT_SECONDS": REPORT}
+LAUNCH_ENV = {"PIR_IT_MAX_IN_FLIGHT": CAP, "PIR_IT_PACE_SECONDS": PACE, "PIR_IT_REPORT_SECONDS": REPORT}
 # Pool processes generating reports in the two-worker scenarios (two workers of two each).
 POOL = 4
 # Celery's latency, a busy CI machine: on top of what the cap and pacing account for.
@@ -61,22 +60,7 @@ MARGIN = 2
 SAMPLE_EVERY = 0.1
 
 
-def course_ids(name, count):
-    """Return ``count`` course ids of the scenario ``name`` (each scenario has courses of its own)."""
-    return [f"course-v1:Pacing+{name}{number:03d}+2026" for number in range(count)]
-
-
-@pytest.fixture(scope="module")
-def kind(stack):
-    """The database the suite runs on: postgres or mysql."""
-    return stack.kind
-
-
-@pytest.fixture(scope="module")
-def own_processes(stack):
-    """Stop the suite's beat and worker for this module; run the follow-up job every 2 s meanwhile."""
-    with stack.paused(), harness.follow_up(every=FOLLOW_UP_EVERY):
-        yield
+course_ids = functools.partial(harness.course_ids, "Pacing")
 
 
 @pytest.fixture(autouse=True)
@@ -93,29 +77,6 @@ def nothing_in_flight_before(own_processes):  # noqa: ARG001  (once the suite's 
     )
 
 
-@pytest.fixture
-def launch(own_processes, kind, tmp_path):  # noqa: ARG001  (after the scenario's own processes)
-    """
-    Return a function making the scenario's ``Children``, paced, with extra environment variables.
-
-    Whatever they still run is stopped after the scenario (beats first, as started last).
-    """
-    made = []
-
-    def children(**env):
-        environ = processes.project_env(
-            harness.SETTINGS, PIR_IT_DB=kind, PIR_IT_REPORTS_DIR=os.environ["PIR_IT_REPORTS_DIR"],
-            **{**PACED, **env},
-        )
-        made.append(processes.Children(tmp_path / "logs", environ))
-        return made[-1]
-
-    yield children
-    for each in reversed(made):
-        each.stop()
-        print(f"\nprocess logs of this scenario: {each.log_dir}")
-
-
 def start_worker(children, name, *, kind, queue):
     """Start a worker consuming ``queue`` only (reports, or the dispatcher) and wait until it is up."""
     command = processes.worker_command(name=f"{name}-{kind}@%h")
@@ -126,26 +87,11 @@ def start_worker(children, name, *, kind, queue):
 
 
 def hourly_schedule(reports, owner, every, courses, folder):
-    """Create an hourly grade report schedule of ``courses``, for ``due_together`` to move."""
+    """Create an hourly grade report schedule of ``courses``, for ``harness.due_together`` to move."""
     return create_schedule(
         owner, name=f"Pacing: {folder}", task=reports["grade"], interval=every(1, IntervalSchedule.HOURS),
         course_ids=courses, upload_folder_prefix=f"pacing-{folder}/", upload_folder_structure="flat",
     )
-
-
-def due_together(schedules, seconds):
-    """
-    Move the grids of hourly ``schedules`` so a due time of each comes at one moment, ``seconds``
-    from now, and their beat rows with them (as ``harness.due_in``, for several schedules at once).
-    """
-    anchor = timezone.now() - datetime.timedelta(hours=1) + datetime.timedelta(seconds=seconds)
-    for schedule in schedules:
-        PeriodicReportSchedule.objects.filter(pk=schedule.pk).update(anchor=anchor)
-        row = PeriodicTask.objects.get(pk=schedule.celery_task_id)
-        row.last_run_at = anchor
-        row.save()
-        schedule.refresh_from_db()
-    return anchor + datetime.timedelta(hours=1)
 
 
 class InFlight:
@@ -241,7 +187,7 @@ def test_the_cap_holds_with_two_workers_dispatching_two_schedules_at_once(
     first, second = course_ids("CapA", 12), course_ids("CapB", 12)
     schedules = [hourly_schedule(reports, owner, every, first, "cap-a"),
                  hourly_schedule(reports, owner, every, second, "cap-b")]
-    due = due_together(schedules, 2)
+    due = harness.due_together(schedules, 2)
     in_flight = InFlight(first + second)
 
     wait_settled(children, in_flight, schedules)
@@ -263,7 +209,7 @@ def test_a_dashboard_report_mid_run_is_served_within_the_bound(launch, kind, own
     start_processes(children, kind=kind, workers=["worker-1", "worker-2"], beats=["beat"])
     courses = course_ids("Dashboard", 20)
     schedule = hourly_schedule(reports, owner, every, courses, "dashboard")
-    due = due_together([schedule], 2)
+    due = harness.due_together([schedule], 2)
     in_flight = InFlight(courses)
     # An instructor of another course, on the instructor dashboard.
     other = "course-v1:Pacing+Other+2026"
@@ -303,7 +249,7 @@ def test_a_small_schedule_gets_slots_while_a_big_one_fills_the_cap(launch, kind,
     start_processes(children, kind=kind, workers=["worker-1", "worker-2"], beats=["beat"])
     big, small = course_ids("FairBig", 24), course_ids("FairSmall", 4)
     big_schedule = hourly_schedule(reports, owner, every, big, "fair-big")
-    due = due_together([big_schedule], 2)
+    due = harness.due_together([big_schedule], 2)
     small_schedule = hourly_schedule(reports, owner, every, small, "fair-small")
     in_flight = InFlight(big + small)
 
@@ -359,7 +305,7 @@ def test_a_dispatch_worker_killed_while_pacing_is_resumed_each_course_once(
     start_processes(children, kind=kind, beats=["beat"])
     courses = course_ids(f"Kill{moment.title()}", 16)
     schedule = hourly_schedule(reports, owner, every, courses, f"kill-{moment}")
-    due = due_together([schedule], 2)
+    due = harness.due_together([schedule], 2)
     in_flight = InFlight(courses)
 
     def part_way_and_there():
@@ -392,15 +338,6 @@ def test_a_dispatch_worker_killed_while_pacing_is_resumed_each_course_once(
         assert resumed, "the course the interrupted step had submitted was not found in the platform"
 
 
-@pytest.fixture
-def private_redis(tmp_path):
-    """A redis-server of the scenario's own, on a free port; stopped after the scenario's processes."""
-    server = harness.PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
 def test_redis_stopped_while_a_run_waits_for_a_slot(private_redis, launch, kind, owner, reports, every):
     # A report whose message a stopped Redis takes with it holds its slot until recorded lost: 20 s
     # here. The run looks for a slot every 2 s, time to stop Redis between its reports.
@@ -412,7 +349,7 @@ def test_redis_stopped_while_a_run_waits_for_a_slot(private_redis, launch, kind,
              timeout=DEADLINE, what="beat to send the follow-up job", children=children)
     courses = course_ids("Outage", 16)
     schedule = hourly_schedule(reports, owner, every, courses, "outage")
-    due = due_together([schedule], 2)
+    due = harness.due_together([schedule], 2)
     in_flight = InFlight(courses)
 
     def between_reports():
