@@ -232,10 +232,10 @@ def _listed_ids(schedule, course_ids):
                 keys[course_id] = CourseKey.from_string(course_id)
             except InvalidKeyError as err:
                 skipped.append(_invalid(course_id, err))
-    gone = set(missing_courses(list(keys.values())))
-    skipped += [Skipped(str(key), NO_SUCH_COURSE) for key in keys.values() if key in gone]
+    found, skipped = _found(list(keys.values()), skipped)
+    found = set(found)
     return [course_id if course_id in known else str(keys[course_id]) for course_id in listed
-            if course_id in known or (course_id in keys and keys[course_id] not in gone)], skipped
+            if course_id in known or (course_id in keys and str(keys[course_id]) in found)], skipped
 
 
 def _found(keys, skipped):
