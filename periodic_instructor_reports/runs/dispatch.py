@@ -19,7 +19,7 @@ from edx_django_utils.monitoring import set_custom_attribute
 
 from periodic_instructor_reports import beat, conf, courses, delivery, housekeeping, states, timing
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun
-from periodic_instructor_reports.runs import due, ending, lease, pacing, store, submit
+from periodic_instructor_reports.runs import due, ending, lease, pacing, store, submit, writer
 from periodic_instructor_reports.runs.lease import Lease, LeaseLost
 from periodic_instructor_reports.runs.plan import plan
 from periodic_instructor_reports.states import Dispatch, RunStatus, Trigger
@@ -213,41 +213,58 @@ def _submit_all(run, run_plan, holder):
     if retrying:
         ReportRun.objects.filter(pk=run.pk, holder=holder).update(status=RunStatus.RUNNING)
     pacer = pacing.Pacer(run, run_plan.schedule.max_in_flight)
-    for number, (size, step) in enumerate(_steps(run, retrying)):
+    run_lease = Lease(run, holder)
+    with writer.BatchWriter(overlap=writer.can_overlap(paced=pacer.active)) as rows_writer:
+        end = _take_steps(run, run_plan, run_lease, pacer, _steps(run, retrying, rows_writer))
+    return end()
+
+
+def _take_steps(run, run_plan, run_lease, pacer, steps):
+    """
+    Take the steps while the run may go on; return how the pass ends, to call once its rows are stored.
+
+    The end (a summary: the run finished, stopped or handed over) reads the run's rows, so it
+    is taken only once the writer has stored the last batch.
+    """
+    holder = run_lease.holder
+    for number, (size, step) in enumerate(steps):
         if number:  # the first step comes right after taking the run and reading its schedule
-            ended = _between_steps(run, holder)
-            if ended:
-                return ended
+            end = _between_steps(run, run_lease)
+            if end:
+                return end
         granted = pacer.grant(size)
         if not granted:
             return _wait_for_slots(run, holder, pacer)
-        ended = _take_step(run, run_plan, holder, step, granted, pacer)
-        if ended:
-            return ended
+        end = _take_step(run, run_plan, run_lease, step, granted, pacer)
+        if end:
+            return end
         if granted < size:
             return _wait_for_slots(run, holder, pacer)
     pacer.save()
-    return ending.end_pass(run, holder)
+    return functools.partial(ending.end_pass, run, holder)
 
 
-def _take_step(run, run_plan, holder, step, granted, pacer):
-    """Submit up to ``granted`` courses of one step; return the summary if the run stops or moves on."""
+def _take_step(run, run_plan, run_lease, step, granted, pacer):
+    """Submit up to ``granted`` courses of one step; return the end of the pass if the run moves on."""
+    holder = run_lease.holder
     try:
-        outage = step(run_plan, run, Lease(run, holder), limit=granted)
+        outage = step(run_plan, run, run_lease, limit=granted)
     except SoftTimeLimitExceeded:
         log.warning("Periodic report run %s reached its time limit; handing the rest over.", run.pk)
         pacer.save()
-        return ending.continue_later(run, holder, countdown=0, reason="time limit")
+        return functools.partial(ending.continue_later, run, holder, countdown=0, reason="time limit")
     except LeaseLost:
         # The new holder settles this batch's courses from the platform's own task rows.
         log.warning("Periodic report run %s was taken over by another worker during a batch; %s stops.",
                     run.pk, holder)
-        return ending.result(Dispatch.TAKEN_OVER, schedule_id=run.schedule_id, run_id=run.pk)
+        return functools.partial(ending.result, Dispatch.TAKEN_OVER, schedule_id=run.schedule_id,
+                                 run_id=run.pk)
     finally:
         pacer.release(holder)
     if outage:
         pacer.save()
-        return ending.continue_later(run, holder, countdown=conf.get("OUTAGE_DELAY"), reason=outage)
+        return functools.partial(ending.continue_later, run, holder, countdown=conf.get("OUTAGE_DELAY"),
+                                 reason=outage)
     return None
 
 
@@ -256,26 +273,29 @@ def _wait_for_slots(run, holder, pacer):
     pacer.pause()
     pacer.save()
     pacing.check_window(run, slots=pacer.figures.get("most_in_flight", 1))
-    return ending.continue_later(run, holder, countdown=conf.get("PACE_SECONDS"),
-                                 reason="waiting for a free slot", parked=True)
+    return functools.partial(ending.continue_later, run, holder, countdown=conf.get("PACE_SECONDS"),
+                             reason="waiting for a free slot", parked=True)
 
 
-def _between_steps(run, holder):
-    """Record progress and read the schedule between two steps; return the summary if the run stops there."""
-    held, schedule_state = lease.checkpoint(run, holder)
+def _between_steps(run, run_lease):
+    """Record progress and read the schedule between two steps; return the end of the pass if it stops."""
+    held, schedule_state = run_lease.checkpoint()
     if not held:
-        log.warning("Periodic report run %s was taken over by another worker; %s stops.", run.pk, holder)
-        return ending.result(Dispatch.TAKEN_OVER, schedule_id=run.schedule_id, run_id=run.pk)
+        log.warning("Periodic report run %s was taken over by another worker; %s stops.", run.pk,
+                    run_lease.holder)
+        return functools.partial(ending.result, Dispatch.TAKEN_OVER, schedule_id=run.schedule_id,
+                                 run_id=run.pk)
     stop = _stop_reason(run, schedule_state)
-    return ending.stop(run, holder, stop) if stop else None
+    return functools.partial(ending.stop, run, run_lease.holder, stop) if stop else None
 
 
-def _steps(run, retrying):
+def _steps(run, retrying, rows_writer):
     """
     Yield the run's work, one batch at a time: ``(courses, submit(run_plan, run, lease, limit=...))``.
 
     First the rows to submit again (courses the broker refused, then, when ``retrying``, those
-    refused as already running), then the batches of courses never tried, in order.
+    refused as already running), then the batches of courses never tried, in order, whose rows
+    ``rows_writer`` stores.
     """
     last_pk = 0
     while rows := store.open_rows(run, after_pk=last_pk, retrying=retrying):
@@ -284,7 +304,7 @@ def _steps(run, retrying):
     number = -1
     while batch := store.next_batch(run, after=number):
         number = batch.number
-        yield len(batch.course_ids), functools.partial(submit.submit_queued, batch=batch)
+        yield len(batch.course_ids), functools.partial(submit.submit_queued, batch=batch, writer=rows_writer)
 
 
 def _stop_reason(run, schedule):

@@ -52,21 +52,6 @@ def heartbeat(run, holder):
     return bool(ReportRun.objects.filter(pk=run.pk, holder=holder).update(heartbeat_at=timezone.now()))
 
 
-def checkpoint(run, holder):
-    """
-    Record progress of ``holder`` and read the schedule's state; return ``(held, state)``.
-
-    ``held`` is False once another holder took the run; ``state`` is ``{"enabled": bool}``, or
-    None when the schedule was deleted (two queries).
-    """
-    if not heartbeat(run, holder):
-        return False, None
-    row = ReportRun.objects.filter(pk=run.pk).values("schedule_id", "schedule__enabled").first()
-    if row is None or row["schedule_id"] is None:
-        return True, None
-    return True, {"enabled": row["schedule__enabled"]}
-
-
 def hand_over(run, old_holder, new_holder, *, until, parked=False):
     """
     Pass the run from ``old_holder`` to ``new_holder`` (a continuation); return whether it moved.
@@ -111,7 +96,7 @@ class Lease:
 
     def __init__(self, run, holder):
         self.run, self.holder = run, holder
-        self.renewed_at = timezone.now()
+        self.renewed_at = run.heartbeat_at or timezone.now()
         self.every = datetime.timedelta(seconds=conf.get("RESUME_AFTER") / 4)
 
     def renew(self, now=None):
@@ -121,3 +106,23 @@ class Lease:
             return True
         self.renewed_at = now
         return heartbeat(self.run, self.holder)
+
+    def checkpoint(self):
+        """
+        Record progress if it is time to and read the schedule's state; return ``(held, state)``.
+
+        ``held`` is False once another holder took the run; ``state`` is ``{"enabled": bool}``, or
+        None when the schedule was deleted. One query (two when progress is recorded): a read,
+        which does not wait for a batch's rows being stored beside it (on MySQL/MariaDB, writing
+        the run's row would wait for the rows' foreign key checks).
+        """
+        if not self.renew():
+            return False, None
+        row = ReportRun.objects.filter(pk=self.run.pk).values(
+            "holder", "schedule_id", "schedule__enabled",
+        ).first()
+        if row is None or row["holder"] != self.holder:
+            return False, None
+        if row["schedule_id"] is None:
+            return True, None
+        return True, {"enabled": row["schedule__enabled"]}

@@ -63,9 +63,12 @@ def submit_rows(run_plan, run, lease, *, rows, limit=None):
     return outage
 
 
-def submit_queued(run_plan, run, lease, *, batch, limit=None):
+def submit_queued(run_plan, run, lease, *, batch, writer, limit=None):
     """
     Submit a queued batch's courses, store their rows and take them off the queue; return an outage or "".
+
+    The rows are handed to ``writer`` (a ``BatchWriter``), which may still be storing them when
+    this returns.
 
     A batch whose intent an interrupted attempt recorded first settles its courses without a row
     from the platform's task table. After an outage, the courses not tried stay queued. At most
@@ -99,9 +102,9 @@ def submit_queued(run_plan, run, lease, *, batch, limit=None):
             if outage:
                 break
     except SoftTimeLimitExceeded:
-        store.store_batch(batch, rows, done=False)
+        writer.store(batch, rows, done=False)
         raise
-    store.store_batch(batch, rows, done=not outage, rest=rest)
+    writer.store(batch, rows, done=not outage, rest=rest)
     _log_batch(run, f"batch {batch.number}", rows)
     return outage
 
