@@ -1,5 +1,7 @@
 """Runs of many courses: recorded and submitted batch by batch, never holding every course at once."""
 
+import datetime
+import zoneinfo
 from unittest import mock
 
 from django.db import DatabaseError, connection
@@ -168,6 +170,30 @@ class RecordingTests(TestCase):
                          (Outcome.SUBMITTED, "task-0", "kept.csv"))
         last = self.run.courses.get(course_id=f"course-v1:Org+C{store.BATCH_SIZE}+2026")
         self.assertEqual((last.task_id, last.started_at), (f"task-{store.BATCH_SIZE}", started))
+
+
+    def test_values_shared_by_every_row_and_values_of_each_row_are_stored_as_given(self):
+        tricky = "it's 100% \\ \"quoted\" -- ; été %s %(x)s"
+        paris = zoneinfo.ZoneInfo("Europe/Paris")
+        started = datetime.datetime(2026, 3, 29, 1, 59, 59, 123456, tzinfo=paris)
+        rows = [
+            ReportRunCourse(run_id=self.run.pk, course_id=f"course-v1:Org+C{n}+2026", outcome=Outcome.FAILED,
+                            error=tricky, upload_parent_dir=f"{tricky}/{n}", attempt=2, started_at=started,
+                            finished_at=None if n else started + datetime.timedelta(microseconds=n + 1),
+                            expected_name=tricky if n else "")
+            for n in range(3)
+        ]
+        store.store_batch(None, rows, done=False)
+        # One row alone: every value is shared by the statement's rows.
+        store.store_batch(None, rows[:1], done=False)
+        stored = list(self.run.courses.order_by("course_id").values_list(
+            "outcome", "error", "upload_parent_dir", "attempt", "started_at", "finished_at", "expected_name",
+        ))
+        self.assertEqual(stored, [
+            (Outcome.FAILED, tricky, f"{tricky}/{n}", 2, started,
+             None if n else started + datetime.timedelta(microseconds=n + 1), tricky if n else "")
+            for n in range(3)
+        ])
 
 
 class SubmittingTests(TestCase):

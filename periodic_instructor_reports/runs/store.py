@@ -5,24 +5,22 @@ Every write of the run engine to those rows is here, each in a bounded number of
 claim of a due time, the recording of the courses, the batches' intents and rows, the counts.
 """
 
-import datetime
-import json
 import logging
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
-from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from periodic_instructor_reports import conf, states
 from periodic_instructor_reports.lengths import error_text, fit
 from periodic_instructor_reports.models import ReportRun, ReportRunBatch, ReportRunCourse
+from periodic_instructor_reports.runs import upsert
 from periodic_instructor_reports.states import Outcome, RunStatus
 
 log = logging.getLogger(__name__)
 
-# Course rows written or updated per query.
-BATCH_SIZE = 500
+# Courses per batch of a run's queue, and course rows written or updated per query.
+BATCH_SIZE = upsert.STATEMENT_ROWS
 
 
 def claim_run(schedule, *, trigger, planned_at, holder, requested_by=None):
@@ -118,7 +116,7 @@ def store_batch(batch, rows, *, done, rest=()):
     recorded: the next attempt finds them done and submits the others.
     """
     if rows:
-        _upsert(rows)
+        upsert.upsert(rows)
     if not done:
         return
     if rest:
@@ -129,84 +127,15 @@ def store_batch(batch, rows, *, done, rest=()):
         ReportRunBatch.objects.filter(pk=batch.pk).delete()
 
 
-def _upsert(rows):
-    """
-    Insert the new rows, or update the outcome of those already there, in one statement per ``BATCH_SIZE``.
-
-    A new row sets ``INSERT_FIELDS``; its other columns take the model's defaults, sent once per
-    statement. On PostgreSQL and MySQL/MariaDB the statement is put together here with Django's
-    conflict clause: Django's ``bulk_create`` prepares every field of every row through the
-    compiler, which costs more than the database's own work (ADR 0014, ADR 0024, ADR 0025).
-    PostgreSQL gets a batch's values as one JSON text (``json_array_elements``), which its driver
-    sends as it is; MySQL/MariaDB a placeholder per value. Elsewhere (sqlite) ``bulk_create``.
-    """
-    if connection.vendor not in ("postgresql", "mysql"):
-        target = ["run", "course_id"] if connection.features.supports_update_conflicts_with_target else None
-        ReportRunCourse.objects.bulk_create(
-            rows, batch_size=BATCH_SIZE, update_conflicts=True, unique_fields=target,
-            update_fields=OUTCOME_FIELDS,
-        )
-        return
-    meta, ops = ReportRunCourse._meta, connection.ops
-    sent = [meta.get_field(name) for name in INSERT_FIELDS]
-    fixed = [field for field in meta.concrete_fields if not field.primary_key and field not in sent]
-    defaults = [field.get_db_prep_save(field.get_default(), connection) for field in fixed]
-    conflict = ops.on_conflict_suffix_sql(
-        sent, OnConflict.UPDATE, [meta.get_field(name).column for name in OUTCOME_FIELDS],
-        [meta.get_field("run").column, meta.get_field("course_id").column],
-    )
-    columns = ", ".join(ops.quote_name(field.column) for field in [*fixed, *sent])
-    insert = f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns})"
-    names = [field.attname for field in sent]
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), BATCH_SIZE):
-            values = [[getattr(row, name) for name in names] for row in rows[start:start + BATCH_SIZE]]
-            if connection.vendor == "postgresql":
-                # Without its length: a value too long is refused by the insert, not cut by the cast.
-                cast = ", ".join(f"(value->>{at})::{field.db_type(connection).split('(')[0]}"
-                                 for at, field in enumerate(sent))
-                cursor.execute(
-                    f"{insert} SELECT {', '.join(['%s'] * len(fixed))}, {cast} "
-                    f"FROM json_array_elements(%s::json) AS value {conflict}",
-                    [*defaults, json.dumps(values, default=_datetime_value)],
-                )
-            else:
-                one = f"({', '.join(['%s'] * (len(fixed) + len(sent)))})"
-                cursor.execute(
-                    f"{insert} VALUES {', '.join([one] * len(values))} {conflict}",
-                    [value for row in values for value in (*defaults, *map(_mysql_value, row))],
-                )
-
-
-def _datetime_value(value):
-    """Return a datetime as the database takes it in text (a JSON value); refuse any other type."""
-    if not isinstance(value, datetime.datetime):
-        raise TypeError(f"a course row's value of type {type(value).__name__} is not stored as JSON")
-    value = connection.ops.adapt_datetimefield_value(value)
-    return value.isoformat() if isinstance(value, datetime.datetime) else value
-
-
-def _mysql_value(value):
-    return _datetime_value(value) if isinstance(value, datetime.datetime) else value
-
-
 def new_rows(course_ids, **values):
-    """
-    Return a new (unsaved) row per course id, with ``values`` and the model's (constant) defaults.
-
-    Built from positional values, which Django's model takes in a third of the time of keywords.
-    """
-    fields = ReportRunCourse._meta.concrete_fields
-    template = [values.pop(field.attname) if field.attname in values else field.get_default()
-                for field in fields]
+    """Return a new (unsaved) ``NewRow`` per course id, with ``values`` and the model's defaults."""
+    names = ["run_id", "course_id", *upsert.OUTCOME_FIELDS]
+    template = [values.pop(name) if name in values else ReportRunCourse._meta.get_field(name).get_default()
+                for name in names]
     if values:
-        raise TypeError(f"not fields of a course row: {', '.join(values)}")
-    at = [field.attname for field in fields].index("course_id")
-    rows = []
-    for course_id in course_ids:
-        template[at] = course_id
-        rows.append(ReportRunCourse(*template))
-    return rows
+        raise TypeError(f"not fields of a new course row: {', '.join(values)}")
+    after = template[2:]
+    return [upsert.NewRow(template[0], course_id, *after) for course_id in course_ids]
 
 
 def refuse_courses(run, course_ids, error):
@@ -247,15 +176,7 @@ def mark_submitting(rows):
         row.outcome, row.started_at, row.attempt = Outcome.SUBMITTING, now, row.attempt + 1
 
 
-OUTCOME_FIELDS = [
-    "outcome", "task_id", "upload_parent_dir", "error", "started_at", "finished_at", "attempt",
-    "expected_name",
-]
-# What a new course row sets (``new_rows``, a settled submission): its other fields are defaults.
-INSERT_FIELDS = ["run", "course_id", *OUTCOME_FIELDS]
-
-
-def save_rows(rows, fields=OUTCOME_FIELDS):
+def save_rows(rows, fields=upsert.OUTCOME_FIELDS):
     """
     Store ``fields`` of a batch of existing course rows (one query per ``BATCH_SIZE`` rows).
 
