@@ -13,10 +13,12 @@ For each database (PostgreSQL and MariaDB/MySQL by default) and course count:
 
 Times are medians of interleaved repetitions (baseline then plugin, plugin then baseline, ...),
 every platform task ended and the queue emptied between them; the ratio is plugin over
-baseline. The plugin's own time is its run's less the time spent inside the platform's function.
-Queries are counted during one of each. Peak memory (tracemalloc) is measured apart, at larger
-counts: the plugin recording a run, the plugin submitting, and the baseline. Each database runs
-in a process of its own (``--one``); numbers compare runs on one machine, never thresholds.
+baseline. The plugin's own time is its run's less the time spent inside the platform's
+function; the processor time of its writer thread, which stores a batch's rows while the next
+is submitted (ADR 0026), is shown beside it. Queries (the writer's too) are counted during one
+of each. Peak memory (tracemalloc) is measured apart, at larger counts: the plugin recording a
+run, the plugin submitting, and the baseline. Each database runs in a process of its own
+(``--one``); numbers compare runs on one machine, never thresholds.
 
     python benchmarks/dispatch.py [--db postgres --db mysql] [--courses 1000 10000]
                                   [--memory 10000 50000] [--repeat 3]
@@ -29,6 +31,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 from contextlib import contextmanager
@@ -74,12 +77,14 @@ def print_tables(rows):
     timed_rows = [row for row in rows if row["kind"] == "time"]
     if timed_rows:
         print("\n| database | courses | baseline s | plugin s | ratio | plugin's own s | own µs per course "
-              "| own / baseline | queries per 1,000 courses (baseline / plugin) |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "| writer's processor µs per course | own / baseline "
+              "| queries per 1,000 courses (baseline / plugin) |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in timed_rows:
         print(f"| {row['db']} | {row['courses']:,} | {row['baseline_s']:.2f} | {row['plugin_s']:.2f} "
               f"| {row['plugin_s'] / row['baseline_s']:.2f}x | {row['own_s']:.2f} "
               f"| {row['own_s'] * 1e6 / row['courses']:.0f} "
+              f"| {row['beside_s'] * 1e6 / row['courses']:.0f} "
               f"| {100 * row['own_s'] / row['baseline_s']:.1f}% "
               f"| {row['baseline_queries'] * 1000 / row['courses']:,.0f} / "
               f"{row['plugin_queries'] * 1000 / row['courses']:,.0f} |")
@@ -182,9 +187,11 @@ class Bench:
             key = CourseKey.from_string(course_id)
             submit_calculate_grades_csv(request, key, upload_parent_dir="bench/x")
 
-    def plugin(self, schedule, count, *, split=False):
+    def plugin(self, schedule, count, *, split=False, beside=None):
         """
         Run the schedule now; return the seconds spent in the platform's function.
+
+        ``beside`` (a ``Beside``) adds up the writer thread's processor time and queries.
 
         With ``split``, return instead tracemalloc's peaks of recording the run and of submitting.
         """
@@ -204,15 +211,17 @@ class Bench:
                 spent[0] += time.perf_counter() - start
 
         platform_api.submit_calculate_grades_csv = timed_submit
-        try:
-            holder = lease.new_holder()
-            started = dispatch.start(schedule.pk, trigger=Trigger.MANUAL, holder=holder)
-            if split:
-                start_peak = tracemalloc.get_traced_memory()[1]
-                tracemalloc.reset_peak()
-            summary = dispatch.work(started.run.pk, holder=holder)
-        finally:
-            platform_api.submit_calculate_grades_csv = submit
+        watching = (beside or Beside()).watching()
+        with watching:
+            try:
+                holder = lease.new_holder()
+                started = dispatch.start(schedule.pk, trigger=Trigger.MANUAL, holder=holder)
+                if split:
+                    start_peak = tracemalloc.get_traced_memory()[1]
+                    tracemalloc.reset_peak()
+                summary = dispatch.work(started.run.pk, holder=holder)
+            finally:
+                platform_api.submit_calculate_grades_csv = submit
         submitted = summary["counts"].get("submitted", 0)
         if submitted != count:
             raise RuntimeError(f"the plugin submitted {submitted} of {count} courses: {summary}")
@@ -247,20 +256,23 @@ class Bench:
         if self.queued() != count:
             raise RuntimeError(f"the broker holds {self.queued()} messages, not {count}")
         self.settle()
+        counting = Beside()
         with counted() as plugin_queries:
-            self.plugin(schedule, count)
+            self.plugin(schedule, count, beside=counting)
         self.settle()
-        base, plug, own = [], [], []
+        base, plug, own, writer = [], [], [], []
 
         def run_baseline():
             base.append(timed(lambda: self.baseline(ids)))
             self.settle()
 
         def run_plugin():
+            beside = Beside()
             start = time.perf_counter()
-            in_platform = self.plugin(schedule, count)
+            in_platform = self.plugin(schedule, count, beside=beside)
             plug.append(time.perf_counter() - start)
             own.append(plug[-1] - in_platform)
+            writer.append(beside.cpu)
             self.settle()
 
         for attempt in range(repeat):
@@ -268,10 +280,12 @@ class Bench:
             for step in (run_baseline, run_plugin) if attempt % 2 == 0 else (run_plugin, run_baseline):
                 step()
             progress(f"{self.db} {count} courses, try {attempt + 1}: baseline {base[-1]:.2f} s, "
-                     f"plugin {plug[-1]:.2f} s, of which its own {own[-1]:.2f} s")
+                     f"plugin {plug[-1]:.2f} s, of which its own {own[-1]:.2f} s "
+                     f"(and {writer[-1]:.2f} s of processor time writing rows beside)")
         emit(kind="time", db=self.db, courses=count, baseline_s=statistics.median(base),
              plugin_s=statistics.median(plug), own_s=statistics.median(own),
-             baseline_queries=baseline_queries[0], plugin_queries=plugin_queries[0])
+             beside_s=statistics.median(writer),
+             baseline_queries=baseline_queries[0], plugin_queries=plugin_queries[0] + counting.queries)
 
     def memory(self, count):
         schedule = self.schedule(count)
@@ -290,6 +304,37 @@ class Bench:
                  f"{submit_peak / MIB:.1f} MiB submitting")
         emit(kind="memory", db=self.db, courses=count, record_peak=record_peak, submit_peak=submit_peak,
              baseline_peak=baseline_peak)
+
+
+class Beside:
+    """The work of the run's writer thread: its processor seconds and queries (the run's counted apart)."""
+
+    def __init__(self):
+        self.cpu, self.queries = 0.0, 0
+
+    @contextmanager
+    def watching(self):
+        from periodic_instructor_reports.runs import store
+
+        real = store.store_batch
+
+        @functools.wraps(real)
+        def watched(*args, **kwargs):
+            if threading.current_thread() is threading.main_thread():
+                return real(*args, **kwargs)
+            start = time.thread_time()
+            with counted() as count:
+                try:
+                    return real(*args, **kwargs)
+                finally:
+                    self.cpu += time.thread_time() - start
+                    self.queries += count[0]
+
+        store.store_batch = watched
+        try:
+            yield self
+        finally:
+            store.store_batch = real
 
 
 def timed(function):

@@ -149,4 +149,5 @@ class OutsideTransactionsTests(TransactionTestCase):
             with self.assertRaises(KeyError), writer.BatchWriter(overlap=True) as rows_writer:
                 with Stores(failing={1}).patch():
                     rows_writer.store(None, [], done=False)
+                    rows_writer.begin()
                 raise KeyError("the run's own")

@@ -90,6 +90,7 @@ def submit_queued(run_plan, run, lease, *, batch, writer, limit=None):
     queued = store.new_rows(course_ids, run_id=run.pk, attempt=1)
     calls = _prepare(run_plan, queued)
     already_running, queue_error = platform.report_errors()
+    writer.begin()
     outage = ""
     try:
         for row, call in zip(queued, calls, strict=True):

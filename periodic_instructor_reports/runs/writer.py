@@ -43,17 +43,31 @@ class BatchWriter:
 
     def __init__(self, *, overlap):
         self.overlap = overlap
-        self._pool = self._pending = None
+        self._pool = self._queued = self._pending = None
 
     def __enter__(self):
         return self
 
     def store(self, batch, rows, *, done, rest=()):
-        """Store the batch's rows and, when ``done``, take it off the queue (``store.store_batch``)."""
+        """
+        Store the batch's rows and, when ``done``, take it off the queue (``store.store_batch``).
+
+        Beside the run, the rows are written from the next ``begin`` on: once the run has read
+        its next batch and worked out its calls, while the platform's calls wait on the database
+        and the broker.
+        """
+        self.begin()
         self.wait()
-        if not self.overlap:
+        if self.overlap:
+            self._queued = (batch, rows, done, rest)
+        else:
             store.store_batch(batch, rows, done=done, rest=rest)
+
+    def begin(self):
+        """Start writing the batch handed over last, if it waits."""
+        if self._queued is None:
             return
+        (batch, rows, done, rest), self._queued = self._queued, None
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="periodic-reports-rows")
         self._pending = self._pool.submit(store.store_batch, batch, rows, done=done, rest=rest)
@@ -66,6 +80,7 @@ class BatchWriter:
 
     def __exit__(self, exc_type, exc, traceback):
         try:
+            self.begin()
             self.wait()
         except Exception:
             if exc is None:
