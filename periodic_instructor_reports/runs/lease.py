@@ -87,11 +87,12 @@ class LeaseLost(Exception):
 
 class Lease:
     """
-    A holder's hold on a run while it submits a batch, renewed as the batch goes.
+    A holder's hold on a run while it submits its batches, renewed as they go.
 
     A batch of slow submissions can outlast the ``RESUME_AFTER`` setting: the holder records its
-    progress at least every quarter of that, so the recovery sweep never takes over a run whose
-    worker is still submitting (and both submit the same courses).
+    progress at least every quarter of that (from when it took the run), between batches and
+    within them, so the recovery sweep never takes over a run whose worker is still submitting
+    (and both submit the same courses).
     """
 
     def __init__(self, run, holder):

@@ -88,6 +88,14 @@ class BatchWriter:
             log.exception("A periodic report run's batch could not be stored; it is settled when resumed.")
         finally:
             if self._pool is not None:
-                self._pool.submit(connections.close_all).result()
+                self._pool.submit(_close_connections).result()
                 self._pool.shutdown()
         return False
+
+
+def _close_connections():
+    """Close the writer thread's connection; one the database dropped may fail to close."""
+    try:
+        connections.close_all()
+    except Exception:  # pylint: disable=broad-except
+        log.warning("A periodic report run's writer could not close its connection.", exc_info=True)
