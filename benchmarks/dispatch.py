@@ -14,11 +14,12 @@ For each database (PostgreSQL and MariaDB/MySQL by default) and course count:
 Times are medians of interleaved repetitions (baseline then plugin, plugin then baseline, ...),
 every platform task ended and the queue emptied between them; the ratio is plugin over
 baseline. The plugin's own time is its run's less the time spent inside the platform's
-function; the processor time of its writer thread, which stores a batch's rows while the next
-is submitted (ADR 0026), is shown beside it. Queries (the writer's too) are counted during one
-of each. Peak memory (tracemalloc) is measured apart, at larger counts: the plugin recording a
-run, the plugin submitting, and the baseline. Each database runs in a process of its own
-(``--one``); numbers compare runs on one machine, never thresholds.
+function; the processor time of its thread beside it, which stores a batch's rows and works out
+the next batch's calls while a batch is submitted (ADR 0026, 0027), is shown apart. Queries (the
+thread beside's too) are counted during one of each. Peak memory (tracemalloc) is measured
+apart, at larger counts: the plugin recording a run, the plugin submitting, and the baseline.
+Each database runs in a process of its own (``--one``); numbers compare runs on one machine,
+never thresholds.
 
     python benchmarks/dispatch.py [--db postgres --db mysql] [--courses 1000 10000]
                                   [--memory 10000 50000] [--repeat 3]
@@ -77,7 +78,7 @@ def print_tables(rows):
     timed_rows = [row for row in rows if row["kind"] == "time"]
     if timed_rows:
         print("\n| database | courses | baseline s | plugin s | ratio | plugin's own s | own µs per course "
-              "| writer's processor µs per course | own / baseline "
+              "| processor µs per course beside | own / baseline "
               "| queries per 1,000 courses (baseline / plugin) |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in timed_rows:
@@ -191,7 +192,7 @@ class Bench:
         """
         Run the schedule now; return the seconds spent in the platform's function.
 
-        ``beside`` (a ``Beside``) adds up the writer thread's processor time and queries.
+        ``beside`` (a ``Beside``) adds up the processor time and queries of the run's thread beside it.
 
         With ``split``, return instead tracemalloc's peaks of recording the run and of submitting.
         """
@@ -281,7 +282,7 @@ class Bench:
                 step()
             progress(f"{self.db} {count} courses, try {attempt + 1}: baseline {base[-1]:.2f} s, "
                      f"plugin {plug[-1]:.2f} s, of which its own {own[-1]:.2f} s "
-                     f"(and {writer[-1]:.2f} s of processor time writing rows beside)")
+                     f"(and {writer[-1]:.2f} s of processor time beside)")
         emit(kind="time", db=self.db, courses=count, baseline_s=statistics.median(base),
              plugin_s=statistics.median(plug), own_s=statistics.median(own),
              beside_s=statistics.median(writer),
@@ -307,17 +308,29 @@ class Bench:
 
 
 class Beside:
-    """The work of the run's writer thread: its processor seconds and queries (the run's counted apart)."""
+    """
+    The work on the run's thread beside it: its processor seconds and queries (the run's counted apart).
+
+    That thread stores a batch's rows (ADR 0026) and works out the next batch's calls (ADR 0027).
+    """
 
     def __init__(self):
         self.cpu, self.queries = 0.0, 0
 
     @contextmanager
     def watching(self):
-        from periodic_instructor_reports.runs import store
+        from periodic_instructor_reports.runs import store, submit
 
-        real = store.store_batch
+        reals = [(store, "store_batch", store.store_batch), (submit, "_prepare_after", submit._prepare_after)]
+        for module, name, real in reals:
+            setattr(module, name, self._watched(real))
+        try:
+            yield self
+        finally:
+            for module, name, real in reals:
+                setattr(module, name, real)
 
+    def _watched(self, real):
         @functools.wraps(real)
         def watched(*args, **kwargs):
             if threading.current_thread() is threading.main_thread():
@@ -330,11 +343,7 @@ class Beside:
                     self.cpu += time.thread_time() - start
                     self.queries += count[0]
 
-        store.store_batch = watched
-        try:
-            yield self
-        finally:
-            store.store_batch = real
+        return watched
 
 
 def timed(function):

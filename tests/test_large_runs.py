@@ -76,6 +76,15 @@ class TargetBatchesTests(TestCase):
         self.assertEqual([(item.course_id, item.error.split(":")[0]) for item in batches[0][1]],
                          [("not a course", "invalid_course"), (GONE, "no such course")])
 
+    def test_the_course_list_has_an_id_only_as_written(self):
+        odd = ["course-v1:MITx+Ünï+2026", "course-v1:MITx+a~b.c-d_e:f+2026"]
+        CourseOverview.objects.bulk_create([CourseOverview(id=course_id, org="MITx") for course_id in odd])
+        unknown = ["course-v1:MITx+Q'uote\\d+2026", 'course-v1:MITx+"J"+2026', "%s", GONE, "not a course"]
+        self.assertEqual(courses.known_ids([*odd, MASTER, *unknown, odd[0]]), {*odd, MASTER})
+        if connection.vendor != "mysql":  # MySQL compares in the column's collation (case-insensitive)
+            self.assertEqual(courses.known_ids([MASTER.upper(), MASTER]), {MASTER})
+        self.assertEqual(courses.known_ids([]), set())
+
     def test_only_keeps_just_those(self):
         self.assertEqual(self.batches(only=[CCX, GONE, MITX[1]]), [
             ([CCX], []), ([], [GONE]), ([], []), ([MITX[1]], []),
