@@ -14,11 +14,14 @@ For each database (PostgreSQL and MariaDB/MySQL by default) and course count:
 Times are medians of interleaved repetitions (baseline then plugin, plugin then baseline, ...),
 every platform task ended and the queue emptied between them; the ratio is plugin over
 baseline. The plugin's own time is its run's less the time spent inside the platform's
-function; the processor time of its thread beside it, which stores a batch's rows and works out
-the next batch's calls while a batch is submitted (ADR 0026, 0027), is shown apart. Queries (the
-thread beside's too) are counted during one of each. Peak memory (tracemalloc) is measured
-apart, at larger counts: the plugin recording a run, the plugin submitting, and the baseline.
-Each database runs in a process of its own (``--one``); numbers compare runs on one machine,
+function, as that function takes when nothing works beside it. The run has a thread beside it,
+which stores a batch's rows while the next batch is submitted (ADR 0026): it takes the
+interpreter's lock and a processor from the platform's calls made meanwhile. So each call notes
+whether that thread worked during it, and the time those calls took above the mean of the
+others is the plugin's own too (shown apart as well, with the thread's processor time).
+Queries (the thread beside's too) are counted during one of each. Peak memory (tracemalloc) is
+measured apart, at larger counts: the plugin recording a run, the plugin submitting, and the
+baseline. Each database runs in a process of its own (``--one``); numbers compare runs on one machine,
 never thresholds.
 
     python benchmarks/dispatch.py [--db postgres --db mysql] [--courses 1000 10000]
@@ -78,13 +81,14 @@ def print_tables(rows):
     timed_rows = [row for row in rows if row["kind"] == "time"]
     if timed_rows:
         print("\n| database | courses | baseline s | plugin s | ratio | plugin's own s | own µs per course "
-              "| processor µs per course beside | own / baseline "
+              "| of which platform's calls slowed beside | processor µs per course beside | own / baseline "
               "| queries per 1,000 courses (baseline / plugin) |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in timed_rows:
         print(f"| {row['db']} | {row['courses']:,} | {row['baseline_s']:.2f} | {row['plugin_s']:.2f} "
               f"| {row['plugin_s'] / row['baseline_s']:.2f}x | {row['own_s']:.2f} "
               f"| {row['own_s'] * 1e6 / row['courses']:.0f} "
+              f"| {row['slowed_s'] * 1e6 / row['courses']:.0f} "
               f"| {row['beside_s'] * 1e6 / row['courses']:.0f} "
               f"| {100 * row['own_s'] / row['baseline_s']:.1f}% "
               f"| {row['baseline_queries'] * 1000 / row['courses']:,.0f} / "
@@ -190,7 +194,7 @@ class Bench:
 
     def plugin(self, schedule, count, *, split=False, beside=None):
         """
-        Run the schedule now; return the seconds spent in the platform's function.
+        Run the schedule now; return the seconds its calls take without the thread beside the run.
 
         ``beside`` (a ``Beside``) adds up the processor time and queries of the run's thread beside it.
 
@@ -201,18 +205,18 @@ class Bench:
         from periodic_instructor_reports.runs import dispatch, lease
         from periodic_instructor_reports.states import Trigger
 
-        submit, spent = platform_api.submit_calculate_grades_csv, [0.0]
+        submit, beside = platform_api.submit_calculate_grades_csv, beside or Beside()
 
         @functools.wraps(submit)
         def timed_submit(*args, **kwargs):
-            start = time.perf_counter()
+            shifts, start = beside.shifts, time.perf_counter()
             try:
                 return submit(*args, **kwargs)
             finally:
-                spent[0] += time.perf_counter() - start
+                beside.call(time.perf_counter() - start, beside.busy or beside.shifts != shifts)
 
         platform_api.submit_calculate_grades_csv = timed_submit
-        watching = (beside or Beside()).watching()
+        watching = beside.watching()
         with watching:
             try:
                 holder = lease.new_holder()
@@ -226,7 +230,7 @@ class Bench:
         submitted = summary["counts"].get("submitted", 0)
         if submitted != count:
             raise RuntimeError(f"the plugin submitted {submitted} of {count} courses: {summary}")
-        return (start_peak, tracemalloc.get_traced_memory()[1]) if split else spent[0]
+        return (start_peak, tracemalloc.get_traced_memory()[1]) if split else beside.in_platform()
 
     def settle(self):
         """End every platform task (as workers would) and empty the broker's queue; not timed."""
@@ -261,7 +265,7 @@ class Bench:
         with counted() as plugin_queries:
             self.plugin(schedule, count, beside=counting)
         self.settle()
-        base, plug, own, writer = [], [], [], []
+        base, plug, own, writer, slowed = [], [], [], [], []
 
         def run_baseline():
             base.append(timed(lambda: self.baseline(ids)))
@@ -274,6 +278,7 @@ class Bench:
             plug.append(time.perf_counter() - start)
             own.append(plug[-1] - in_platform)
             writer.append(beside.cpu)
+            slowed.append(beside.slowed())
             self.settle()
 
         for attempt in range(repeat):
@@ -281,11 +286,12 @@ class Bench:
             for step in (run_baseline, run_plugin) if attempt % 2 == 0 else (run_plugin, run_baseline):
                 step()
             progress(f"{self.db} {count} courses, try {attempt + 1}: baseline {base[-1]:.2f} s, "
-                     f"plugin {plug[-1]:.2f} s, of which its own {own[-1]:.2f} s "
+                     f"plugin {plug[-1]:.2f} s, of which its own {own[-1]:.2f} s, "
+                     f"{slowed[-1]:.2f} s of it the platform's calls slowed beside "
                      f"(and {writer[-1]:.2f} s of processor time beside)")
         emit(kind="time", db=self.db, courses=count, baseline_s=statistics.median(base),
              plugin_s=statistics.median(plug), own_s=statistics.median(own),
-             beside_s=statistics.median(writer),
+             beside_s=statistics.median(writer), slowed_s=statistics.median(slowed),
              baseline_queries=baseline_queries[0], plugin_queries=plugin_queries[0] + counting.queries)
 
     def memory(self, count):
@@ -309,19 +315,37 @@ class Bench:
 
 class Beside:
     """
-    The work on the run's thread beside it: its processor seconds and queries (the run's counted apart).
+    The work on the run's thread beside it, which stores a batch's rows (ADR 0026), and its cost.
 
-    That thread stores a batch's rows (ADR 0026) and works out the next batch's calls (ADR 0027).
+    Its processor seconds and queries (the run's are counted apart), and the platform's calls
+    made while it works: how much longer they took than the others is the plugin's (ADR 0028).
     """
 
     def __init__(self):
         self.cpu, self.queries = 0.0, 0
+        # The thread works now; it started or stopped work this many times (a call saw it if changed).
+        self.busy, self.shifts = False, 0
+        self.alone, self.beside = [], []
+
+    def call(self, seconds, overlapped):
+        """Note one platform call's seconds, and whether the thread beside worked during it."""
+        (self.beside if overlapped else self.alone).append(seconds)
+
+    def slowed(self):
+        """Return the seconds the calls made while the thread worked took above the mean of the others."""
+        if not self.beside or not self.alone:
+            return 0.0
+        return sum(self.beside) - len(self.beside) * statistics.fmean(self.alone)
+
+    def in_platform(self):
+        """Return the seconds of the platform's calls, those made beside the thread at the others' mean."""
+        return sum(self.alone) + sum(self.beside) - self.slowed()
 
     @contextmanager
     def watching(self):
-        from periodic_instructor_reports.runs import store, submit
+        from periodic_instructor_reports.runs import store
 
-        reals = [(store, "store_batch", store.store_batch), (submit, "_prepare_after", submit._prepare_after)]
+        reals = [(store, "store_batch", store.store_batch)]
         for module, name, real in reals:
             setattr(module, name, self._watched(real))
         try:
@@ -336,10 +360,12 @@ class Beside:
             if threading.current_thread() is threading.main_thread():
                 return real(*args, **kwargs)
             start = time.thread_time()
+            self.busy, self.shifts = True, self.shifts + 1
             with counted() as count:
                 try:
                     return real(*args, **kwargs)
                 finally:
+                    self.busy, self.shifts = False, self.shifts + 1
                     self.cpu += time.thread_time() - start
                     self.queries += count[0]
 

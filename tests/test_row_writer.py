@@ -1,4 +1,4 @@
-"""A batch's rows stored, and the next batch's calls prepared, beside a batch submitted (ADR 0026, 0027)."""
+"""A batch's rows stored on a second connection while the next batch is submitted (ADR 0026, 0028)."""
 
 import json
 import threading
@@ -177,18 +177,32 @@ def task_inputs():
             for course_id, task_input in InstructorTask.objects.values_list("course_id", "task_input")}
 
 
-@unittest.skipIf(connection.vendor == "sqlite", "sqlite prepares every batch on the run's thread")
+@unittest.skipIf(connection.vendor == "sqlite", "sqlite stores a run's rows on the run's connection")
 @override_settings(PERIODIC_INSTRUCTOR_REPORTS_MAX_IN_FLIGHT=0)
 @mock.patch.object(store, "BATCH_SIZE", 2)
-class PreparedAheadTests(ReportFilesMixin, TransactionTestCase):
-    """The next batch's calls are worked out on the writer's thread while a batch is submitted (ADR 0027)."""
+class CallsPreparedByTheRunTests(ReportFilesMixin, TransactionTestCase):
+    """Only the rows are stored beside the run: its calls are worked out on its own thread (ADR 0028)."""
 
     def setUp(self):
         super().setUp()
         self.schedule = factories.schedule(course_ids=COURSES, upload_folder_structure="by_date",
                                            upload_folder_prefix="reports/")
 
-    def assert_each_course_submitted_once_as_planned(self):
+    def test_every_batch_is_prepared_on_the_run_s_thread_while_its_rows_are_stored_beside(self):
+        prepares, stores = Prepares(), []
+        real = store.store_batch
+
+        def noted(*args, **kwargs):
+            stores.append(threading.current_thread().name)
+            return real(*args, **kwargs)
+
+        with prepares.patch(), mock.patch.object(store, "store_batch", noted):
+            result = dispatch.run_schedule(self.schedule.pk)
+        self.assertEqual((result["status"], result["counts"]), ("generating", {"submitted": 7}))
+        run_thread = threading.current_thread().name
+        self.assertEqual(prepares.calls, [(run_thread, COURSES[0:2]), (run_thread, COURSES[2:4]),
+                                          (run_thread, COURSES[4:6]), (run_thread, COURSES[6:])])
+        self.assertEqual(stores, [f"{ROWS_THREAD}_0"] * 4)
         self.assertEqual(submissions(), {course: 1 for course in COURSES})
         inputs = task_inputs()
         rows = {row.course_id: row for row in ReportRunCourse.objects.all()}
@@ -199,75 +213,3 @@ class PreparedAheadTests(ReportFilesMixin, TransactionTestCase):
             self.assertTrue(rows[course].upload_parent_dir.startswith("reports/"))
             self.assertIn(token, rows[course].expected_name)
         self.assertFalse(ReportRunBatch.objects.exists())
-
-    def test_every_batch_but_the_first_is_prepared_beside_the_run(self):
-        prepares = Prepares()
-        with prepares.patch():
-            result = dispatch.run_schedule(self.schedule.pk)
-        self.assertEqual((result["status"], result["counts"]), ("generating", {"submitted": 7}))
-        run_thread, rows_thread = threading.current_thread().name, f"{ROWS_THREAD}_0"
-        self.assertEqual(prepares.calls, [(run_thread, COURSES[0:2]), (rows_thread, COURSES[2:4]),
-                                          (rows_thread, COURSES[4:6]), (rows_thread, COURSES[6:])])
-        self.assert_each_course_submitted_once_as_planned()
-
-    def test_a_batch_changed_after_it_was_prepared_is_prepared_again_as_it_is_now(self):
-        real = submit._prepare_after
-
-        def then_changed(run_plan, run, number):
-            prepared = real(run_plan, run, number)
-            if number == 0:
-                ReportRunBatch.objects.filter(run=run, number=1).update(course_ids=COURSES[3:4], size=1)
-                ReportRunBatch.objects.create(run=run, number=4, course_ids=COURSES[2:3], size=1)
-            return prepared
-
-        prepares = Prepares()
-        with prepares.patch(), mock.patch.object(submit, "_prepare_after", then_changed):
-            result = dispatch.run_schedule(self.schedule.pk)
-        self.assertEqual(result["counts"], {"submitted": 7})
-        run_thread = threading.current_thread().name
-        self.assertIn((run_thread, COURSES[3:4]), prepares.calls)
-        self.assert_each_course_submitted_once_as_planned()
-
-    def test_a_batch_that_could_not_be_prepared_beside_is_prepared_by_the_run(self):
-        def failing(*_):
-            raise OperationalError("server closed the connection unexpectedly")
-
-        prepares = Prepares()
-        with prepares.patch(), mock.patch.object(submit, "_prepare_after", failing), \
-                self.assertLogs("periodic_instructor_reports.runs.writer", "WARNING") as logs:
-            result = dispatch.run_schedule(self.schedule.pk)
-        self.assertEqual(result["counts"], {"submitted": 7})
-        self.assertEqual({thread for thread, _ in prepares.calls}, {threading.current_thread().name})
-        self.assertIn("could not prepare a batch beside it", logs.output[0])
-        self.assert_each_course_submitted_once_as_planned()
-
-    def test_a_run_stopped_between_batches_submits_nothing_it_prepared_ahead(self):
-        real = lease.Lease.checkpoint
-
-        def pause_after_the_first_batch(this):
-            PeriodicReportSchedule.objects.filter(pk=self.schedule.pk).update(enabled=False)
-            return real(this)
-
-        prepares = Prepares()
-        with prepares.patch(), mock.patch.object(lease.Lease, "checkpoint", pause_after_the_first_batch):
-            result = dispatch.run_schedule(self.schedule.pk)
-        self.assertEqual(result["counts"], {"submitted": 2, "skipped": 5})
-        self.assertEqual(submissions(), {course: 1 for course in COURSES[:2]})
-        self.assertEqual(prepares.calls[1][1], COURSES[2:4])
-
-    def test_leaving_the_writer_drops_work_ahead_not_yet_started(self):
-        called = []
-        with mock.patch.object(store, "store_batch", lambda *_, **__: time.sleep(0.3)):
-            with writer.BatchWriter(overlap=True) as rows_writer:
-                rows_writer.store(None, [], done=True)
-                rows_writer.begin(ahead=lambda: called.append(True))
-        self.assertEqual(called, [])
-
-
-class NothingAheadInPlaceTests(TestCase):
-    def test_a_writer_in_place_does_no_work_ahead(self):
-        called = []
-        with writer.BatchWriter(overlap=False) as rows_writer:
-            rows_writer.begin(ahead=lambda: called.append(True) or "ready")
-            self.assertIsNone(rows_writer.ahead())
-        self.assertEqual(called, [])

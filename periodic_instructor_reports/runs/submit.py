@@ -7,13 +7,11 @@ running) are marked ``submitting`` first. Each course's call is prepared for the
 before the first submission, then made; a broker outage stops the batch and leaves the rest
 queued. The lease is renewed between calls, so a slow batch is never taken over mid-way.
 
-Beside a run that stores its rows beside it (``writer``), the calls of the next queued batch
-are prepared on the writer's thread while a batch is submitted (ADR 0027).
+Calls are prepared on the run's own thread: prepared beside it, they took the interpreter from
+the platform's calls for longer than they saved (ADR 0028).
 """
 
-import functools
 import logging
-import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -32,10 +30,6 @@ from periodic_instructor_reports.runs.lease import LeaseLost
 from periodic_instructor_reports.states import Outcome
 
 log = logging.getLogger(__name__)
-
-# Seconds the writer's thread sleeps between two courses it prepares: it lets go of the
-# interpreter, which the run's thread takes back as soon as the platform's calls are answered.
-AHEAD_PAUSE = 0.0001
 
 
 def submit_rows(run_plan, run, lease, *, rows, limit=None):
@@ -96,9 +90,10 @@ def submit_queued(run_plan, run, lease, *, batch, writer, limit=None):
     else:
         store.begin_batch(batch)
     course_ids, rest = course_ids[:limit], course_ids[len(course_ids[:limit]):]
-    queued, calls = _prepared(run_plan, run, batch, course_ids, writer)
+    queued = store.new_rows(course_ids, run_id=run.pk, attempt=1)
+    calls = _prepare(run_plan, queued)
     already_running, queue_error = platform.report_errors()
-    writer.begin(ahead=functools.partial(_prepare_after, run_plan, run, batch.number))
+    writer.begin()
     outage, now = "", timezone.now()
     try:
         for row, call in zip(queued, calls, strict=True):
@@ -118,40 +113,6 @@ def submit_queued(run_plan, run, lease, *, batch, writer, limit=None):
     return outage
 
 
-@dataclass
-class Prepared:
-    """A queued batch's new rows and their calls, worked out before the batch is reached."""
-
-    batch_pk: int
-    course_ids: list
-    rows: list
-    calls: list
-
-
-def _prepared(run_plan, run, batch, course_ids, writer):
-    """Return the new rows and calls of ``course_ids`` of the batch: those prepared ahead, if for them."""
-    ahead = writer.ahead()
-    if ahead is not None and ahead.batch_pk == batch.pk and ahead.course_ids == course_ids:
-        return ahead.rows, ahead.calls
-    rows = store.new_rows(course_ids, run_id=run.pk, attempt=1)
-    return rows, _prepare(run_plan, rows)
-
-
-def _prepare_after(run_plan, run, number):
-    """
-    Return the ``Prepared`` of the run's queued batch after ``number``; None if none, or begun.
-
-    Called on the writer's thread, while the batch ``number`` is submitted: the run's thread
-    finds its next calls ready. It sleeps between courses (``AHEAD_PAUSE``), so the run's thread
-    never waits for it (ADR 0027). A batch an earlier attempt began is settled first, by the run.
-    """
-    batch = store.next_batch(run, after=number)
-    if batch is None or batch.submitting_since is not None:
-        return None
-    rows = store.new_rows(batch.course_ids, run_id=run.pk, attempt=1)
-    return Prepared(batch.pk, batch.course_ids, rows, _prepare(run_plan, rows, pause=AHEAD_PAUSE))
-
-
 def _log_batch(run, what, rows):
     counts = Counter(row.outcome for row in rows)
     log.info("Periodic report run %s, %s: %s.", run.pk, what,
@@ -168,19 +129,17 @@ class Call:
     error: str = ""
 
 
-def _prepare(run_plan, rows, *, pause=0.0):
+def _prepare(run_plan, rows):
     """
     Return each row's ``Call``, working out each course's folder and file name on its row.
 
     A course whose id is not a key is to be skipped, one the owner may not request or whose
     folder is refused to be refused. Done for a whole batch before its first submission, in one
-    pass over its ids (ADR 0016 has the figures), sleeping ``pause`` seconds before each course
-    if given. Nothing is decided on a row until the batch reaches it.
+    pass over its ids (ADR 0016 has the figures). Nothing is decided on a row until the batch
+    reaches it.
     """
     calls = []
     for row in rows:
-        if pause:
-            time.sleep(pause)
         try:
             key = CourseKey.from_string(row.course_id)
         except InvalidKeyError as err:

@@ -1,23 +1,23 @@
 """
-Work beside a run on a thread of its own: storing a batch's rows and preparing the next batch's calls.
+Storing a batch's rows while the next batch is submitted (ADR 0026).
 
 A batch's rows are written, and the batch taken off the queue, on a connection of the writer's
 own thread, while the run goes on submitting the next batch on its own connection: the
 database's work for the rows (most of the plugin's own time per course) is no longer waited
 for. One batch at a time is stored: storing the next waits for the one before, and so does
-leaving the writer, so whatever ends the pass (its counts, a stop, a handover) reads every row
-(ADR 0026). The same thread then works out the calls of the batch after the one being submitted
-(``submit``, ADR 0027), so the run finds them ready.
+leaving the writer, so whatever ends the pass (its counts, a stop, a handover) reads every row.
+The Python work of a batch's statement is still done by one interpreter: calls made meanwhile
+wait for it, which the dispatch benchmark counts as the plugin's (ADR 0028).
 
 What crash safety rests on is unchanged (ADR 0015): a batch's intent is recorded before its
 first submission, and it stays queued until its rows are stored. A run stopped with a batch
 still being written is resumed like one whose worker died before storing it: the batch's
-courses are settled from the platform's task rows. Preparing calls records nothing.
+courses are settled from the platform's task rows.
 
-The rows are written in place, on the run's connection, and nothing is prepared ahead, where
-another connection cannot work beside it: inside a transaction (a second connection would not
-see the run's uncommitted rows), on sqlite (one writer at a time), and while the run is paced
-(the slots it reserved cover its submissions until their rows are stored and count themselves).
+The rows are written in place, on the run's connection, where another connection cannot work
+beside it: inside a transaction (a second connection would not see the run's uncommitted rows),
+on sqlite (one writer at a time), and while the run is paced (the slots it reserved cover its
+submissions until their rows are stored and count themselves).
 """
 
 import logging
@@ -39,15 +39,13 @@ class BatchWriter:
     """
     Stores a pass's batches one after the other, each while the run submits the next.
 
-    Beside the run, it also calls the work ``begin`` is given ahead, after the rows it stores.
-
     A context manager: leaving it waits for the batch being written and closes the writer's
     connection. A failure to store a batch is raised by the next call that waits for it.
     """
 
     def __init__(self, *, overlap):
         self.overlap = overlap
-        self._pool = self._queued = self._pending = self._ahead = None
+        self._pool = self._queued = self._pending = None
 
     def __enter__(self):
         return self
@@ -67,34 +65,11 @@ class BatchWriter:
         else:
             store.store_batch(batch, rows, done=done, rest=rest)
 
-    def begin(self, ahead=None):
-        """
-        Start writing the batch handed over last, if it waits; beside the run, then call ``ahead``.
-
-        ``ahead`` (a function without arguments) is called only beside the run: ``ahead()`` then
-        returns what it came to.
-        """
+    def begin(self):
+        """Start writing the batch handed over last, if it waits."""
         if self._queued is not None:
             (batch, rows, done, rest), self._queued = self._queued, None
             self._pending = self._thread().submit(store.store_batch, batch, rows, done=done, rest=rest)
-        if ahead is not None and self.overlap:
-            self._ahead = self._thread().submit(ahead)
-
-    def ahead(self):
-        """
-        Wait for the last ``ahead`` given to ``begin``; return what it returned, or None.
-
-        None when there was none, or it failed: the run then does the work itself (it is logged).
-        """
-        pending, self._ahead = self._ahead, None
-        if pending is None:
-            return None
-        try:
-            return pending.result()
-        except Exception:  # pylint: disable=broad-except
-            log.warning("A periodic report run could not prepare a batch beside it; it prepares it itself.",
-                        exc_info=True)
-            return None
 
     def _thread(self):
         if self._pool is None:
@@ -108,8 +83,6 @@ class BatchWriter:
             pending.result()
 
     def __exit__(self, exc_type, exc, traceback):
-        if self._ahead is not None:
-            self._ahead.cancel()
         try:
             self.begin()
             self.wait()
