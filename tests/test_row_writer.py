@@ -50,6 +50,26 @@ class Stores:
         return mock.patch.object(store, "store_batch", self)
 
 
+class Prepares:
+    """Wrap ``submit._prepare``: note the thread and the courses of each batch it prepares."""
+
+    def __init__(self):
+        self.calls, self.real = [], submit._prepare
+
+    def __call__(self, run_plan, rows, **kwargs):
+        self.calls.append((threading.current_thread().name, [row.course_id for row in rows]))
+        return self.real(run_plan, rows, **kwargs)
+
+    def patch(self):
+        return mock.patch.object(submit, "_prepare", self)
+
+
+def task_inputs():
+    """Return ``{course id: the task_input of its platform task}``."""
+    return {str(course_id): json.loads(task_input)
+            for course_id, task_input in InstructorTask.objects.values_list("course_id", "task_input")}
+
+
 @unittest.skipIf(connection.vendor == "sqlite", "sqlite stores a run's rows on the run's connection")
 @override_settings(PERIODIC_INSTRUCTOR_REPORTS_MAX_IN_FLIGHT=0)
 @mock.patch.object(store, "BATCH_SIZE", 2)
@@ -71,6 +91,28 @@ class OverlappedStoreTests(ReportFilesMixin, TransactionTestCase):
         self.assertEqual(sorted(ReportRunCourse.objects.values_list("course_id", flat=True)), sorted(COURSES))
         # The writer's connection is closed with it.
         self.assertEqual([thread.name for thread in threading.enumerate() if ROWS_THREAD in thread.name], [])
+
+    def test_only_the_rows_are_stored_beside_each_batch_s_calls_are_prepared_by_the_run(self):
+        # ADR 0028: the calls, folders and file names are worked out on the run's own thread.
+        schedule = factories.schedule(course_ids=COURSES, upload_folder_structure="by_date",
+                                      upload_folder_prefix="reports/")
+        prepares, stores = Prepares(), Stores()
+        with prepares.patch(), stores.patch():
+            result = dispatch.run_schedule(schedule.pk)
+        self.assertEqual(result["counts"], {"submitted": 7})
+        run_thread = threading.current_thread().name
+        self.assertEqual(prepares.calls, [(run_thread, COURSES[0:2]), (run_thread, COURSES[2:4]),
+                                          (run_thread, COURSES[4:6]), (run_thread, COURSES[6:])])
+        self.assertEqual(stores.threads, [f"{ROWS_THREAD}_0"] * 4)
+        self.assertEqual(submissions(), {course: 1 for course in COURSES})
+        inputs = task_inputs()
+        rows = {row.course_id: row for row in ReportRunCourse.objects.all()}
+        for course in COURSES:
+            token = folders.course_token(CourseKey.from_string(course))
+            self.assertEqual(inputs[course]["filename"], f"grade_report_{token}")
+            self.assertEqual(inputs[course]["upload_parent_dir"], rows[course].upload_parent_dir)
+            self.assertTrue(rows[course].upload_parent_dir.startswith("reports/"))
+            self.assertIn(token, rows[course].expected_name)
 
     def test_a_batch_the_writer_could_not_store_is_settled_when_the_run_resumes(self):
         started = dispatch.start(self.schedule.pk, trigger="manual", holder="lost-worker")
@@ -155,61 +197,3 @@ class OutsideTransactionsTests(TransactionTestCase):
                     rows_writer.store(None, [], done=False)
                     rows_writer.begin()
                 raise KeyError("the run's own")
-
-
-class Prepares:
-    """Wrap ``submit._prepare``: note the thread and the courses of each batch it prepares."""
-
-    def __init__(self):
-        self.calls, self.real = [], submit._prepare
-
-    def __call__(self, run_plan, rows, **kwargs):
-        self.calls.append((threading.current_thread().name, [row.course_id for row in rows]))
-        return self.real(run_plan, rows, **kwargs)
-
-    def patch(self):
-        return mock.patch.object(submit, "_prepare", self)
-
-
-def task_inputs():
-    """Return ``{course id: the task_input of its platform task}``."""
-    return {str(course_id): json.loads(task_input)
-            for course_id, task_input in InstructorTask.objects.values_list("course_id", "task_input")}
-
-
-@unittest.skipIf(connection.vendor == "sqlite", "sqlite stores a run's rows on the run's connection")
-@override_settings(PERIODIC_INSTRUCTOR_REPORTS_MAX_IN_FLIGHT=0)
-@mock.patch.object(store, "BATCH_SIZE", 2)
-class CallsPreparedByTheRunTests(ReportFilesMixin, TransactionTestCase):
-    """Only the rows are stored beside the run: its calls are worked out on its own thread (ADR 0028)."""
-
-    def setUp(self):
-        super().setUp()
-        self.schedule = factories.schedule(course_ids=COURSES, upload_folder_structure="by_date",
-                                           upload_folder_prefix="reports/")
-
-    def test_every_batch_is_prepared_on_the_run_s_thread_while_its_rows_are_stored_beside(self):
-        prepares, stores = Prepares(), []
-        real = store.store_batch
-
-        def noted(*args, **kwargs):
-            stores.append(threading.current_thread().name)
-            return real(*args, **kwargs)
-
-        with prepares.patch(), mock.patch.object(store, "store_batch", noted):
-            result = dispatch.run_schedule(self.schedule.pk)
-        self.assertEqual((result["status"], result["counts"]), ("generating", {"submitted": 7}))
-        run_thread = threading.current_thread().name
-        self.assertEqual(prepares.calls, [(run_thread, COURSES[0:2]), (run_thread, COURSES[2:4]),
-                                          (run_thread, COURSES[4:6]), (run_thread, COURSES[6:])])
-        self.assertEqual(stores, [f"{ROWS_THREAD}_0"] * 4)
-        self.assertEqual(submissions(), {course: 1 for course in COURSES})
-        inputs = task_inputs()
-        rows = {row.course_id: row for row in ReportRunCourse.objects.all()}
-        for course in COURSES:
-            token = folders.course_token(CourseKey.from_string(course))
-            self.assertEqual(inputs[course]["filename"], f"grade_report_{token}")
-            self.assertEqual(inputs[course]["upload_parent_dir"], rows[course].upload_parent_dir)
-            self.assertTrue(rows[course].upload_parent_dir.startswith("reports/"))
-            self.assertIn(token, rows[course].expected_name)
-        self.assertFalse(ReportRunBatch.objects.exists())

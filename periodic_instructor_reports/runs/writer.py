@@ -67,14 +67,12 @@ class BatchWriter:
 
     def begin(self):
         """Start writing the batch handed over last, if it waits."""
-        if self._queued is not None:
-            (batch, rows, done, rest), self._queued = self._queued, None
-            self._pending = self._thread().submit(store.store_batch, batch, rows, done=done, rest=rest)
-
-    def _thread(self):
+        if self._queued is None:
+            return
+        (batch, rows, done, rest), self._queued = self._queued, None
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="periodic-reports-rows")
-        return self._pool
+        self._pending = self._pool.submit(store.store_batch, batch, rows, done=done, rest=rest)
 
     def wait(self):
         """Wait until the batch being written is stored; raise its failure."""
