@@ -17,6 +17,7 @@ from django.db.models.lookups import In
 from django.utils import timezone
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
+from opaque_keys.edx.locator import CourseLocator
 
 from periodic_instructor_reports import platform
 from periodic_instructor_reports.lengths import error_text
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # How a CCX's id starts (``CCXLocator``'s namespace), in the platform's course list too.
 CCX_PREFIX = CCXLocator.CANONICAL_NAMESPACE + ":"
+# How a course's id starts (``CourseLocator``'s namespace).
+COURSE_PREFIX = CourseLocator.CANONICAL_NAMESPACE + ":"
 # Listed ids looked up per query while a run is recorded.
 BATCH_SIZE = 500
 # Why a listed id that names no course is skipped.
@@ -136,6 +139,24 @@ def selected_ids(schedule, *, now=None, lazily=False):
         rows = rows.exclude(id__startswith=CCX_PREFIX)
     course_ids = rows.annotate(text=Cast("id", CharField())).order_by("id").values_list("text", flat=True)
     return course_ids.iterator(BATCH_SIZE) if lazily else list(course_ids)
+
+
+def course_key(course_id):
+    """
+    Return the course's key, as ``CourseKey.from_string`` does (its error too), for a run's every course.
+
+    The common ``course-v1:org+course+run`` is built from its three parts: the key checks each
+    part as parsing does, in two thirds of the time (ADR 0029). Any other id, or one refused
+    built so, is parsed.
+    """
+    if course_id.startswith(COURSE_PREFIX):
+        parts = course_id[len(COURSE_PREFIX):].split("+")
+        if len(parts) == 3:
+            try:
+                return CourseLocator(*parts)
+            except InvalidKeyError:
+                pass
+    return CourseKey.from_string(course_id)
 
 
 def target_courses(schedule, only=None, *, now=None):

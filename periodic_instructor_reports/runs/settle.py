@@ -11,9 +11,8 @@ import datetime
 import logging
 
 from django.utils import timezone
-from opaque_keys.edx.keys import CourseKey
 
-from periodic_instructor_reports import platform, reports, task_output
+from periodic_instructor_reports import courses, platform, reports, task_output
 from periodic_instructor_reports.lengths import fit
 from periodic_instructor_reports.models import ReportRunCourse
 from periodic_instructor_reports.states import Outcome
@@ -51,7 +50,7 @@ def settle_queued(run_plan, run, course_ids, since):
 
 
 def _resumed(run_plan, row, task_id):
-    record_call(run_plan, row, CourseKey.from_string(row.course_id))
+    record_call(run_plan, row, courses.course_key(row.course_id))
     row.outcome, row.task_id, row.finished_at = Outcome.SUBMITTED, task_id, timezone.now()
     row.error = "resumed: the platform had recorded this submission before the worker stopped"
     log.info("Periodic report run %s: %s was submitted before the interruption (task %s).",

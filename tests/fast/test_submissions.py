@@ -1,4 +1,5 @@
-"""What one course's submission comes to: decided before the call, or by the report function's answer."""
+"""What one course's submission comes to: decided before the call, or by the report function's answer,
+put on its row once the batch's calls are made."""
 
 import hashlib
 from unittest import mock
@@ -8,15 +9,16 @@ from django.contrib.auth import get_user_model
 from django.db import OperationalError
 from django.test import SimpleTestCase, override_settings
 
-from periodic_instructor_reports import permissions
+from periodic_instructor_reports import permissions, platform
 from periodic_instructor_reports.exceptions import ProfileColumnsError
 from periodic_instructor_reports.models import (
     PeriodicReportSchedule,
     PeriodicReportTask,
     ReportRunCourse,
 )
+from periodic_instructor_reports.runs.lease import LeaseLost
 from periodic_instructor_reports.runs.plan import Plan
-from periodic_instructor_reports.runs.submit import Call, _make_call, _prepare
+from periodic_instructor_reports.runs.submit import Call, _make_calls, _prepare, _record
 from periodic_instructor_reports.states import Outcome
 
 GRADES = "lms.djangoapps.instructor_task.api.submit_calculate_grades_csv"
@@ -42,6 +44,17 @@ def make_plan(function=None, *, structure="regular", prefix="reports/"):
 
 def make_row(course_id=COURSE, attempt=1):
     return ReportRunCourse(run_id=2, course_id=course_id, attempt=attempt)
+
+
+def made(run_plan, rows, calls, errors=(AlreadyRunning, QueueError), *, held=True, started=None):
+    """Make the calls and put their outcomes on the rows; return ``(outage, made calls)``."""
+    done, lease = [], mock.Mock(**{"renew.return_value": held})
+    with mock.patch.object(platform, "report_errors", return_value=errors):
+        try:
+            outage = _make_calls(run_plan, mock.Mock(pk=2), lease, rows, calls, done)
+        finally:
+            _record(rows, calls, done, started=started)
+    return outage, done
 
 
 def prepared(run_plan, rows, refusal=""):
@@ -105,13 +118,18 @@ class DecidedCallTests(SimpleTestCase):
 
     def test_the_decided_outcome_is_put_on_the_row(self):
         run_plan, course = make_plan(), make_row()
-        outage = _make_call(
-            run_plan, course, Call(outcome=Outcome.SKIPPED, error="invalid_course: x"), (), ()
-        )
+        outage, _ = made(run_plan, [course], [Call(outcome=Outcome.SKIPPED, error="invalid_course: x")])
         self.assertEqual(outage, "")
         self.assertEqual((course.outcome, course.error), (Outcome.SKIPPED, "invalid_course: x"))
         self.assertIsNotNone(course.finished_at)
         run_plan.function.assert_not_called()
+
+    def test_a_refusal_is_logged_once_the_calls_are_made(self):
+        course = make_row()
+        with self.assertLogs(_prepare.__module__, "WARNING") as logs:
+            made(make_plan(), [course], [Call(outcome=Outcome.REFUSED, error="folder refused: x")])
+        self.assertEqual(course.outcome, Outcome.REFUSED)
+        self.assertIn("refused course-v1:edX+DemoX+Demo_Course: folder refused: x", logs.output[0])
 
 
 @override_settings(PERIODIC_INSTRUCTOR_REPORTS_RETRY_ATTEMPTS=3)
@@ -121,7 +139,7 @@ class SubmitTests(SimpleTestCase):
     def submit(self, function, course=None):
         course = course or make_row()
         call = Call(key=mock.sentinel.key, kwargs={"upload_parent_dir": "reports/"})
-        outage = _make_call(make_plan(function), course, call, AlreadyRunning, QueueError)
+        outage, _ = made(make_plan(function), [course], [call])
         return outage, course
 
     def test_a_submission_records_the_platforms_task(self):
@@ -173,7 +191,7 @@ class SubmitTests(SimpleTestCase):
         call = Call(key=mock.sentinel.key, kwargs={})
         function = mock.Mock(side_effect=QueueError("down"))
         with self.assertLogs(_prepare.__module__, "ERROR"):
-            outage = _make_call(make_plan(function), course, call, (), ())
+            outage, _ = made(make_plan(function), [course], [call], errors=((), ()))
         self.assertEqual((outage, course.outcome), ("", Outcome.FAILED))
 
     def test_a_database_error_or_time_limit_is_raised(self):
@@ -184,3 +202,53 @@ class SubmitTests(SimpleTestCase):
     def test_a_long_task_id_is_cut(self):
         outage, course = self.submit(mock.Mock(return_value=mock.Mock(task_id="x" * 300)))
         self.assertEqual(len(course.task_id), 255)
+
+
+@override_settings(PERIODIC_INSTRUCTOR_REPORTS_RETRY_ATTEMPTS=3)
+class BatchOfCallsTests(SimpleTestCase):
+    """A batch's calls in turn: an outage stops them, each row's times follow the one before."""
+
+    def rows_and_calls(self, count):
+        rows = [make_row(f"course-v1:a+b+{number}") for number in range(count)]
+        return rows, [Call(key=row.course_id, kwargs={}) for row in rows]
+
+    def test_an_outage_stops_the_calls_and_leaves_the_rest_as_they_were(self):
+        rows, calls = self.rows_and_calls(3)
+        function = mock.Mock(
+            side_effect=[mock.Mock(task_id="t-0"), QueueError("down"), mock.Mock(task_id="t-2")]
+        )
+        with self.assertLogs(_prepare.__module__, "WARNING"):
+            outage, done = made(make_plan(function), rows, calls)
+        self.assertEqual(outage, "the platform could not queue a report: down")
+        self.assertEqual(len(done), 2)
+        self.assertEqual([row.outcome for row in rows], [Outcome.SUBMITTED, Outcome.PENDING, Outcome.PENDING])
+        self.assertEqual(function.call_count, 2)
+        self.assertIsNone(rows[2].finished_at)
+        self.assertEqual(_record(rows, calls, done), rows[:2])
+
+    def test_each_course_starts_as_the_one_before_ends(self):
+        rows, calls = self.rows_and_calls(3)
+        started = mock.sentinel.started
+        made(make_plan(), rows, calls, started=started)
+        self.assertEqual([row.started_at for row in rows],
+                         [started, rows[0].finished_at, rows[1].finished_at])
+        self.assertLessEqual(rows[0].finished_at, rows[1].finished_at)
+
+    def test_a_lost_lease_stops_before_the_next_call(self):
+        rows, calls = self.rows_and_calls(2)
+        run_plan = make_plan()
+        with self.assertRaises(LeaseLost):
+            made(run_plan, rows, calls, held=False)
+        run_plan.function.assert_not_called()
+        self.assertEqual([row.outcome for row in rows], [Outcome.PENDING, Outcome.PENDING])
+
+    def test_a_time_limit_keeps_the_calls_made_before_it(self):
+        rows, calls = self.rows_and_calls(3)
+        function = mock.Mock(side_effect=[mock.Mock(task_id="t-0"), SoftTimeLimitExceeded()])
+        done = []
+        with mock.patch.object(platform, "report_errors", return_value=(AlreadyRunning, QueueError)), \
+                self.assertRaises(SoftTimeLimitExceeded):
+            _make_calls(make_plan(function), mock.Mock(pk=2), mock.Mock(), rows, calls, done)
+        self.assertEqual(len(done), 1)
+        self.assertEqual(_record(rows, calls, done), rows[:1])
+        self.assertEqual((rows[0].outcome, rows[0].task_id), (Outcome.SUBMITTED, "t-0"))
