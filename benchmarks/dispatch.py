@@ -345,7 +345,7 @@ class Beside:
     def watching(self):
         from periodic_instructor_reports.runs import store
 
-        reals = [(store, "store_batch", store.store_batch)]
+        reals = [(store, "write_batch", store.write_batch)]
         for module, name, real in reals:
             setattr(module, name, self._watched(real))
         try:

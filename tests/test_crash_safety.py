@@ -291,16 +291,16 @@ class ResumeTests(ReportFilesMixin, TestCase):
 
     def test_a_database_error_leaves_the_run_to_resume_where_it_was(self):
         run = self.started()
-        real = store.store_batch
+        real = store.write_batch
         failures = []
 
-        def drop_once(batch, rows, *, done):
+        def drop_once(batch, rows_upsert, **kwargs):
             if not failures:
                 failures.append(True)
                 raise OperationalError("server closed the connection unexpectedly")
-            return real(batch, rows, done=done)
+            return real(batch, rows_upsert, **kwargs)
 
-        with mock.patch.object(store, "store_batch", drop_once):
+        with mock.patch.object(store, "write_batch", drop_once):
             with self.assertRaises(OperationalError):
                 dispatch.work(run.pk, holder="lost-worker")
         run.refresh_from_db()

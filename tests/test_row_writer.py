@@ -19,7 +19,7 @@ from periodic_instructor_reports.models import (
     ReportRunBatch,
     ReportRunCourse,
 )
-from periodic_instructor_reports.runs import dispatch, lease, store, submit, writer
+from periodic_instructor_reports.runs import dispatch, lease, store, submit, upsert, writer
 from periodic_instructor_reports.states import Dispatch
 from tests import factories
 from tests.base import ReportFilesMixin
@@ -31,23 +31,23 @@ ROWS_THREAD = "periodic-reports-rows"
 
 class Stores:
     """
-    Wrap ``store.store_batch``: note the thread of each call, and fail the calls ``failing`` names.
+    Wrap ``store.write_batch``: note the thread of each call, and fail the calls ``failing`` names.
 
     Each store starts ``delay`` seconds late, so that whatever does not wait for it sees it missing.
     """
 
     def __init__(self, failing=(), delay=0.0):
-        self.threads, self.failing, self.delay, self.real = [], set(failing), delay, store.store_batch
+        self.threads, self.failing, self.delay, self.real = [], set(failing), delay, store.write_batch
 
-    def __call__(self, batch, rows, **kwargs):
+    def __call__(self, batch, rows_upsert, **kwargs):
         self.threads.append(threading.current_thread().name)
         time.sleep(self.delay)
         if len(self.threads) in self.failing:
             raise OperationalError("server closed the connection unexpectedly")
-        return self.real(batch, rows, **kwargs)
+        return self.real(batch, rows_upsert, **kwargs)
 
     def patch(self):
-        return mock.patch.object(store, "store_batch", self)
+        return mock.patch.object(store, "write_batch", self)
 
 
 class Prepares:
@@ -93,16 +93,25 @@ class OverlappedStoreTests(ReportFilesMixin, TransactionTestCase):
         self.assertEqual([thread.name for thread in threading.enumerate() if ROWS_THREAD in thread.name], [])
 
     def test_only_the_rows_are_stored_beside_each_batch_s_calls_are_prepared_by_the_run(self):
-        # ADR 0028: the calls, folders and file names are worked out on the run's own thread.
+        # ADR 0028: the calls, folders and file names are worked out on the run's own thread;
+        # ADR 0029: and the rows' statements put together there.
         schedule = factories.schedule(course_ids=COURSES, upload_folder_structure="by_date",
                                       upload_folder_prefix="reports/")
-        prepares, stores = Prepares(), Stores()
-        with prepares.patch(), stores.patch():
+        prepares, stores, statements = Prepares(), Stores(), []
+        real_prepare = upsert.prepare
+
+        def put_together(rows):
+            statements.append((threading.current_thread().name, [row.course_id for row in rows]))
+            return real_prepare(rows)
+
+        with prepares.patch(), stores.patch(), mock.patch.object(upsert, "prepare", put_together):
             result = dispatch.run_schedule(schedule.pk)
         self.assertEqual(result["counts"], {"submitted": 7})
         run_thread = threading.current_thread().name
         self.assertEqual(prepares.calls, [(run_thread, COURSES[0:2]), (run_thread, COURSES[2:4]),
                                           (run_thread, COURSES[4:6]), (run_thread, COURSES[6:])])
+        self.assertEqual(statements, [(run_thread, COURSES[0:2]), (run_thread, COURSES[2:4]),
+                                      (run_thread, COURSES[4:6]), (run_thread, COURSES[6:])])
         self.assertEqual(stores.threads, [f"{ROWS_THREAD}_0"] * 4)
         self.assertEqual(submissions(), {course: 1 for course in COURSES})
         inputs = task_inputs()

@@ -115,8 +115,12 @@ def store_batch(batch, rows, *, done, rest=()):
     a batch not started. Stopped between the two, the batch stays queued with its courses
     recorded: the next attempt finds them done and submits the others.
     """
-    if rows:
-        upsert.upsert(rows)
+    write_batch(batch, upsert.prepare(rows), done=done, rest=rest)
+
+
+def write_batch(batch, rows_upsert, *, done, rest=()):
+    """``store_batch`` with the rows' upsert (``upsert.prepare``) put together beforehand."""
+    rows_upsert()
     if not done:
         return
     if rest:

@@ -61,26 +61,54 @@ class NewRow:
 
 def upsert(rows):
     """Insert the new rows, or update the outcome of those already there (one statement per 500)."""
+    prepare(rows)()
+
+
+def prepare(rows):
+    """
+    Return the upsert of the rows, its statements put together now, to run later (an ``Upsert``).
+
+    A run puts them together on its own thread and hands them to the writer's: there, this
+    Python work held the interpreter while the platform's calls waited for it (ADR 0029).
+    """
     if connection.vendor not in ("postgresql", "mysql"):
-        target = ["run", "course_id"] if connection.features.supports_update_conflicts_with_target else None
-        ReportRunCourse.objects.bulk_create(
-            [row.as_model() if isinstance(row, NewRow) else row for row in rows],
-            batch_size=STATEMENT_ROWS, update_conflicts=True, unique_fields=target,
-            update_fields=OUTCOME_FIELDS,
-        )
-        return
+        return Upsert(rows=rows)
+    connection.ensure_connection()
     meta = ReportRunCourse._meta
     sent = [meta.get_field(name) for name in INSERT_FIELDS]
     fixed = [field for field in meta.concrete_fields if not field.primary_key and field not in sent]
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), STATEMENT_ROWS):
-            chunk = rows[start:start + STATEMENT_ROWS]
-            columns = {field: list(map(attrgetter(field.attname), chunk)) for field in sent}
-            shared = {field: field.get_default() for field in fixed}
-            shared.update((field, values[0]) for field, values in columns.items() if len(set(values)) == 1)
-            varying = [field for field in sent if field not in shared]
-            statement = _postgresql if connection.vendor == "postgresql" else _mysql
-            cursor.execute(*statement(shared, varying, [columns[field] for field in varying], len(chunk)))
+    statement = _postgresql if connection.vendor == "postgresql" else _mysql
+    statements = []
+    for start in range(0, len(rows), STATEMENT_ROWS):
+        chunk = rows[start:start + STATEMENT_ROWS]
+        columns = {field: list(map(attrgetter(field.attname), chunk)) for field in sent}
+        shared = {field: field.get_default() for field in fixed}
+        shared.update((field, values[0]) for field, values in columns.items() if len(set(values)) == 1)
+        varying = [field for field in sent if field not in shared]
+        statements.append(statement(shared, varying, [columns[field] for field in varying], len(chunk)))
+    return Upsert(statements=statements)
+
+
+@dataclass
+class Upsert:
+    """Rows to upsert: as statements ready to run (PostgreSQL, MySQL/MariaDB), or the rows (elsewhere)."""
+
+    statements: list | tuple = ()
+    rows: list | tuple = ()
+
+    def __call__(self):
+        if self.rows:
+            with_target = connection.features.supports_update_conflicts_with_target
+            target = ["run", "course_id"] if with_target else None
+            ReportRunCourse.objects.bulk_create(
+                [row.as_model() if isinstance(row, NewRow) else row for row in self.rows],
+                batch_size=STATEMENT_ROWS, update_conflicts=True, unique_fields=target,
+                update_fields=OUTCOME_FIELDS,
+            )
+        if self.statements:
+            with connection.cursor() as cursor:
+                for sql, params in self.statements:
+                    cursor.execute(sql, params)
 
 
 def _head(shared, varying):
@@ -99,7 +127,8 @@ def _postgresql(shared, varying, columns, count):
     insert, conflict = _head(shared, varying)
     # Without its length: a value too long is refused by the insert, not cut by the cast.
     casts = [f"(value->>{at})::{field.db_type(connection).split('(')[0]}" for at, field in enumerate(varying)]
-    columns = [_iso_datetimes(values) if _is_datetime(field) else values
+    texts = {}
+    columns = [_iso_datetimes(values, texts) if _is_datetime(field) else values
                for field, values in zip(varying, columns, strict=True)]
     values = json.dumps(list(zip(*columns, strict=True)) if columns else [[]] * count)
     return (
@@ -117,7 +146,8 @@ def _mysql(shared, varying, columns, count):
         for field, value in shared.items()
     ]
     one = f"({', '.join(literals + ['%s'] * len(varying))})"
-    columns = [_naive_datetimes(values) if _is_datetime(field) else values
+    texts = {}
+    columns = [_naive_datetimes(values, texts) if _is_datetime(field) else values
                for field, values in zip(varying, columns, strict=True)]
     return (
         f"{insert} VALUES {', '.join([one] * count)} {conflict}",
@@ -129,20 +159,28 @@ def _is_datetime(field):
     return field.get_internal_type() == "DateTimeField"
 
 
-def _iso_datetimes(values):
-    """Return the datetimes as PostgreSQL reads them from text (``timestamp with time zone``)."""
-    return [value if value is None else value.isoformat() for value in values]
+def _iso_datetimes(values, texts):
+    """
+    Return the datetimes as PostgreSQL reads them from text (``timestamp with time zone``).
+
+    Each moment is written once (``texts`` keeps them): a batch's course starts as the one
+    before it ends.
+    """
+    return [None if value is None else texts.get(value) or texts.setdefault(value, value.isoformat())
+            for value in values]
 
 
-def _naive_datetimes(values):
+def _naive_datetimes(values, texts):
     """
     Return the datetimes as text in the connection's time zone, as Django's MySQL adapter does.
 
-    Written out: the adapter costs more than the database's own work for a row.
+    Written out: the adapter costs more than the database's own work for a row. Each moment is
+    written once (``texts`` keeps them).
     """
     if not settings.USE_TZ:
         return [value if value is None else str(value) for value in values]
     zone = connection.timezone
     if any(value is not None and value.tzinfo is None for value in values):
         raise ValueError("MySQL backend does not support timezone-naive datetimes when USE_TZ is True.")
-    return [value if value is None else str(value.astimezone(zone).replace(tzinfo=None)) for value in values]
+    return [None if value is None else texts.get(value)
+            or texts.setdefault(value, str(value.astimezone(zone).replace(tzinfo=None))) for value in values]

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection, connections
 
-from periodic_instructor_reports.runs import store
+from periodic_instructor_reports.runs import store, upsert
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class BatchWriter:
         self.begin()
         self.wait()
         if self.overlap:
-            self._queued = (batch, rows, done, rest)
+            self._queued = (batch, upsert.prepare(rows), done, rest)
         else:
             store.store_batch(batch, rows, done=done, rest=rest)
 
@@ -69,10 +69,10 @@ class BatchWriter:
         """Start writing the batch handed over last, if it waits."""
         if self._queued is None:
             return
-        (batch, rows, done, rest), self._queued = self._queued, None
+        (batch, rows_upsert, done, rest), self._queued = self._queued, None
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="periodic-reports-rows")
-        self._pending = self._pool.submit(store.store_batch, batch, rows, done=done, rest=rest)
+        self._pending = self._pool.submit(store.write_batch, batch, rows_upsert, done=done, rest=rest)
 
     def wait(self):
         """Wait until the batch being written is stored; raise its failure."""
