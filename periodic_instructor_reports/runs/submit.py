@@ -149,9 +149,9 @@ def _make_calls(run_plan, run, lease, rows, calls, made, *, now=None):
     """
     Make the calls in turn, adding to ``made`` each one's ``(result, error, end)``; return an outage or "".
 
-    Nothing but the call and its end is done between two calls: the code that runs right after
-    a platform call finds the processor's caches cold and costs several times what it costs in
-    one pass after the batch (``_record``; ADR 0029). A broker outage stops the calls.
+    Nothing but the call and its end is done between two calls: code run right after a
+    platform call was measured several times slower than the same code in one pass after the
+    batch (``_record``; ADR 0029). A broker outage stops the calls.
 
     Raises:
         LeaseLost: another holder took the run over.

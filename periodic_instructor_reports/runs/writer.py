@@ -6,8 +6,9 @@ own thread, while the run goes on submitting the next batch on its own connectio
 database's work for the rows (most of the plugin's own time per course) is no longer waited
 for. One batch at a time is stored: storing the next waits for the one before, and so does
 leaving the writer, so whatever ends the pass (its counts, a stop, a handover) reads every row.
-The Python work of a batch's statement is still done by one interpreter: calls made meanwhile
-wait for it, which the dispatch benchmark counts as the plugin's (ADR 0028).
+The run puts the statements together itself (ADR 0029): what Python work is left beside it
+still takes the one interpreter from the calls made meanwhile, which the dispatch benchmark
+counts as the plugin's (ADR 0028).
 
 What crash safety rests on is unchanged (ADR 0015): a batch's intent is recorded before its
 first submission, and it stays queued until its rows are stored. A run stopped with a batch
