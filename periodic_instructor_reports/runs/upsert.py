@@ -59,14 +59,11 @@ class NewRow:
         return ReportRunCourse(**dict(zip(names, astuple(self), strict=True)))
 
 
-def upsert(rows):
-    """Insert the new rows, or update the outcome of those already there (one statement per 500)."""
-    prepare(rows)()
-
-
 def prepare(rows):
     """
-    Return the upsert of the rows, its statements put together now, to run later (an ``Upsert``).
+    Return the rows' upsert (an ``Upsert``), its statements put together now, to run later.
+
+    New rows are inserted, those already there get their outcome updated; one statement per 500.
 
     A run puts them together on its own thread and hands them to the writer's: there, this
     Python work held the interpreter while the platform's calls waited for it (ADR 0029).
