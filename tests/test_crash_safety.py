@@ -17,7 +17,7 @@ from opaque_keys.edx.keys import CourseKey
 
 from periodic_instructor_reports import beat, folders, follow, tasks
 from periodic_instructor_reports.models import PeriodicReportSchedule, ReportRun, ReportRunCourse
-from periodic_instructor_reports.runs import dispatch, due, fallback, plan, recovery, store
+from periodic_instructor_reports.runs import dispatch, due, fallback, plan, recovery, store, submit
 from periodic_instructor_reports.states import Dispatch
 from tests import factories
 from tests.base import ReportFilesMixin
@@ -354,6 +354,7 @@ class LeaseTests(ReportFilesMixin, TestCase):
             return real(request, course_key, **kwargs)
 
         with mock.patch("django.utils.timezone.now", side_effect=lambda: clock[0]), \
+                mock.patch.object(submit, "wall_clock", side_effect=lambda: clock[0].timestamp()), \
                 mock.patch.object(platform_api, "submit_calculate_grades_csv", slow):
             summary = dispatch.run_schedule(schedule.pk, trigger="manual")
         return summary, calls

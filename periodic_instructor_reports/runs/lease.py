@@ -108,6 +108,10 @@ class Lease:
         self.renewed_at = now
         return heartbeat(self.run, self.holder)
 
+    def renew_at(self):
+        """Return when progress is next to be recorded, in seconds since the epoch (``time.time``)."""
+        return (self.renewed_at + self.every).timestamp()
+
     def checkpoint(self):
         """
         Record progress if it is time to and read the schedule's state; return ``(held, state)``.

@@ -2,6 +2,7 @@
 
 import datetime
 import hashlib
+import sys
 from unittest import mock
 
 from django.contrib.auth import get_user_model
@@ -9,6 +10,7 @@ from django.http import Http404
 from django.test import SimpleTestCase, override_settings
 from opaque_keys.edx.keys import CourseKey
 
+from periodic_instructor_reports import platform
 from periodic_instructor_reports.exceptions import ProfileColumnsError
 from periodic_instructor_reports.folders import (
     course_token,
@@ -309,6 +311,18 @@ class FileNameTests(SimpleTestCase):
         self.assertNotEqual(
             shared_folder_filename(GRADES, TILDE, {}), shared_folder_filename(GRADES, PLAIN, {})
         )
+
+    @override_settings(FEATURES={"ENABLE_COURSE_FILENAME_CCX_SUFFIX": True})
+    def test_the_platforms_rule_is_read_at_each_call_though_looked_up_once(self):
+        self.assertEqual(expected_name(GRADES, CCX, {}), "edX_DemoX_Demo_Course_ccx_7_grade_report")
+
+    def test_outside_the_lms_the_prefix_follows_the_platforms_rule(self):
+        platform._filename_prefix_generator.cache_clear()
+        self.addCleanup(platform._filename_prefix_generator.cache_clear)
+        with mock.patch.dict(sys.modules, {"common.djangoapps.util.file": None}):
+            self.assertEqual(expected_name(GRADES, TILDE, {}), "edX_DemoX_2026_grade_report")
+            self.assertEqual(expected_name(GRADES, KEY, {"filename": "weekly"}),
+                             "edX_DemoX_Demo_Course_weekly")
 
     def test_a_ccx_and_its_master_differ_in_a_shared_folder(self):
         self.assertNotEqual(shared_folder_filename(GRADES, CCX, {}), shared_folder_filename(GRADES, KEY, {}))

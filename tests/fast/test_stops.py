@@ -102,6 +102,14 @@ class LeaseTests(SimpleTestCase):
         self.assertTrue(lease.renew(start + datetime.timedelta(seconds=449)))
         self.assertEqual(heartbeat.call_count, 1)
 
+    @override_settings(PERIODIC_INSTRUCTOR_REPORTS_RESUME_AFTER=900)
+    def test_it_says_when_progress_is_next_due(self, _heartbeat):
+        lease = Lease(RUN, "holder-1")
+        start = lease.renewed_at
+        self.assertEqual(lease.renew_at(), (start + datetime.timedelta(seconds=225)).timestamp())
+        lease.renew(start + datetime.timedelta(seconds=300))
+        self.assertEqual(lease.renew_at(), (start + datetime.timedelta(seconds=525)).timestamp())
+
     @override_settings(PERIODIC_INSTRUCTOR_REPORTS_RESUME_AFTER=60)
     def test_a_lost_run_is_told(self, heartbeat):
         heartbeat.return_value = False

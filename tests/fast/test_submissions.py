@@ -1,7 +1,10 @@
 """What one course's submission comes to: decided before the call, or by the report function's answer,
 put on its row once the batch's calls are made."""
 
+import datetime
 import hashlib
+import time
+import weakref
 from unittest import mock
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -26,6 +29,13 @@ COURSE = "course-v1:edX+DemoX+Demo_Course"
 OWN = hashlib.sha1(COURSE.encode()).hexdigest()
 
 
+class Submitted:
+    """What a report function returns: the platform's task row, with its task id."""
+
+    def __init__(self, task_id):
+        self.task_id = task_id
+
+
 class AlreadyRunning(Exception):
     pass
 
@@ -46,9 +56,14 @@ def make_row(course_id=COURSE, attempt=1):
     return ReportRunCourse(run_id=2, course_id=course_id, attempt=attempt)
 
 
+def held_lease(held=True):
+    """A lease due for renewal before every call, ``renew`` answering ``held``."""
+    return mock.Mock(**{"renew.return_value": held, "renew_at.return_value": 0.0})
+
+
 def made(run_plan, rows, calls, errors=(AlreadyRunning, QueueError), *, held=True, started=None):
     """Make the calls and put their outcomes on the rows; return ``(outage, made calls)``."""
-    done, lease = [], mock.Mock(**{"renew.return_value": held})
+    done, lease = [], held_lease(held)
     with mock.patch.object(platform, "report_errors", return_value=errors):
         try:
             outage = _make_calls(run_plan, mock.Mock(pk=2), lease, rows, calls, done)
@@ -242,13 +257,54 @@ class BatchOfCallsTests(SimpleTestCase):
         run_plan.function.assert_not_called()
         self.assertEqual([row.outcome for row in rows], [Outcome.PENDING, Outcome.PENDING])
 
+    def test_the_lease_is_renewed_only_once_due(self):
+        rows, calls = self.rows_and_calls(3)
+        lease = mock.Mock(**{"renew.return_value": True, "renew_at.side_effect": [0.0, time.time() + 3600]})
+        with mock.patch.object(platform, "report_errors", return_value=(AlreadyRunning, QueueError)):
+            _make_calls(make_plan(), mock.Mock(pk=2), lease, rows, calls, [])
+        lease.renew.assert_called_once_with()
+        self.assertEqual(lease.renew_at.call_count, 2)
+
+    def test_a_call_is_kept_as_its_task_id_alone(self):
+        # What the platform returns (its task row) is let go at once: a batch kept 500 of them,
+        # and the garbage collector went through them all.
+        rows, calls = self.rows_and_calls(1)
+        returned = []
+
+        def function(*_args, **_kwargs):
+            returned.append(Submitted("t-0"))
+            return returned[-1]
+
+        done = []
+        with mock.patch.object(platform, "report_errors", return_value=(AlreadyRunning, QueueError)):
+            _make_calls(make_plan(function), mock.Mock(pk=2), held_lease(), rows, calls, done)
+        gone = weakref.ref(returned.pop())
+        self.assertIsNone(gone())
+        self.assertEqual(done[0][:2], ("t-0", None))
+        _record(rows, calls, done)
+        self.assertEqual((rows[0].outcome, rows[0].task_id), (Outcome.SUBMITTED, "t-0"))
+
+    def test_a_calls_end_is_stored_as_a_moment_in_utc(self):
+        rows, calls = self.rows_and_calls(1)
+        _record(rows, calls, [("t-0", None, 1_780_000_000.25)], started=mock.sentinel.started)
+        self.assertEqual(rows[0].finished_at,
+                         datetime.datetime(2026, 5, 28, 20, 26, 40, 250000, tzinfo=datetime.UTC))
+        self.assertEqual(rows[0].started_at, mock.sentinel.started)
+
+    @override_settings(USE_TZ=False)
+    def test_without_time_zones_the_end_is_the_local_time(self):
+        rows, calls = self.rows_and_calls(1)
+        _record(rows, calls, [("t-0", None, 1_780_000_000.25)])
+        self.assertEqual(rows[0].finished_at, datetime.datetime.fromtimestamp(1_780_000_000.25))
+        self.assertIsNone(rows[0].finished_at.tzinfo)
+
     def test_a_time_limit_keeps_the_calls_made_before_it(self):
         rows, calls = self.rows_and_calls(3)
         function = mock.Mock(side_effect=[mock.Mock(task_id="t-0"), SoftTimeLimitExceeded()])
         done = []
         with mock.patch.object(platform, "report_errors", return_value=(AlreadyRunning, QueueError)), \
                 self.assertRaises(SoftTimeLimitExceeded):
-            _make_calls(make_plan(function), mock.Mock(pk=2), mock.Mock(), rows, calls, done)
+            _make_calls(make_plan(function), mock.Mock(pk=2), held_lease(), rows, calls, done)
         self.assertEqual(len(done), 1)
         self.assertEqual(_record(rows, calls, done), rows[:1])
         self.assertEqual((rows[0].outcome, rows[0].task_id), (Outcome.SUBMITTED, "t-0"))
