@@ -312,9 +312,12 @@ class FileNameTests(SimpleTestCase):
             shared_folder_filename(GRADES, TILDE, {}), shared_folder_filename(GRADES, PLAIN, {})
         )
 
-    @override_settings(FEATURES={"ENABLE_COURSE_FILENAME_CCX_SUFFIX": True})
     def test_the_platforms_rule_is_read_at_each_call_though_looked_up_once(self):
-        self.assertEqual(expected_name(GRADES, CCX, {}), "edX_DemoX_Demo_Course_ccx_7_grade_report")
+        self.assertEqual(expected_name(GRADES, CCX, {}), "edX_DemoX_Demo_Course_grade_report")
+        looked_up = platform._filename_prefix_generator()
+        with override_settings(FEATURES={"ENABLE_COURSE_FILENAME_CCX_SUFFIX": True}):
+            self.assertEqual(expected_name(GRADES, CCX, {}), "edX_DemoX_Demo_Course_ccx_7_grade_report")
+        self.assertIs(platform._filename_prefix_generator(), looked_up)
 
     def test_outside_the_lms_the_prefix_follows_the_platforms_rule(self):
         platform._filename_prefix_generator.cache_clear()
